@@ -1,0 +1,18 @@
+"""Swin Explorer: an instrumented Swin v1/v2 and a desktop app to look inside it.
+
+`import swin_gui` never imports Qt; the GUI loads lazily from `swin_gui.app`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["capture", "load_model"]
+
+
+def __getattr__(name: str):
+    if name in ("capture", "load_model"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

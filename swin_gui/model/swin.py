@@ -1,0 +1,235 @@
+"""The Swin Transformer (v1 and v2), instrumented: pass a `Recorder` to capture every
+block's shift, window, mask, attention and bias, and each stage's features.
+
+Layout follows the paper: patch embed -> stage 0 -> [patch merging -> stage s]... -> norm
+-> global average pool -> head. Parameter names follow timm >= 0.9 (merging at the start
+of stages 1..3), so those checkpoints load without renaming.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import WindowAttention, WindowAttentionV2
+from .config import SwinConfig
+from .geometry import (
+    pad_tokens,
+    shift_mask,
+    window_and_shift,
+    window_partition,
+    window_reverse,
+)
+from .recorder import Recorder, scope
+
+
+class PatchEmbed(nn.Module):
+    """Image (B, 3, H, W) -> tokens (B, H/p, W/p, C): a p x p stride-p conv, then LayerNorm.
+    The image is zero-padded right/bottom to a multiple of p first."""
+
+    def __init__(self, cfg: SwinConfig) -> None:
+        super().__init__()
+        self.patch_size = cfg.patch_size
+        self.proj = nn.Conv2d(cfg.in_chans, cfg.embed_dim, cfg.patch_size, cfg.patch_size)
+        self.norm = nn.LayerNorm(cfg.embed_dim, eps=cfg.layer_norm_eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.patch_size
+        H, W = x.shape[-2:]
+        x = F.pad(x, (0, (-W) % p, 0, (-H) % p))  # B, 3, Hp, Wp
+        x = self.proj(x).permute(0, 2, 3, 1)  # B, H/p, W/p, C
+        return self.norm(x)
+
+
+class Mlp(nn.Module):
+    """fc1 (C -> rC), GELU, fc2 (rC -> C)."""
+
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class SwinBlock(nn.Module):
+    """One Swin block. v1 is pre-norm: x + W-MSA(LN1(x)), then x + MLP(LN2(x)).
+    v2 is res-post-norm: x + LN1(W-MSA(x)), then x + LN2(MLP(x)).
+    Odd blocks (SW-MSA) cyclically shift the grid by s = M // 2 before partitioning."""
+
+    def __init__(self, cfg: SwinConfig, stage: int, index: int) -> None:
+        super().__init__()
+        dim, heads, M = cfg.stage_dim(stage), cfg.num_heads[stage], cfg.window_size
+        self.version, self.window_size = cfg.version, M
+        self.shift_size = M // 2 if index % 2 else 0
+        self.norm1 = nn.LayerNorm(dim, eps=cfg.layer_norm_eps)
+        if cfg.version == 1:
+            self.attn = WindowAttention(dim, heads, M, cfg.qkv_bias)
+        else:
+            pws = cfg.pretrained_window_sizes[stage] if cfg.pretrained_window_sizes else 0
+            self.attn = WindowAttentionV2(dim, heads, M, cfg.qkv_bias, pws)
+        self.norm2 = nn.LayerNorm(dim, eps=cfg.layer_norm_eps)
+        self.mlp = Mlp(dim, int(dim * cfg.mlp_ratio))
+
+    def geometry(self, height: int, width: int, shift: int | None = None) -> tuple[int, int]:
+        """(window, shift) used at an H x W grid; `shift` overrides the block's own."""
+        return window_and_shift(height, width, self.window_size,
+                                self.shift_size if shift is None else shift)
+
+    def forward(
+        self, x: torch.Tensor, rec: Recorder | None = None, shift: int | None = None
+    ) -> torch.Tensor:
+        """x: (B, H, W, C) -> (B, H, W, C). `shift` forces a shift (0 = ablate SW-MSA)."""
+        window, shift = self.geometry(x.shape[1], x.shape[2], shift)
+        if rec is not None:
+            rec.put("in", x)
+        if self.version == 1:
+            x = x + self._window_attention(self.norm1(x), window, shift, rec)
+            if rec is not None:
+                rec.put("mid", x)
+            x = x + self.mlp(self.norm2(x))
+        else:
+            x = x + self.norm1(self._window_attention(x, window, shift, rec))
+            if rec is not None:
+                rec.put("mid", x)
+            x = x + self.norm2(self.mlp(x))
+        if rec is not None:
+            rec.put("out", x)
+        return x
+
+    def _window_attention(self, x: torch.Tensor, window: int, shift: int, rec) -> torch.Tensor:
+        B, H, W, C = x.shape
+        x = pad_tokens(x, window)  # B, Hp, Wp, C
+        Hp, Wp = x.shape[1:3]
+        if shift:
+            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
+        mask = shift_mask(Hp, Wp, window, shift).to(x.device) if shift else None  # nW, N, N
+        if rec is not None:
+            rec.put("shift", shift)
+            rec.put("window", window)
+            rec.put("grid", (H, W, Hp, Wp))
+            if mask is not None:
+                rec.put("mask", mask)
+        windows = self.attn(window_partition(x, window), window, mask, rec)  # B*nW, N, C
+        x = window_reverse(windows, window, Hp, Wp)  # B, Hp, Wp, C
+        if shift:
+            x = torch.roll(x, shifts=(shift, shift), dims=(1, 2))
+        return x[:, :H, :W, :]
+
+
+class PatchMerging(nn.Module):
+    """(B, H, W, C) -> (B, H/2, W/2, 2C). Concatenate each 2x2 neighbourhood
+    x[0::2,0::2], x[1::2,0::2], x[0::2,1::2], x[1::2,1::2] into 4C channels;
+    v1: LayerNorm(4C) then Linear(4C -> 2C); v2: Linear first, then LayerNorm(2C).
+    Odd sizes are zero-padded right/bottom."""
+
+    def __init__(self, dim: int, version: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.version = version
+        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+        self.norm = nn.LayerNorm(4 * dim if version == 1 else 2 * dim, eps=eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = pad_tokens(x, 2)
+        B, H, W, C = x.shape
+        x = x.reshape(B, H // 2, 2, W // 2, 2, C).permute(0, 1, 3, 4, 2, 5).flatten(3)  # B,H/2,W/2,4C
+        if self.version == 1:
+            return self.reduction(self.norm(x))
+        return self.norm(self.reduction(x))
+
+
+class SwinStage(nn.Module):
+    """Patch merging (stages 1..3), then `depth` blocks alternating W-MSA and SW-MSA."""
+
+    def __init__(self, cfg: SwinConfig, stage: int) -> None:
+        super().__init__()
+        self.stage = stage
+        self.downsample = (
+            PatchMerging(cfg.stage_dim(stage - 1), cfg.version, cfg.layer_norm_eps)
+            if stage > 0 else None
+        )
+        self.blocks = nn.ModuleList(SwinBlock(cfg, stage, j) for j in range(cfg.depths[stage]))
+
+    def forward(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        if self.downsample is not None:
+            if rec is not None:
+                rec.put("merge.in", x)
+            x = self.downsample(x)
+            if rec is not None:
+                rec.put("merge.out", x)
+        for j, block in enumerate(self.blocks):
+            with scope(rec, f"block{j}"):
+                x = block(x, rec)
+        if rec is not None:
+            rec.put("out", x)
+        return x
+
+
+class ClassifierHead(nn.Module):
+    """Global average pool over tokens, then Linear (absent when num_classes == 0)."""
+
+    def __init__(self, dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(dim, num_classes) if num_classes else nn.Identity()
+
+    def forward(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        pooled = x.mean(dim=(1, 2))  # B, C
+        if rec is not None:
+            rec.put("pooled", pooled)
+        return self.fc(pooled)
+
+
+class SwinTransformer(nn.Module):
+    """Swin Transformer v1/v2 for any input size. `forward(x, rec)` returns logits (or the
+    pooled features when the model has no head) and, with a recorder, captures everything."""
+
+    def __init__(self, cfg: SwinConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.patch_embed = PatchEmbed(cfg)
+        self.layers = nn.ModuleList(SwinStage(cfg, s) for s in range(cfg.num_stages))
+        self.norm = nn.LayerNorm(cfg.num_features, eps=cfg.layer_norm_eps)
+        self.head = ClassifierHead(cfg.num_features, cfg.num_classes)
+        self.apply(_init_weights)
+
+    def forward_features(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, H/32, W/32, 8C) after the final LayerNorm."""
+        x = self.patch_embed(x)
+        if rec is not None:
+            rec.put("embed.out", x)
+        for s, stage in enumerate(self.layers):
+            if rec is not None:
+                rec.checkpoint(s, self.cfg.num_stages)
+            with scope(rec, f"stage{s}"):
+                x = stage(x, rec)
+        x = self.norm(x)
+        if rec is not None:
+            rec.put("norm.out", x)
+        return x
+
+    def forward_intermediates(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The feature pyramid: each stage's output, (B, C_s, H_s, W_s)."""
+        x = self.patch_embed(x)
+        outs = []
+        for stage in self.layers:
+            x = stage(x)
+            outs.append(x.permute(0, 3, 1, 2))
+        return outs
+
+    def forward(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        logits = self.head(self.forward_features(x, rec), rec)
+        if rec is not None:
+            rec.put("logits", logits)
+            rec.checkpoint(self.cfg.num_stages, self.cfg.num_stages)
+        return logits
+
+
+def _init_weights(m: nn.Module) -> None:
+    if isinstance(m, nn.Linear):
+        nn.init.trunc_normal_(m.weight, std=0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
