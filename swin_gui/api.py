@@ -1,0 +1,123 @@
+"""The Python API: load a model (preset, checkpoint, HF directory or the bundled demo),
+capture a `Trace` of one image, and re-run a block as an ablation.
+
+    model = swin_gui.load_model("demo")
+    trace = swin_gui.capture(model, "assets/samples/star_224.png")
+    trace.save_npz("trace.npz")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .model import PRESETS, Recorder, SwinConfig, SwinTransformer, preset
+from .trace import Trace
+from .trace_io import trace_from_record
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_MODEL = ASSETS / "demo" / "swin_demo.safetensors"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where a model came from; attached to the module as `model.info`."""
+
+    label: str
+    format: str  # preset / demo / official / timm / torchvision / huggingface / swin-gui
+    source: str
+    random_weights: bool
+    class_names: tuple[str, ...] = ()
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """'auto' picks CUDA when available; 'cuda' without CUDA is an error with one line."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was requested but no CUDA device is available; use --device cpu")
+    return dev
+
+
+def load_model(path_or_preset: str | Path = "demo", device: str | None = "cpu") -> SwinTransformer:
+    """A ready-to-run SwinTransformer in eval mode, with `.info` (a ModelInfo).
+
+    `path_or_preset` is "demo" (the bundled model), a timm-style preset name (random
+    weights, labelled as such), a checkpoint file, or a Hugging Face model directory.
+    """
+    name = str(path_or_preset)
+    if name in PRESETS:
+        torch.manual_seed(0)
+        model = SwinTransformer(preset(name))
+        info = ModelInfo(f"{name} (random weights)", "preset", name, True)
+    else:
+        from .model.checkpoints import load_checkpoint
+
+        path = DEMO_MODEL if name == "demo" else Path(name).expanduser()
+        loaded = load_checkpoint(path)
+        model = loaded.model
+        label = "swin-demo (shapes)" if name == "demo" else path.name
+        fmt = "demo" if name == "demo" else loaded.format
+        info = ModelInfo(label, fmt, str(path), False, tuple(loaded.class_names))
+    model.info = info
+    return model.eval().to(resolve_device(device))
+
+
+def model_info(model: torch.nn.Module) -> ModelInfo:
+    info = getattr(model, "info", None)
+    return info or ModelInfo(type(model).__name__, "module", "", False)
+
+
+def _prepare(model: SwinTransformer, image: Any, size: str | int) -> tuple[torch.Tensor, np.ndarray, dict]:
+    """(normalised (1,3,H,W) tensor, RGB uint8 image, preprocessing meta)."""
+    cfg: SwinConfig = model.cfg
+    if isinstance(image, torch.Tensor):
+        x = image if image.dim() == 4 else image[None]
+        mean, std = torch.tensor(cfg.mean)[:, None, None], torch.tensor(cfg.std)[:, None, None]
+        rgb = ((x[0].cpu() * std + mean).clamp(0, 1) * 255).round().byte().permute(1, 2, 0)
+        return x.float(), rgb.numpy(), {"size": "tensor", "source": "tensor"}
+    from .images import load_image, to_model_input
+
+    source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
+    img = load_image(image)
+    x, rgb = to_model_input(img, cfg, size)
+    meta = {"size": str(size), "source": source, "original_size": list(img.size),
+            "mean": list(cfg.mean), "std": list(cfg.std)}
+    return x, rgb, meta
+
+
+@torch.no_grad()
+def capture(
+    model: SwinTransformer, image: Any, size: str | int = "model", *,
+    progress=None, should_cancel=None,
+) -> Trace:
+    """Run `model` on one image with capture on and return the frozen `Trace`.
+
+    `image` is a path, a PIL image, or a normalised (1,3,H,W) tensor. `size` is "model"
+    (resize to the model's input size), "native" (own resolution) or an int N (N x N).
+    `progress(done, total)` is called between stages; `should_cancel()` aborts the pass
+    with `CaptureCancelled`.
+    """
+    x, rgb, meta = _prepare(model, image, size)
+    device = next(model.parameters()).device
+    rec = Recorder(progress=progress, should_cancel=should_cancel)
+    model(x.to(device), rec)
+    info = model_info(model)
+    meta.update(model=info.label, format=info.format, random_weights=info.random_weights,
+                device=str(device))
+    return trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta)
+
+
+@torch.no_grad()
+def ablate_shift(model: SwinTransformer, trace: Trace, stage: int, block: int, shift: int = 0) -> np.ndarray:
+    """Re-run one block from its recorded input with the shift forced to `shift`
+    (0 = SW-MSA without the shift). Returns the block output (H, W, C)."""
+    device = next(model.parameters()).device
+    x = torch.from_numpy(trace.block_input(stage, block))[None].to(device)  # 1, H, W, C
+    out = model.layers[stage].blocks[block](x, None, shift=shift)
+    return out[0].float().cpu().numpy()
