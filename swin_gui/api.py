@@ -73,7 +73,9 @@ def model_info(model: torch.nn.Module) -> ModelInfo:
     return info or ModelInfo(type(model).__name__, "module", "", False)
 
 
-def _prepare(model: SwinTransformer, image: Any, size: str | int) -> tuple[torch.Tensor, np.ndarray, dict]:
+def _prepare(
+    model: SwinTransformer, image: Any, size: str | int
+) -> tuple[torch.Tensor, np.ndarray, dict]:
     """(normalised (1,3,H,W) tensor, RGB uint8 image, preprocessing meta)."""
     cfg: SwinConfig = model.cfg
     if isinstance(image, torch.Tensor):
@@ -86,15 +88,24 @@ def _prepare(model: SwinTransformer, image: Any, size: str | int) -> tuple[torch
     source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
     img = load_image(image)
     x, rgb = to_model_input(img, cfg, size)
-    meta = {"size": str(size), "source": source, "original_size": list(img.size),
-            "mean": list(cfg.mean), "std": list(cfg.std)}
+    meta = {
+        "size": str(size),
+        "source": source,
+        "original_size": list(img.size),
+        "mean": list(cfg.mean),
+        "std": list(cfg.std),
+    }
     return x, rgb, meta
 
 
 @torch.no_grad()
 def capture(
-    model: SwinTransformer, image: Any, size: str | int = "model", *,
-    progress=None, should_cancel=None,
+    model: SwinTransformer,
+    image: Any,
+    size: str | int = "model",
+    *,
+    progress=None,
+    should_cancel=None,
 ) -> Trace:
     """Run `model` on one image with capture on and return the frozen `Trace`.
 
@@ -108,13 +119,16 @@ def capture(
     rec = Recorder(progress=progress, should_cancel=should_cancel)
     model(x.to(device), rec)
     info = model_info(model)
-    meta.update(model=info.label, format=info.format, random_weights=info.random_weights,
-                device=str(device))
+    meta.update(
+        model=info.label, format=info.format, random_weights=info.random_weights, device=str(device)
+    )
     return trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta)
 
 
 @torch.no_grad()
-def ablate_shift(model: SwinTransformer, trace: Trace, stage: int, block: int, shift: int = 0) -> np.ndarray:
+def ablate_shift(
+    model: SwinTransformer, trace: Trace, stage: int, block: int, shift: int = 0
+) -> np.ndarray:
     """Re-run one block from its recorded input with the shift forced to `shift`
     (0 = SW-MSA without the shift). Returns the block output (H, W, C)."""
     device = next(model.parameters()).device

@@ -34,39 +34,59 @@ def _block_from_record(data: dict, cfg: SwinConfig, s: int, b: int) -> BlockTrac
     mask = data.get(k + "mask")
     scale = data.get(k + "logit_scale")
     return BlockTrace(
-        stage=s, index=b, shift=shift,
+        stage=s,
+        index=b,
+        shift=shift,
         nominal_shift=cfg.window_size // 2 if b % 2 else 0,
-        window=window, resolution=(int(H), int(W)), padded=(int(Hp), int(Wp)),
+        window=window,
+        resolution=(int(H), int(W)),
+        padded=(int(Hp), int(Wp)),
         attn=np.ascontiguousarray(_np(attn), dtype=np.float32),
         bias=np.ascontiguousarray(_np(data[k + "bias"]), dtype=np.float32),
         mask=None if mask is None else _np(mask).astype(np.float32),
         logit_scale=None if scale is None else _np(scale).astype(np.float32),
-        mid=_first(data[k + "mid"]), out=_first(data[k + "out"]),
+        mid=_first(data[k + "mid"]),
+        out=_first(data[k + "out"]),
     )
 
 
 def trace_from_record(
-    data: dict, cfg: SwinConfig, input_tensor: torch.Tensor, image: np.ndarray,
-    class_names: tuple[str, ...] = (), meta: dict | None = None,
+    data: dict,
+    cfg: SwinConfig,
+    input_tensor: torch.Tensor,
+    image: np.ndarray,
+    class_names: tuple[str, ...] = (),
+    meta: dict | None = None,
 ) -> Trace:
     """Freeze a `Recorder.data` dict (captured with attention on) into a `Trace`."""
     stages = []
     for s in range(cfg.num_stages):
         out = _first(data[f"stage{s}.out"])
         merged = f"stage{s}.merge.in" in data
-        stages.append(StageTrace(
-            index=s, dim=cfg.stage_dim(s), heads=cfg.num_heads[s],
-            resolution=(out.shape[0], out.shape[1]), out=out,
-            merge_in=_first(data[f"stage{s}.merge.in"]) if merged else None,
-            merge_out=_first(data[f"stage{s}.merge.out"]) if merged else None,
-            blocks=tuple(_block_from_record(data, cfg, s, b) for b in range(cfg.depths[s])),
-        ))
+        stages.append(
+            StageTrace(
+                index=s,
+                dim=cfg.stage_dim(s),
+                heads=cfg.num_heads[s],
+                resolution=(out.shape[0], out.shape[1]),
+                out=out,
+                merge_in=_first(data[f"stage{s}.merge.in"]) if merged else None,
+                merge_out=_first(data[f"stage{s}.merge.out"]) if merged else None,
+                blocks=tuple(_block_from_record(data, cfg, s, b) for b in range(cfg.depths[s])),
+            )
+        )
     logits = data["logits"] if cfg.num_classes else None
     return Trace(
-        config=cfg, input=_first(input_tensor), image=np.ascontiguousarray(image, dtype=np.uint8),
-        embed=_first(data["embed.out"]), stages=tuple(stages), norm_out=_first(data["norm.out"]),
-        pooled=_first(data["pooled"]), logits=None if logits is None else _first(logits),
-        class_names=tuple(class_names), meta=dict(meta or {}),
+        config=cfg,
+        input=_first(input_tensor),
+        image=np.ascontiguousarray(image, dtype=np.uint8),
+        embed=_first(data["embed.out"]),
+        stages=tuple(stages),
+        norm_out=_first(data["norm.out"]),
+        pooled=_first(data["pooled"]),
+        logits=None if logits is None else _first(logits),
+        class_names=tuple(class_names),
+        meta=dict(meta or {}),
     )
 
 
@@ -82,8 +102,11 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
         "config": np.array(json.dumps(trace.config.to_dict())),
         "meta": np.array(json.dumps(trace.meta, default=str)),
         "class_names": np.array(trace.class_names, dtype=str),
-        "input": trace.input, "image": trace.image,
-        "embed.out": _chw(trace.embed), "norm.out": _chw(trace.norm_out), "pooled": trace.pooled,
+        "input": trace.input,
+        "image": trace.image,
+        "embed.out": _chw(trace.embed),
+        "norm.out": _chw(trace.norm_out),
+        "pooled": trace.pooled,
     }
     if trace.logits is not None:
         arrays["logits"] = trace.logits
@@ -95,11 +118,17 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
             arrays[f"{s}.merge.out"] = _chw(st.merge_out)
         for bt in st.blocks:
             k = f"{s}.block{bt.index}"
-            arrays.update({
-                f"{k}.attn": bt.attn, f"{k}.bias": bt.bias,
-                f"{k}.shift": np.array(bt.shift), f"{k}.window": np.array(bt.window),
-                f"{k}.padded": np.array(bt.padded), f"{k}.mid": _chw(bt.mid), f"{k}.out": _chw(bt.out),
-            })
+            arrays.update(
+                {
+                    f"{k}.attn": bt.attn,
+                    f"{k}.bias": bt.bias,
+                    f"{k}.shift": np.array(bt.shift),
+                    f"{k}.window": np.array(bt.window),
+                    f"{k}.padded": np.array(bt.padded),
+                    f"{k}.mid": _chw(bt.mid),
+                    f"{k}.out": _chw(bt.out),
+                }
+            )
             if bt.mask is not None:
                 arrays[f"{k}.mask"] = bt.mask
             if bt.logit_scale is not None:
@@ -128,13 +157,19 @@ def _load_block(z, cfg: SwinConfig, s: int, b: int) -> BlockTrace:
     k = f"stage{s}.block{b}"
     mid, out = _hwc(z[f"{k}.mid"]), _hwc(z[f"{k}.out"])
     return BlockTrace(
-        stage=s, index=b, shift=int(z[f"{k}.shift"]),
-        nominal_shift=cfg.window_size // 2 if b % 2 else 0, window=int(z[f"{k}.window"]),
-        resolution=(mid.shape[0], mid.shape[1]), padded=tuple(int(v) for v in z[f"{k}.padded"]),
-        attn=z[f"{k}.attn"], bias=z[f"{k}.bias"],
+        stage=s,
+        index=b,
+        shift=int(z[f"{k}.shift"]),
+        nominal_shift=cfg.window_size // 2 if b % 2 else 0,
+        window=int(z[f"{k}.window"]),
+        resolution=(mid.shape[0], mid.shape[1]),
+        padded=tuple(int(v) for v in z[f"{k}.padded"]),
+        attn=z[f"{k}.attn"],
+        bias=z[f"{k}.bias"],
         mask=z[f"{k}.mask"] if f"{k}.mask" in z else None,
         logit_scale=z[f"{k}.logit_scale"] if f"{k}.logit_scale" in z else None,
-        mid=mid, out=out,
+        mid=mid,
+        out=out,
     )
 
 
@@ -147,16 +182,27 @@ def load_npz(path: str | Path) -> Trace:
         for s in range(cfg.num_stages):
             merged = f"stage{s}.merge.in" in z
             out = _hwc(z[f"stage{s}.out"])
-            stages.append(StageTrace(
-                index=s, dim=cfg.stage_dim(s), heads=cfg.num_heads[s],
-                resolution=(out.shape[0], out.shape[1]), out=out,
-                merge_in=_hwc(z[f"stage{s}.merge.in"]) if merged else None,
-                merge_out=_hwc(z[f"stage{s}.merge.out"]) if merged else None,
-                blocks=tuple(_load_block(z, cfg, s, b) for b in range(cfg.depths[s])),
-            ))
+            stages.append(
+                StageTrace(
+                    index=s,
+                    dim=cfg.stage_dim(s),
+                    heads=cfg.num_heads[s],
+                    resolution=(out.shape[0], out.shape[1]),
+                    out=out,
+                    merge_in=_hwc(z[f"stage{s}.merge.in"]) if merged else None,
+                    merge_out=_hwc(z[f"stage{s}.merge.out"]) if merged else None,
+                    blocks=tuple(_load_block(z, cfg, s, b) for b in range(cfg.depths[s])),
+                )
+            )
         return Trace(
-            config=cfg, input=z["input"], image=z["image"], embed=_hwc(z["embed.out"]),
-            stages=tuple(stages), norm_out=_hwc(z["norm.out"]), pooled=z["pooled"],
+            config=cfg,
+            input=z["input"],
+            image=z["image"],
+            embed=_hwc(z["embed.out"]),
+            stages=tuple(stages),
+            norm_out=_hwc(z["norm.out"]),
+            pooled=z["pooled"],
             logits=z["logits"] if "logits" in z else None,
-            class_names=tuple(str(c) for c in z["class_names"]), meta=json.loads(str(z["meta"])),
+            class_names=tuple(str(c) for c in z["class_names"]),
+            meta=json.loads(str(z["meta"])),
         )

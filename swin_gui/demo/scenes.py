@@ -17,7 +17,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 CLASSES: tuple[str, ...] = (
-    "circle", "square", "triangle", "star", "cross", "ring", "hexagon", "arrow",
+    "circle",
+    "square",
+    "triangle",
+    "star",
+    "cross",
+    "ring",
+    "hexagon",
+    "arrow",
 )
 TRAIN_SEED_BASE = 1_000_000  # training scenes: seeds >= this
 EVAL_SEED_LIMIT = 500_000  # held-out scenes: seeds in [0, EVAL_SEED_LIMIT)
@@ -59,10 +66,23 @@ def _star(inner: float) -> np.ndarray:
 
 
 def _cross(w: float) -> np.ndarray:
-    return np.array([
-        [-w, -1], [w, -1], [w, -w], [1, -w], [1, w], [w, w],
-        [w, 1], [-w, 1], [-w, w], [-1, w], [-1, -w], [-w, -w],
-    ], dtype=float)
+    return np.array(
+        [
+            [-w, -1],
+            [w, -1],
+            [w, -w],
+            [1, -w],
+            [1, w],
+            [w, w],
+            [w, 1],
+            [-w, 1],
+            [-w, w],
+            [-1, w],
+            [-1, -w],
+            [-w, -w],
+        ],
+        dtype=float,
+    )
 
 
 def _arrow(w: float, h: float) -> np.ndarray:
@@ -101,8 +121,9 @@ def _grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     return xx, yy  # H, W each
 
 
-def _smooth_noise(rng: np.random.Generator, width: int, height: int, cells: int,
-                  channels: int = 1) -> np.ndarray:
+def _smooth_noise(
+    rng: np.random.Generator, width: int, height: int, cells: int, channels: int = 1
+) -> np.ndarray:
     """Low-frequency noise in [0, 1]: a cells x cells random field, bicubic-upsampled."""
     field_ = (rng.random((cells, cells, channels)) * 255).astype(np.uint8)
     img = Image.fromarray(field_.squeeze(-1) if channels == 1 else field_)
@@ -172,23 +193,35 @@ def _clutter(rng: np.random.Generator, img: Image.Image) -> None:
         width = int(max(1, rng.uniform(0.004, 0.02) * s))
         kind = rng.random()
         if kind < 0.5:
-            pts = [(float(rng.uniform(0, W)), float(rng.uniform(0, H)))
-                   for _ in range(int(rng.integers(2, 5)))]
+            pts = [
+                (float(rng.uniform(0, W)), float(rng.uniform(0, H)))
+                for _ in range(int(rng.integers(2, 5)))
+            ]
             draw.line(pts, fill=col, width=width)
         else:
             r = rng.uniform(0.05, 0.3) * s
             cx, cy = rng.uniform(0, W), rng.uniform(0, H)
             a0 = float(rng.uniform(0, 360))
-            draw.arc([cx - r, cy - r, cx + r, cy + r], a0, a0 + float(rng.uniform(40, 200)),
-                     fill=col, width=width)
+            draw.arc(
+                [cx - r, cy - r, cx + r, cy + r],
+                a0,
+                a0 + float(rng.uniform(40, 200)),
+                fill=col,
+                width=width,
+            )
     for _ in range(int(rng.integers(0, 4))):
         col = tuple(int(c) for c in rng.integers(0, 256, 3))
         n = int(rng.integers(5, 9))
         r = rng.uniform(0.02, 0.06) * s * rng.uniform(0.4, 1.0, n)
         a = np.sort(rng.uniform(0, 2 * math.pi, n))
         cx, cy = rng.uniform(0, W), rng.uniform(0, H)
-        draw.polygon([(float(cx + ri * math.cos(ai)), float(cy + ri * math.sin(ai)))
-                      for ri, ai in zip(r, a, strict=True)], fill=col)
+        draw.polygon(
+            [
+                (float(cx + ri * math.cos(ai)), float(cy + ri * math.sin(ai)))
+                for ri, ai in zip(r, a, strict=True)
+            ],
+            fill=col,
+        )
 
 
 # ---------------------------------------------------------------- objects

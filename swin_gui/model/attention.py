@@ -112,7 +112,11 @@ class WindowAttentionV2(_WindowAttentionBase):
     exp(min(logit_scale, log 100)) per head; separate q and v biases, no k bias."""
 
     def __init__(
-        self, dim: int, num_heads: int, window_size: int, qkv_bias: bool = True,
+        self,
+        dim: int,
+        num_heads: int,
+        window_size: int,
+        qkv_bias: bool = True,
         pretrained_window_size: int = 0,
     ) -> None:
         super().__init__(dim, num_heads, window_size)
@@ -122,7 +126,9 @@ class WindowAttentionV2(_WindowAttentionBase):
         self.v_bias = nn.Parameter(torch.zeros(dim)) if qkv_bias else None
         self.logit_scale = nn.Parameter(torch.log(10 * torch.ones(num_heads, 1, 1)))
         self.cpb_mlp = nn.Sequential(
-            nn.Linear(2, 512, bias=True), nn.ReLU(inplace=True), nn.Linear(512, num_heads, bias=False)
+            nn.Linear(2, 512, bias=True),
+            nn.ReLU(inplace=True),
+            nn.Linear(512, num_heads, bias=False),
         )
 
     def _qkv(self, x):

@@ -51,7 +51,9 @@ class SwinConfig:
             raise ValueError("depths and num_heads need one entry per stage")
         for s, h in enumerate(self.num_heads):
             if self.stage_dim(s) % h:
-                raise ValueError(f"stage {s}: {self.stage_dim(s)} channels not divisible by {h} heads")
+                raise ValueError(
+                    f"stage {s}: {self.stage_dim(s)} channels not divisible by {h} heads"
+                )
 
     @property
     def num_stages(self) -> int:

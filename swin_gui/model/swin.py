@@ -74,8 +74,9 @@ class SwinBlock(nn.Module):
 
     def geometry(self, height: int, width: int, shift: int | None = None) -> tuple[int, int]:
         """(window, shift) used at an H x W grid; `shift` overrides the block's own."""
-        return window_and_shift(height, width, self.window_size,
-                                self.shift_size if shift is None else shift)
+        return window_and_shift(
+            height, width, self.window_size, self.shift_size if shift is None else shift
+        )
 
     def forward(
         self, x: torch.Tensor, rec: Recorder | None = None, shift: int | None = None
@@ -133,7 +134,9 @@ class PatchMerging(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = pad_tokens(x, 2)
         B, H, W, C = x.shape
-        x = x.reshape(B, H // 2, 2, W // 2, 2, C).permute(0, 1, 3, 4, 2, 5).flatten(3)  # B,H/2,W/2,4C
+        x = (
+            x.reshape(B, H // 2, 2, W // 2, 2, C).permute(0, 1, 3, 4, 2, 5).flatten(3)
+        )  # B,H/2,W/2,4C
         if self.version == 1:
             return self.reduction(self.norm(x))
         return self.norm(self.reduction(x))
@@ -147,7 +150,8 @@ class SwinStage(nn.Module):
         self.stage = stage
         self.downsample = (
             PatchMerging(cfg.stage_dim(stage - 1), cfg.version, cfg.layer_norm_eps)
-            if stage > 0 else None
+            if stage > 0
+            else None
         )
         self.blocks = nn.ModuleList(SwinBlock(cfg, stage, j) for j in range(cfg.depths[stage]))
 

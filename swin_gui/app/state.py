@@ -1,0 +1,181 @@
+"""The session: the single source of truth every panel subscribes to.
+
+It holds the current Trace and the `Selection` (step, stage, block, head, token, window,
+shift view, feature mode, colormap), plus transient hover. Setting any of them emits one
+signal; panels re-render from the cached Trace, and only the worker runs the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ..render.selection import Selection, view_shift
+from ..trace import Trace
+
+
+@dataclass(frozen=True)
+class Step:
+    """One navigator entry: kind is embed | block | merge | norm | head."""
+
+    kind: str
+    stage: int = 0
+    block: int = 0
+
+
+@dataclass(frozen=True)
+class Hover:
+    """Tokens to highlight on the image (stage grid coordinates); `source` names the panel."""
+
+    stage: int
+    tokens: tuple[tuple[int, int], ...]
+    source: str = ""
+
+
+def trace_steps(trace: Trace) -> list[Step]:
+    """patch embed, stage 0 blocks, merge 1, stage 1 blocks, ..., final norm, head."""
+    steps = [Step("embed")]
+    for st in trace.stages:
+        if st.index > 0:
+            steps.append(Step("merge", st.index, 0))
+        steps += [Step("block", st.index, b.index) for b in st.blocks]
+    steps.append(Step("norm", len(trace.stages) - 1, trace.config.depths[-1] - 1))
+    if trace.logits is not None:
+        steps.append(Step("head", len(trace.stages) - 1, trace.config.depths[-1] - 1))
+    return steps
+
+
+class Session(QObject):
+    """Holds trace + selection; emits `traceChanged`, `selectionChanged(new, old)`, `hoverChanged`."""
+
+    traceChanged = Signal(object)  # Trace | None
+    selectionChanged = Signal(object, object)  # new Selection, old Selection
+    hoverChanged = Signal(object)  # Hover | None
+    ablationChanged = Signal(object)  # np.ndarray | None: block output with the shift off
+    busyChanged = Signal(bool)
+    progressChanged = Signal(int, int)
+    message = Signal(str)
+    errorOccurred = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._trace: Trace | None = None
+        self._selection = Selection()
+        self.ablation: np.ndarray | None = None
+
+    # ---- trace ----------------------------------------------------------------------------
+    @property
+    def trace(self) -> Trace | None:
+        return self._trace
+
+    def set_trace(self, trace: Trace | None) -> None:
+        self._trace = trace
+        self.set_ablation(None)
+        self._selection = self._clamped(self._selection)
+        self.traceChanged.emit(trace)
+
+    def set_ablation(self, out: np.ndarray | None) -> None:
+        self.ablation = out
+        self.ablationChanged.emit(out)
+
+    # ---- selection --------------------------------------------------------------------------
+    @property
+    def selection(self) -> Selection:
+        return self._selection
+
+    def select(self, **changes) -> None:
+        """Change part of the selection; keeps it valid for the trace; emits when changed."""
+        old = self._selection
+        if "window" in changes and "token" not in changes:
+            changes["token"] = self._window_centre(old.with_(**changes))
+        new = self._clamped(old.with_(**changes), old)
+        if new != old:
+            self._selection = new
+            if (new.stage, new.block, new.shift_view) != (old.stage, old.block, old.shift_view):
+                self.set_ablation(None)
+            self.selectionChanged.emit(new, old)
+
+    def set_hover(self, hover: Hover | None) -> None:
+        self.hoverChanged.emit(hover)
+
+    def current_block(self):
+        return (
+            None
+            if self._trace is None
+            else self._trace.block(self._selection.stage, self._selection.block)
+        )
+
+    # ---- navigation ---------------------------------------------------------------------------
+    def steps(self) -> list[Step]:
+        return [] if self._trace is None else trace_steps(self._trace)
+
+    def current_step(self) -> Step:
+        s = self._selection
+        return Step(s.step, s.stage, s.block)
+
+    def go_to_step(self, step: Step) -> None:
+        self.select(step=step.kind, stage=step.stage, block=step.block, shift_view=None)
+
+    def step_by(self, delta: int) -> None:
+        """←/→: previous/next navigator step, crossing stage boundaries."""
+        steps = self.steps()
+        if not steps:
+            return
+        cur = self.current_step()
+        i = steps.index(cur) if cur in steps else 0
+        self.go_to_step(steps[max(0, min(len(steps) - 1, i + delta))])
+
+    def stage_by(self, delta: int) -> None:
+        """PgUp/PgDn: first block of the previous/next stage."""
+        if self._trace is None:
+            return
+        stage = max(0, min(len(self._trace.stages) - 1, self._selection.stage + delta))
+        self.go_to_step(Step("block", stage, 0))
+
+    def move_token(self, drow: int, dcol: int) -> None:
+        """Shift+arrows: move the selected token on the current stage grid."""
+        r, c = self._selection.token or (0, 0)
+        self.select(token=(r + drow, c + dcol))
+
+    def _window_centre(self, sel: Selection) -> tuple[int, int] | None:
+        """The real (non-padding) token nearest the middle of the selected window."""
+        if self._trace is None:
+            return sel.token
+        bt = self._trace.block(sel.stage, sel.block)
+        nWh, nWw = bt.window_grid
+        w = max(0, min(nWh * nWw - 1, sel.window))
+        tokens = bt.window_tokens(w, view_shift(bt, sel))
+        H, W = bt.resolution
+        inside = [i for i, (r, c) in enumerate(tokens) if r < H and c < W]
+        if not inside:
+            return sel.token
+        mid = bt.tokens_per_window // 2
+        best = min(inside, key=lambda i: abs(i - mid))
+        return int(tokens[best][0]), int(tokens[best][1])
+
+    # ---- validity ------------------------------------------------------------------------------
+    def _clamped(self, sel: Selection, old: Selection | None = None) -> Selection:
+        """Clamp indices to the trace; carry the token across stages; derive the window."""
+        t = self._trace
+        if t is None:
+            return sel
+        stage = max(0, min(len(t.stages) - 1, sel.stage))
+        block = max(0, min(t.config.depths[stage] - 1, sel.block))
+        heads = t.config.num_heads[stage]
+        head = None if sel.head is None or sel.head >= heads else max(0, sel.head)
+        token = sel.token
+        if token is not None and old is not None and old.stage != stage:
+            f = 2.0 ** (old.stage - stage)
+            token = (int(token[0] * f), int(token[1] * f))
+        H, W = t.stages[stage].resolution
+        if token is not None:
+            token = (max(0, min(H - 1, token[0])), max(0, min(W - 1, token[1])))
+        sel = sel.with_(stage=stage, block=block, head=head, token=token)
+        bt = t.block(stage, block)
+        window = sel.window
+        if token is not None:
+            window, _ = bt.locate(*token, shift=view_shift(bt, sel))
+        nWh, nWw = bt.window_grid
+        return sel.with_(window=max(0, min(nWh * nWw - 1, window)))

@@ -1,0 +1,60 @@
+"""`python -m swin_gui.demo train|evaluate|samples`: reproduce the bundled demo model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m swin_gui.demo", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train the demo Swin on procedural scenes (CPU)")
+    t.add_argument("--out", type=Path, default=Path("assets/demo/swin_demo.safetensors"))
+    t.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="stop after this much wall time (checkpoint kept; use --resume)",
+    )
+    t.add_argument("--resume", action="store_true", help="continue from runs/demo/last.pt")
+    t.add_argument("--checkpoint", type=Path, default=Path("runs/demo/last.pt"))
+    t.add_argument("--threads", type=int, default=2)
+    e = sub.add_parser("evaluate", help="accuracy and attention-on-object on held-out scenes")
+    e.add_argument("--weights", type=Path, default=Path("assets/demo/swin_demo.safetensors"))
+    e.add_argument("--n", type=int, default=1000)
+    e.add_argument("--attention-n", type=int, default=200)
+    e.add_argument("--threads", type=int, default=2)
+    s = sub.add_parser("samples", help="write the generated sample images to assets/samples")
+    s.add_argument("--out", type=Path, default=Path("assets/samples"))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    import torch
+
+    if args.command == "train":
+        from .train import train
+
+        torch.set_num_threads(args.threads)
+        train(out=args.out, minutes=args.minutes, resume=args.resume, ckpt=args.checkpoint)
+    elif args.command == "evaluate":
+        from .evaluate import DemoError, evaluate
+
+        torch.set_num_threads(args.threads)
+        try:
+            evaluate(args.weights, n=args.n, attention_n=args.attention_n)
+        except DemoError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    else:
+        from .samples import write_samples
+
+        write_samples(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

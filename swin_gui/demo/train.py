@@ -1,0 +1,240 @@
+"""Train the bundled demo Swin v1 on procedural scenes, on CPU, resumably.
+
+The recipe: AdamW, linear warmup then cosine decay, label smoothing, progressive resizing
+(a long phase at a low resolution, then the native 224). Batch k always uses the training
+seeds [k*B, (k+1)*B), so a resumed run sees exactly the scenes a straight run would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from swin_gui.model import SwinConfig, SwinTransformer
+
+from .scenes import CLASSES, make_scene, train_seed
+
+DEFAULT_OUT = Path("assets/demo/swin_demo.safetensors")
+DEFAULT_CKPT = Path("runs/demo/last.pt")
+
+
+def demo_config() -> SwinConfig:
+    """Swin-T geometry (224, patch 4, window 7: grids 56/28/14/7) at a reduced width/depth."""
+    return SwinConfig(
+        version=1,
+        img_size=224,
+        patch_size=4,
+        window_size=7,
+        embed_dim=32,
+        depths=(2, 2, 2, 2),
+        num_heads=(1, 2, 4, 8),
+        num_classes=len(CLASSES),
+        name="swin_demo_shapes",
+        class_names=CLASSES,
+    )
+
+
+@dataclass
+class Recipe:
+    """Hyper-parameters; the schedule is in steps so it does not depend on machine speed."""
+
+    batch: int = 64
+    low_res: int = 112
+    low_steps: int = 3000
+    high_res: int = 224
+    high_steps: int = 700
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    warmup: int = 200
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.1
+    clip: float = 5.0
+
+    @property
+    def total_steps(self) -> int:
+        return self.low_steps + self.high_steps
+
+    def resolution(self, step: int) -> int:
+        return self.low_res if step < self.low_steps else self.high_res
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        t = (step - self.warmup) / max(1, self.total_steps - self.warmup)
+        return self.min_lr + 0.5 * (self.lr - self.min_lr) * (1 + math.cos(math.pi * t))
+
+
+def to_tensor(images, cfg: SwinConfig) -> torch.Tensor:
+    """List of PIL RGB images (same size) -> normalised (B, 3, H, W) float32."""
+    x = torch.from_numpy(np.stack([np.asarray(im, np.float32) for im in images]))  # B,H,W,3
+    x = x.permute(0, 3, 1, 2) / 255.0  # B, 3, H, W
+    mean = torch.tensor(cfg.mean).view(1, 3, 1, 1)
+    std = torch.tensor(cfg.std).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def train_batch(step: int, recipe: Recipe, cfg: SwinConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The scenes of batch `step`, generated at that step's resolution."""
+    res = recipe.resolution(step)
+    scenes = [make_scene(train_seed(step * recipe.batch + i), res) for i in range(recipe.batch)]
+    labels = torch.tensor([s.label for s in scenes])  # B
+    return to_tensor([s.image for s in scenes], cfg), labels
+
+
+def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.AdamW:
+    """AdamW; no weight decay on norms, biases and the relative position bias tables."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 or "relative_position" in name else decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": recipe.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=recipe.lr)
+
+
+def save_weights(model: SwinTransformer, path: Path) -> None:
+    """Write the shipped .safetensors with the project's metadata."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        from swin_gui.model.checkpoints import save_checkpoint  # written by another helper
+    except ImportError:
+        save_checkpoint = None
+    if save_checkpoint is not None:
+        save_checkpoint(model, path, list(CLASSES))
+        return
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    meta = {
+        "swin_gui.config": json.dumps(model.cfg.to_dict()),
+        "swin_gui.class_names": json.dumps(list(CLASSES)),
+    }
+    save_file(state, str(path), metadata=meta)
+
+
+def save_state(path: Path, model, opt, step: int, elapsed: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "step": step,
+            "elapsed": elapsed,
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def load_state(path: Path, model, opt) -> tuple[int, float]:
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    return int(state["step"]), float(state["elapsed"])
+
+
+def _log(
+    step: int,
+    recipe: Recipe,
+    loss: float,
+    acc: float,
+    ips: float,
+    elapsed: float,
+    remaining_s: float,
+) -> None:
+    print(
+        f"step {step:5d}/{recipe.total_steps} res {recipe.resolution(step)} "
+        f"lr {recipe.lr_at(step):.2e} loss {loss:.3f} train_acc {acc:.3f} "
+        f"{ips:.1f} img/s elapsed {elapsed / 60:.1f} min ETA {remaining_s / 60:.1f} min",
+        flush=True,
+    )
+
+
+def _eta(step: int, recipe: Recipe, ips: dict[int, float]) -> float:
+    """Seconds left, using the measured speed per resolution (guessing 4x for unseen ones)."""
+    left = 0.0
+    for res in (recipe.low_res, recipe.high_res):
+        n = sum(1 for s in range(step, recipe.total_steps) if recipe.resolution(s) == res)
+        speed = ips.get(res) or (ips.get(recipe.low_res, 50.0) * (recipe.low_res / res) ** 2)
+        left += n * recipe.batch / speed
+    return left
+
+
+def train(
+    out: Path = DEFAULT_OUT,
+    minutes: float | None = None,
+    resume: bool = False,
+    ckpt: Path = DEFAULT_CKPT,
+    recipe: Recipe | None = None,
+    save_every_s: float = 180,
+    log_every: int = 20,
+) -> SwinTransformer:
+    """Run (or resume) the recipe; stops early after `minutes` of wall time this session."""
+    recipe = recipe or Recipe()
+    torch.manual_seed(0)
+    cfg = demo_config()
+    model = SwinTransformer(cfg)
+    opt = make_optimizer(model, recipe)
+    step, elapsed = load_state(ckpt, model, opt) if resume and ckpt.exists() else (0, 0.0)
+    print(
+        f"demo training: {sum(p.numel() for p in model.parameters())} params, "
+        f"{recipe}, starting at step {step}",
+        flush=True,
+    )
+    t_start, t_saved = time.time(), time.time()
+    speeds: dict[int, float] = {}
+    run_loss, run_acc, n_seen, t_window = 0.0, 0.0, 0, time.time()
+    model.train()
+    while step < recipe.total_steps:
+        x, y = train_batch(step, recipe, cfg)
+        for g in opt.param_groups:
+            g["lr"] = recipe.lr_at(step)
+        logits = model(x)  # B, classes
+        loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip)
+        opt.step()
+        step += 1
+        run_loss += float(loss.detach()) * len(y)
+        run_acc += float((logits.argmax(1) == y).sum())
+        n_seen += len(y)
+        now = time.time()
+        if step % log_every == 0 or step == recipe.total_steps:
+            speeds[recipe.resolution(step - 1)] = n_seen / (now - t_window)
+            total = elapsed + now - t_start
+            _log(
+                step,
+                recipe,
+                run_loss / n_seen,
+                run_acc / n_seen,
+                speeds[recipe.resolution(step - 1)],
+                total,
+                _eta(step, recipe, speeds),
+            )
+            run_loss, run_acc, n_seen, t_window = 0.0, 0.0, 0, time.time()
+        if now - t_saved > save_every_s or step == recipe.total_steps:
+            save_state(ckpt, model, opt, step, elapsed + now - t_start)
+            t_saved = now
+        if minutes is not None and now - t_start > minutes * 60 and step < recipe.total_steps:
+            save_state(ckpt, model, opt, step, elapsed + now - t_start)
+            print(
+                f"time budget of {minutes} min reached at step {step}; "
+                "rerun with --resume to continue",
+                flush=True,
+            )
+            break
+    model.eval()
+    save_weights(model, out)
+    total = elapsed + time.time() - t_start
+    print(f"wrote {out} after {step} steps; training wall time {total / 60:.1f} min", flush=True)
+    return model

@@ -1,0 +1,263 @@
+"""Image I/O for the explorer: load any common image file as RGB, refuse bad ones with one
+line, and turn an image into the normalised tensor a Swin model takes.
+
+Loading rules (`load_image`):
+- EXIF orientation is applied, so a phone photo appears the way it was taken.
+- Animated files (GIF, APNG, WebP) use their first frame.
+- Transparency (RGBA, LA, PA, P with a transparent colour) is composited on WHITE, the
+  background an image viewer or browser shows behind it.
+- Modes: 1, L, P, CMYK, YCbCr and RGB convert with Pillow's own conversion.
+  16-bit (I;16*) keeps its declared range: v / 257 maps 0..65535 exactly onto 0..255;
+  when every value already fits in 0..255 the data is 8-bit in a 16-bit container and is
+  kept as is. 32-bit integer (I) follows the same rule when its values fit 0..65535 and is
+  min-max scaled otherwise. Float (F) has no declared range and is min-max scaled.
+- Refused with `ImageLoadError` (one line): missing file, folder, zero-byte file,
+  non-image, corrupt or truncated data, a decompression bomb (more than Pillow's
+  `Image.MAX_IMAGE_PIXELS`, whose default is kept) and absurd sides (> MAX_SIDE).
+
+Preprocessing rules (`to_model_input`):
+- size "model": a plain bicubic resize to img_size x img_size. timm's eval transform
+  resizes the shorter side and centre-crops; the explorer resizes instead so the whole
+  image stays visible (the aspect ratio may change).
+- size N: a plain bicubic resize to N x N.
+- size "native": the image's own resolution (the model pads to patch and window
+  multiples), refused above MAX_NATIVE_PIXELS.
+- Then x / 255 and (x - mean) / std with the config's mean and std.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .model.config import SwinConfig
+
+ImageSource = Union[str, os.PathLike, bytes, bytearray, Image.Image, np.ndarray]
+Size = Union[str, int]
+
+ALPHA_BACKGROUND = (255, 255, 255)  # transparent pixels become white
+MAX_SIDE = 32768  # pixels per side; larger is refused as absurd
+MAX_NATIVE_PIXELS = 4096 * 4096  # "native" size is refused above this (memory of a capture)
+SIZE_CHOICES = ("model", "native")
+
+
+class ImageLoadError(ValueError):
+    """An image that cannot be used; the message is one readable line."""
+
+
+def load_image(source: ImageSource, name: str | None = None) -> Image.Image:
+    """Load a file path, raw bytes, a PIL image or a uint8 array as an RGB PIL image.
+
+    Args:
+        source: what to load.
+        name: how to refer to the image in error messages (defaults to the file name).
+    Raises:
+        ImageLoadError: with a one-line reason; nothing is ever written.
+    """
+    if isinstance(source, Image.Image):
+        _check_size(source.size, name or "image")
+        return _to_rgb(_orient(source, name or "image"))
+    if isinstance(source, np.ndarray):
+        return load_image(_array_to_pil(source), name or "array")
+    if isinstance(source, (bytes, bytearray)):
+        label = name or "image bytes"
+        if not source:
+            raise ImageLoadError(f"{label}: empty (0 bytes)")
+        return _open_and_decode(io.BytesIO(bytes(source)), label)
+    path = Path(source)
+    label = name or path.name or str(path)
+    _check_file(path, label)
+    return _open_and_decode(path, label)
+
+
+def _check_file(path: Path, label: str) -> None:
+    if not path.exists():
+        raise ImageLoadError(f"{label}: no such file ({path})")
+    if path.is_dir():
+        raise ImageLoadError(f"{label}: is a folder, not an image file")
+    if path.stat().st_size == 0:
+        raise ImageLoadError(f"{label}: empty file (0 bytes)")
+
+
+def _open_and_decode(fp, label: str) -> Image.Image:
+    """Open, decode the first frame completely, orient and convert; Pillow errors become
+    ImageLoadError. Decompression-bomb warnings are raised as errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(fp) as im:
+                _check_size(im.size, label)
+                im.seek(0)  # animated files: the first frame
+                im.load()  # decode now so truncated data fails here
+                frame = _orient(im, label)
+                return _to_rgb(frame)
+        except ImageLoadError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise ImageLoadError(
+                f"{label}: refused as a possible decompression bomb ({e})"
+            ) from None
+        except UnidentifiedImageError:
+            raise ImageLoadError(f"{label}: not an image Pillow can read") from None
+        except PermissionError:
+            raise ImageLoadError(f"{label}: permission denied") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            raise ImageLoadError(f"{label}: corrupt or truncated image ({_one_line(e)})") from None
+
+
+def _check_size(size: tuple[int, int], label: str) -> None:
+    w, h = size
+    if w <= 0 or h <= 0:
+        raise ImageLoadError(f"{label}: has no pixels ({w}x{h})")
+    if max(w, h) > MAX_SIDE:
+        raise ImageLoadError(f"{label}: {w}x{h} px is too large (a side over {MAX_SIDE} px)")
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and w * h > limit:
+        raise ImageLoadError(
+            f"{label}: refused as a possible decompression bomb "
+            f"({w}x{h} = {w * h} px, more than {limit} px)"
+        )
+
+
+def _orient(im: Image.Image, label: str) -> Image.Image:
+    """Apply the EXIF orientation tag; a broken EXIF block is ignored, not fatal."""
+    try:
+        return ImageOps.exif_transpose(im) or im
+    except Exception:
+        return im
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """Any Pillow mode -> RGB, following the module's rules."""
+    mode = im.mode
+    if mode == "RGB":
+        return im.copy()
+    if mode == "P":
+        im = im.convert("RGBA") if "transparency" in im.info else im.convert("RGB")
+        return _to_rgb(im)
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        return _composite(im)
+    if mode.startswith("I;16") or mode == "I":
+        return _gray_to_rgb(_scale_integer(np.asarray(im)))
+    if mode == "F":
+        return _gray_to_rgb(_min_max(np.asarray(im, dtype=np.float64)))
+    try:
+        return im.convert("RGB")
+    except (ValueError, OSError) as e:
+        raise ImageLoadError(f"unsupported image mode {mode!r} ({_one_line(e)})") from None
+
+
+def _composite(im: Image.Image) -> Image.Image:
+    rgba = im.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+def _scale_integer(values: np.ndarray) -> np.ndarray:
+    """Integer grey levels -> uint8: 8-bit data kept, 16-bit range / 257, else min-max."""
+    values = values.astype(np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    if lo >= 0 and hi <= 255:
+        return values.astype(np.uint8)
+    if lo >= 0 and hi <= 65535:
+        return np.round(values / 257.0).astype(np.uint8)
+    return _min_max(values.astype(np.float64))
+
+
+def _min_max(values: np.ndarray) -> np.ndarray:
+    """Finite values min-max scaled to 0..255; NaN/inf become 0; a constant image is 0."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(values.shape, np.uint8)
+    lo, hi = values[finite].min(), values[finite].max()
+    scaled = (values - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(values)
+    return np.round(np.where(finite, scaled, 0.0)).clip(0, 255).astype(np.uint8)
+
+
+def _gray_to_rgb(gray: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.repeat(gray[:, :, None], 3, axis=2), "RGB")
+
+
+def _array_to_pil(array: np.ndarray) -> Image.Image:
+    """(H, W) or (H, W, 3|4) arrays; uint8 as is, other dtypes via the grey-level rules."""
+    if array.ndim == 2:
+        if array.dtype == np.uint8:
+            return Image.fromarray(array, "L")
+        if np.issubdtype(array.dtype, np.integer):
+            return _gray_to_rgb(_scale_integer(array))
+        return _gray_to_rgb(_min_max(array.astype(np.float64)))
+    if array.ndim == 3 and array.shape[2] in (3, 4) and array.dtype == np.uint8:
+        return Image.fromarray(
+            np.ascontiguousarray(array), "RGB" if array.shape[2] == 3 else "RGBA"
+        )
+    raise ImageLoadError(
+        f"array of shape {array.shape} and dtype {array.dtype} is not an image "
+        "(need H x W, or H x W x 3/4 uint8)"
+    )
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def parse_size(value: str | int) -> Size:
+    """'model' | 'native' | a positive integer (also as a string) -> the size argument."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"size must be positive, not {value}")
+        return value
+    text = str(value).strip().lower()
+    if text in SIZE_CHOICES:
+        return text
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise ValueError(f"size must be 'model', 'native' or a positive integer, not {value!r}")
+
+
+def target_size(img_size: tuple[int, int], cfg: SwinConfig, size: Size) -> tuple[int, int]:
+    """(width, height) the model will see, after checking the limits."""
+    size = parse_size(size)
+    if size == "model":
+        w = h = cfg.img_size
+    elif size == "native":
+        w, h = img_size
+    else:
+        w = h = size
+    if min(w, h) < cfg.patch_size:
+        raise ImageLoadError(
+            f"image is {w}x{h} px, smaller than one {cfg.patch_size}x{cfg.patch_size} patch; "
+            "use a larger image or size"
+        )
+    if w * h > MAX_NATIVE_PIXELS:
+        side = int(MAX_NATIVE_PIXELS**0.5)
+        raise ImageLoadError(
+            f"{w}x{h} px is too large to capture (limit {side}x{side} px); "
+            "choose a smaller size, e.g. --size 224 or --size model"
+        )
+    return w, h
+
+
+def to_model_input(
+    img: ImageSource, cfg: SwinConfig, size: Size = "model"
+) -> tuple[torch.Tensor, np.ndarray]:
+    """An image -> (normalised tensor (1, 3, H, W) float32, rgb (H, W, 3) uint8).
+
+    `rgb` is exactly what entered the model before normalisation, at model resolution.
+    """
+    pil = img if isinstance(img, Image.Image) and img.mode == "RGB" else load_image(img)
+    w, h = target_size(pil.size, cfg, size)
+    if (w, h) != pil.size:
+        pil = pil.resize((w, h), Image.Resampling.BICUBIC)
+    rgb = np.asarray(pil, dtype=np.uint8).copy()  # H, W, 3
+    x = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0  # 3, H, W
+    mean = torch.tensor(cfg.mean, dtype=torch.float32)[:, None, None]  # 3, 1, 1
+    std = torch.tensor(cfg.std, dtype=torch.float32)[:, None, None]  # 3, 1, 1
+    return ((x - mean) / std)[None].contiguous(), rgb  # 1, 3, H, W

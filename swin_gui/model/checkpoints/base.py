@@ -1,0 +1,85 @@
+"""The checkpoint layer's shared vocabulary: the error it raises, what a load returns, and
+the few key helpers every format converter uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import torch
+
+from ..config import SwinConfig
+from ..swin import SwinTransformer
+
+StateDict = dict[str, torch.Tensor]
+
+# Buffers some writers store but our model recomputes from the window size.
+BUFFER_SUFFIXES = ("relative_position_index", "relative_coords_table", "attn_mask", "k_bias")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint could not be read or does not fit a Swin model; the message is one
+    user-readable line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    """A ready-to-run model (eval mode, CPU) and where it came from.
+
+    Args:
+        model: the network with every weight loaded strictly.
+        config: the architecture it was built from.
+        format: "official", "timm", "torchvision", "huggingface" or "swin-gui".
+        source: the file or directory it was read from.
+        class_names: one name per output class (empty for a headless model).
+    """
+
+    model: SwinTransformer
+    config: SwinConfig
+    format: str
+    source: str
+    class_names: tuple[str, ...]
+
+
+def few(keys: Iterable[str], limit: int = 4) -> str:
+    """At most `limit` keys for an error message, with a count of the rest."""
+    keys = sorted(keys)
+    shown = ", ".join(keys[:limit])
+    return shown + (f" (+{len(keys) - limit} more)" if len(keys) > limit else "")
+
+
+def is_buffer_key(key: str) -> bool:
+    """Keys of recomputed buffers (relative_position_index, attn_mask, ...)."""
+    return key.rsplit(".", 1)[-1] in BUFFER_SUFFIXES
+
+
+def strip_buffers(state_dict: Mapping[str, torch.Tensor]) -> StateDict:
+    """The state dict without the buffers our model recomputes."""
+    return {k: v for k, v in state_dict.items() if not is_buffer_key(k)}
+
+
+def describe(cfg: SwinConfig) -> str:
+    """A short architecture summary for error messages."""
+    return (
+        f"Swin v{cfg.version} C={cfg.embed_dim} depths={list(cfg.depths)} "
+        f"heads={list(cfg.num_heads)} M={cfg.window_size} patch={cfg.patch_size} "
+        f"classes={cfg.num_classes}"
+    )
+
+
+def split_v2_qkv_bias(state_dict: StateDict) -> StateDict:
+    """Swin v2 with a fused `attn.qkv.bias` (torchvision, some timm exports): keep its q
+    and v thirds as `q_bias` / `v_bias`. The k third is ignored: torchvision zeroes it in
+    every forward pass and the paper's v2 attention has no key bias."""
+    out: StateDict = {}
+    for key, value in state_dict.items():
+        prefix = key[: -len("qkv.bias")]
+        if key.endswith("attn.qkv.bias") and f"{prefix}logit_scale" in state_dict:
+            q, _, v = value.chunk(3)
+            out[f"{prefix}q_bias"], out[f"{prefix}v_bias"] = q, v
+        else:
+            out[key] = value
+    return out
