@@ -31,7 +31,6 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import torch
@@ -39,8 +38,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .model.config import SwinConfig
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, Image.Image, np.ndarray]
-Size = Union[str, int]
+ImageSource = str | os.PathLike | bytes | bytearray | Image.Image | np.ndarray
+Size = str | int
 
 ALPHA_BACKGROUND = (255, 255, 255)  # transparent pixels become white
 MAX_SIDE = 32768  # pixels per side; larger is refused as absurd

@@ -264,9 +264,17 @@ def _paint(rng: np.random.Generator, canvas: np.ndarray, mask: np.ndarray) -> No
     canvas[mask] = fill[mask]
 
 
-def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1) -> Scene:
-    """Generate scene `seed`. `size` is a side or a (width, height) pair."""
+def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
+               ref_area: int | None = None) -> Scene:
+    """Generate scene `seed`. `size` is a side or a (width, height) pair.
+
+    Object areas are drawn as fractions of `ref_area` pixels (default: the image area);
+    pass 224 * 224 to keep a large image's objects at the scale the demo model was trained on.
+    """
     width, height = (size, size) if isinstance(size, int) else size
+    if n_objects < 1:
+        raise ValueError(f"n_objects must be at least 1, not {n_objects}")
+    area_scale = 1.0 if ref_area is None else min(1.0, ref_area / (width * height))
     rng = np.random.default_rng(seed)
     img = Image.fromarray(np.clip(_background(rng, width, height), 0, 255).astype(np.uint8))
     _clutter(rng, img)
@@ -276,7 +284,11 @@ def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1)
     for i in range(n_objects):
         label = int(rng.integers(len(CLASSES)))
         lo, hi = (0.07, 0.32) if n_objects == 1 else (0.04, 0.6 / (n_objects + 2))
-        mask = _place(rng, label, width, height, rng.uniform(lo, hi), taken if i else None)
+        frac = rng.uniform(lo, hi) * area_scale
+        mask = _place(rng, label, width, height, frac, taken if i else None)
+        while mask is None and frac > 0.02 * area_scale:  # no room: shrink and retry
+            frac *= 0.7
+            mask = _place(rng, label, width, height, frac, taken)
         if mask is None:
             continue
         _paint(rng, canvas, mask)

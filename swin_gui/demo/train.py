@@ -47,9 +47,9 @@ class Recipe:
 
     batch: int = 64
     low_res: int = 112
-    low_steps: int = 3000
+    low_steps: int = 4000
     high_res: int = 224
-    high_steps: int = 700
+    high_steps: int = 900
     lr: float = 1e-3
     min_lr: float = 1e-5
     warmup: int = 200

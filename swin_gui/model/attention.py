@@ -60,7 +60,8 @@ class _WindowAttentionBase(nn.Module):
     @staticmethod
     def _fused(q, k, v, scale, bias, mask) -> torch.Tensor:
         additive = bias[None] if mask is None else bias[None] + mask[:, None].to(bias)
-        additive = additive.repeat(q.shape[0] // additive.shape[0], 1, 1, 1)  # B*nW, h, N, N
+        if additive.shape[0] not in (1, q.shape[0]):  # batch > 1: one copy per image
+            additive = additive.repeat(q.shape[0] // additive.shape[0], 1, 1, 1)
         if isinstance(scale, torch.Tensor):  # v2: per-head temperature folded into q
             q, scale = q * scale, 1.0
         return F.scaled_dot_product_attention(q, k, v, attn_mask=additive, scale=scale)

@@ -1,0 +1,120 @@
+"""Feature-map analysis for one stage's output, a channel-last (H, W, C) array: channel
+energy, single channels, the per-token L2 norm, and a 3-component PCA shown as RGB.
+
+All functions are pure numpy and deterministic: the same features give the same numbers
+(and the same PCA colours) on every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ROBUST_PERCENTILES = (1.0, 99.0)  # PCA components are scaled between these percentiles
+
+
+def _check(f: np.ndarray) -> np.ndarray:
+    f = np.asarray(f)
+    if f.ndim != 3:
+        raise ValueError(f"expected a (H, W, C) feature map, got shape {f.shape}")
+    return f
+
+
+def channel_energy(f: np.ndarray) -> np.ndarray:
+    """(C,) mean squared activation of each channel over all tokens."""
+    f = _check(f).astype(np.float64)
+    return np.mean(f * f, axis=(0, 1))  # C
+
+
+def top_channels(f: np.ndarray, k: int = 8) -> np.ndarray:
+    """Indices of the k channels with the most energy, strongest first (ties by index)."""
+    energy = channel_energy(f)
+    order = np.argsort(-energy, kind="stable")
+    return order[: max(0, k)]
+
+
+def channel_map(f: np.ndarray, channel: int) -> np.ndarray:
+    """(H, W) float32 activation of one channel."""
+    f = _check(f)
+    if not 0 <= channel < f.shape[2]:
+        raise IndexError(f"channel {channel} out of range (the map has {f.shape[2]} channels)")
+    return np.ascontiguousarray(f[:, :, channel], dtype=np.float32)
+
+
+def norm_map(f: np.ndarray) -> np.ndarray:
+    """(H, W) float32 L2 norm of each token's feature vector over its channels."""
+    f = _check(f).astype(np.float64)
+    return np.sqrt(np.sum(f * f, axis=2)).astype(np.float32)  # H, W
+
+
+@dataclass(frozen=True)
+class PCAResult:
+    """Projection of the tokens onto the leading principal directions.
+
+    Attributes:
+        scores: (H, W, k) float32 projections of the centred features.
+        components: (k, C) unit principal directions, strongest first.
+        explained: (k,) fraction of the total variance each direction explains.
+    """
+
+    scores: np.ndarray
+    components: np.ndarray
+    explained: np.ndarray
+
+
+def pca(f: np.ndarray, k: int = 3) -> PCAResult:
+    """PCA over tokens via the eigen-decomposition of the C x C covariance (float64).
+
+    Sign convention (so colours are stable between runs): each component is flipped so
+    that its largest-magnitude loading is positive. With fewer than k channels or
+    tokens, the missing components are zero.
+    """
+    f = _check(f)
+    H, W, C = f.shape
+    X = f.reshape(-1, C).astype(np.float64)  # H*W, C
+    X = X - X.mean(axis=0, keepdims=True)
+    cov = X.T @ X / max(len(X), 1)  # C, C
+    values, vectors = np.linalg.eigh(cov)  # ascending
+    order = np.argsort(-values, kind="stable")[:k]
+    comps = vectors[:, order].T  # k', C
+    flip = np.sign(comps[np.arange(len(comps)), np.argmax(np.abs(comps), axis=1)])
+    comps = comps * np.where(flip == 0, 1.0, flip)[:, None]
+    total = float(values.clip(min=0).sum())
+    explained = values[order].clip(min=0) / total if total > 0 else np.zeros(len(order))
+    scores = X @ comps.T  # H*W, k'
+    if len(order) < k:  # pad when C < k
+        scores = np.pad(scores, ((0, 0), (0, k - len(order))))
+        comps = np.pad(comps, ((0, k - len(order)), (0, 0)))
+        explained = np.pad(explained, (0, k - len(order)))
+    return PCAResult(
+        scores=scores.reshape(H, W, k).astype(np.float32),
+        components=comps.astype(np.float32),
+        explained=explained.astype(np.float32),
+    )
+
+
+def robust_unit(x: np.ndarray, percentiles: tuple[float, float] = ROBUST_PERCENTILES) -> np.ndarray:
+    """Scale to [0, 1] between two percentiles (clipped); a flat array becomes 0.5."""
+    lo, hi = np.percentile(x, percentiles)
+    if not hi > lo:
+        return np.full(x.shape, 0.5, np.float32)
+    return np.clip((x - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+def pca_rgb(f: np.ndarray, k: int = 3) -> np.ndarray:
+    """(H, W, 3) float32 in [0, 1]: the first three principal components as R, G, B,
+    each scaled robustly between its 1st and 99th percentile."""
+    scores = pca(f, k=max(k, 3)).scores[:, :, :3]  # H, W, 3
+    return np.stack([robust_unit(scores[:, :, i]) for i in range(3)], axis=2)
+
+
+def robust_levels(
+    x: np.ndarray, percentiles: tuple[float, float] = ROBUST_PERCENTILES
+) -> tuple[float, float]:
+    """(lo, hi) display levels between two percentiles of the finite values."""
+    finite = np.asarray(x)[np.isfinite(x)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = np.percentile(finite, percentiles)
+    return float(lo), float(hi)

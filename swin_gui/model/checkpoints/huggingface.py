@@ -1,0 +1,202 @@
+"""Hugging Face transformers checkpoints (`SwinForImageClassification`,
+`Swinv2ForImageClassification`, or the bare `SwinModel` / `Swinv2Model`).
+
+A checkpoint is a directory with `config.json` and `model.safetensors` (or
+`pytorch_model.bin`, or sharded with an `*.index.json`). Keys carry a `swin.` / `swinv2.`
+prefix (none for a bare model). HF merges patches at the END of a stage, like the official
+code. Attention comes in two spellings, both accepted:
+- on disk (and transformers < 5): `attention.self.{query,key,value}`,
+  `attention.output.dense`, `intermediate.dense`, `output.dense`;
+- transformers >= 5 in memory: `attention.{q,k,v,o}_proj`, `mlp.fc1` / `mlp.fc2`,
+  `attention.relative_position_bias.relative_position_bias_table`.
+q, k and v are separate Linears: we concatenate them into `attn.qkv`. v2 has no key bias;
+its q and v biases become `q_bias` / `v_bias`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+
+from ..config import IMAGENET_MEAN, IMAGENET_STD, SwinConfig
+from .base import CheckpointError, StateDict
+from .safe_io import read_tensors
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_PREFIX = re.compile(r"^(?:swin|swinv2)\.")
+_BLOCK = re.compile(r"^encoder\.layers\.(\d+)\.blocks\.(\d+)\.(.*)$")
+_DOWNSAMPLE = re.compile(r"^encoder\.layers\.(\d+)\.downsample\.(.*)$")
+_BLOCK_RENAMES = (  # (HF spelling, ours); "__q/__k/__v" are fused into qkv afterwards
+    ("layernorm_before.", "norm1."),
+    ("layernorm_after.", "norm2."),
+    ("attention.self.query.", "attn.__q."),
+    ("attention.self.key.", "attn.__k."),
+    ("attention.self.value.", "attn.__v."),
+    ("attention.q_proj.", "attn.__q."),
+    ("attention.k_proj.", "attn.__k."),
+    ("attention.v_proj.", "attn.__v."),
+    ("attention.output.dense.", "attn.proj."),
+    ("attention.o_proj.", "attn.proj."),
+    ("attention.relative_position_bias.", "attn."),
+    ("attention.self.continuous_position_bias_mlp.", "attn.cpb_mlp."),
+    ("attention.continuous_position_bias_mlp.", "attn.cpb_mlp."),
+    ("attention.self.", "attn."),  # logit_scale, relative_position_bias_table, buffers
+    ("attention.", "attn."),
+    ("intermediate.dense.", "mlp.fc1."),
+    ("output.dense.", "mlp.fc2."),
+)
+_TOP_RENAMES = (
+    ("embeddings.patch_embeddings.projection.", "patch_embed.proj."),
+    ("embeddings.norm.", "patch_embed.norm."),
+    ("layernorm.", "norm."),
+    ("classifier.", "head.fc."),
+)
+
+
+def hf_to_timm(state_dict: StateDict) -> StateDict:
+    """Rename HF keys to ours and fuse q/k/v; unknown keys pass through unchanged."""
+    renamed = {_rename(key): value for key, value in state_dict.items()}
+    return _fuse_qkv(renamed)
+
+
+def _rename(key: str) -> str:
+    bare = _PREFIX.sub("", key)
+    if m := _BLOCK.match(bare):
+        rest = m.group(3)
+        for old, new in _BLOCK_RENAMES:
+            if rest.startswith(old):
+                rest = new + rest[len(old):]
+                break
+        return f"layers.{m.group(1)}.blocks.{m.group(2)}.{rest}"
+    if m := _DOWNSAMPLE.match(bare):
+        return f"layers.{int(m.group(1)) + 1}.downsample.{m.group(2)}"
+    for old, new in _TOP_RENAMES:
+        if bare.startswith(old):
+            return new + bare[len(old):]
+    return key
+
+
+def _fuse_qkv(state_dict: StateDict) -> StateDict:
+    out = dict(state_dict)
+    for q_key in [k for k in state_dict if k.endswith("attn.__q.weight")]:
+        attn = q_key[: -len("__q.weight")]
+        parts = [out.pop(f"{attn}__{p}.weight", None) for p in "qkv"]
+        if any(p is None for p in parts):
+            out.update({f"{attn}__{p}.weight": t for p, t in zip("qkv", parts) if t is not None})
+            continue
+        out[f"{attn}qkv.weight"] = torch.cat(parts)  # 3C, C
+        biases = {p: out.pop(f"{attn}__{p}.bias") for p in "qkv" if f"{attn}__{p}.bias" in out}
+        if f"{attn}logit_scale" in out:  # v2: q and v biases only
+            if "q" in biases and "v" in biases:
+                out[f"{attn}q_bias"], out[f"{attn}v_bias"] = biases.pop("q"), biases.pop("v")
+            out.update({f"{attn}__{p}.bias": t for p, t in biases.items()})
+        elif len(biases) == 3:
+            out[f"{attn}qkv.bias"] = torch.cat([biases[p] for p in "qkv"])  # 3C
+        else:
+            out.update({f"{attn}__{p}.bias": t for p, t in biases.items()})
+    return out
+
+
+def read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path.name} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path.name} does not hold a JSON object")
+    return data
+
+
+def read_weights(directory: Path) -> StateDict:
+    """All tensors of a HF-style directory: one file or the shards its index lists."""
+    for name in WEIGHT_FILES:
+        index = directory / f"{name}.index.json"
+        if index.is_file():
+            shards = sorted(set(read_json(index).get("weight_map", {}).values()))
+            out: StateDict = {}
+            for shard in shards:
+                out.update(read_tensors(directory / shard)[0])
+            return out
+        if (directory / name).is_file():
+            return read_tensors(directory / name)[0]
+    raise CheckpointError(
+        f"{directory.name}/ has config.json but no weights ({' or '.join(WEIGHT_FILES)})"
+    )
+
+
+def config_from_hf(
+    config: dict, state_dict: StateDict, preprocessor: dict | None = None, name: str = ""
+) -> SwinConfig:
+    """Our SwinConfig from a HF config.json (plus preprocessor_config.json for mean/std);
+    the class count comes from the classifier weight (0 when there is none)."""
+    model_type = config.get("model_type")
+    if model_type not in ("swin", "swinv2"):
+        raise CheckpointError(f"config.json describes a {model_type!r} model, not 'swin'/'swinv2'")
+    if config.get("use_absolute_embeddings"):
+        raise CheckpointError("absolute position embeddings (use_absolute_embeddings) are not supported")
+    if config.get("hidden_act", "gelu") != "gelu":
+        raise CheckpointError(f"unsupported MLP activation {config.get('hidden_act')!r} (need gelu)")
+    head = state_dict.get("head.fc.weight")
+    mean, std = _mean_std(preprocessor or {})
+    fields = dict(
+        version=2 if model_type == "swinv2" else 1,
+        img_size=_first(config.get("image_size", 224)),
+        patch_size=_first(config.get("patch_size", 4)),
+        in_chans=int(config.get("num_channels", 3)),
+        window_size=int(config.get("window_size", 7)),
+        embed_dim=int(config.get("embed_dim", 96)),
+        depths=tuple(int(d) for d in config.get("depths", (2, 2, 6, 2))),
+        num_heads=tuple(int(h) for h in config.get("num_heads", (3, 6, 12, 24))),
+        mlp_ratio=float(config.get("mlp_ratio", 4.0)),
+        qkv_bias=bool(config.get("qkv_bias", True)),
+        num_classes=int(head.shape[0]) if head is not None else 0,
+        layer_norm_eps=float(config.get("layer_norm_eps", 1e-5)),
+        mean=mean, std=std, name=name or "huggingface-swin",
+    )
+    if model_type == "swinv2":
+        pws = config.get("pretrained_window_sizes") or [0] * len(fields["depths"])
+        fields["pretrained_window_sizes"] = tuple(int(p) for p in pws)
+    else:
+        fields["pretrained_window_sizes"] = (0,) * len(fields["depths"])
+    try:
+        return SwinConfig(**fields)
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"config.json is inconsistent: {exc}") from None
+
+
+def class_names_from_hf(config: dict, num_classes: int) -> tuple[str, ...]:
+    """id2label in index order, or () when it is missing, incomplete or generic LABEL_i."""
+    id2label = config.get("id2label") or {}
+    try:
+        names = tuple(str(id2label[str(i)] if str(i) in id2label else id2label[i])
+                      for i in range(num_classes))
+    except KeyError:
+        return ()
+    if all(n == f"LABEL_{i}" for i, n in enumerate(names)):
+        return ()
+    return names
+
+
+def _mean_std(preprocessor: dict) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    mean, std = preprocessor.get("image_mean"), preprocessor.get("image_std")
+    if isinstance(mean, list) and isinstance(std, list) and len(mean) == len(std) == 3:
+        return tuple(float(m) for m in mean), tuple(float(s) for s in std)
+    return IMAGENET_MEAN, IMAGENET_STD
+
+
+def _first(value) -> int:
+    return int(value[0] if isinstance(value, (list, tuple)) else value)
+
+
+def read_hf_directory(directory: Path) -> tuple[StateDict, SwinConfig, tuple[str, ...]]:
+    """(our-layout state dict, config, class names) of a HF checkpoint directory."""
+    config = read_json(directory / "config.json")
+    preprocessor_path = directory / "preprocessor_config.json"
+    preprocessor = read_json(preprocessor_path) if preprocessor_path.is_file() else None
+    state_dict = hf_to_timm(read_weights(directory))
+    name = str(config.get("_name_or_path") or directory.name)
+    cfg = config_from_hf(config, state_dict, preprocessor, name=name)
+    return state_dict, cfg, class_names_from_hf(config, cfg.num_classes)

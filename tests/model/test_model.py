@@ -1,0 +1,107 @@
+"""The instrumented model: capture is a mode of the forward pass, shapes, padding, the
+shift rule, statelessness across input sizes, and the norm placement of v1 vs v2."""
+
+import numpy as np
+import pytest
+import torch
+
+from swin_gui.api import ablate_shift, capture
+from swin_gui.model import Recorder, SwinConfig, SwinTransformer
+
+SMALL_V1 = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
+SMALL_V2 = SMALL_V1.with_(version=2, window_size=8, img_size=256)
+
+
+@pytest.fixture(scope="module", params=[SMALL_V1, SMALL_V2], ids=["v1", "v2"])
+def model(request):
+    torch.manual_seed(0)
+    m = SwinTransformer(request.param).eval()
+    with torch.no_grad():  # non-trivial norms and biases so mistakes show
+        for p in m.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return m
+
+
+@pytest.mark.parametrize("hw", [(224, 224), (250, 333), (64, 64), (20, 36)])
+def test_capture_matches_plain_forward(model, hw):
+    x = torch.randn(1, 3, *hw)
+    with torch.no_grad():
+        plain = model(x)
+        rec = Recorder()
+        captured = model(x, rec)
+    torch.testing.assert_close(captured, plain, atol=2e-5, rtol=1e-4)
+    assert rec.data["logits"].shape == (1, 8)
+
+
+def test_trace_shapes_on_native_333x250(model):
+    trace = capture(model, torch.randn(1, 3, 250, 333))
+    M = model.cfg.window_size
+    assert trace.embed.shape[:2] == (63, 84)  # 250/4 -> 63 (padded), 333/4 -> 84
+    assert [s.resolution for s in trace.stages] == [(63, 84), (32, 42), (16, 21), (8, 11)]
+    b = trace.block(0, 1)
+    Hp, Wp = b.padded
+    assert Hp % M == 0 and Wp % M == 0 and Hp >= 63 and Wp >= 84
+    nW = (Hp // M) * (Wp // M)
+    assert b.attn.shape == (nW, 1, M * M, M * M)
+    np.testing.assert_allclose(b.attn.sum(-1), 1.0, atol=1e-5)
+    assert b.mask.shape == (nW, M * M, M * M) and b.shift == M // 2
+    assert trace.block(0, 0).mask is None and trace.block(0, 0).shift == 0
+    assert b.bias.shape == (1, M * M, M * M)
+
+
+def test_shift_rule_switches_off_at_small_grids_and_model_is_stateless(model):
+    M = model.cfg.window_size
+    side = M * 32  # stage 3 grid is exactly M x M: window = grid, no shift
+    small = capture(model, torch.randn(1, 3, side, side))
+    assert small.block(3, 1).shift == 0 and small.block(3, 1).window == M
+    assert small.block(3, 1).mask is None
+    big = capture(model, torch.randn(1, 3, 2 * side, 2 * side))  # stage 3 is 2M x 2M
+    assert big.block(3, 1).shift == M // 2, "a smaller input must not disable later shifts"
+    tiny = capture(model, torch.randn(1, 3, 40, 40))  # 10x10 tokens, stage 1 5x5 < M
+    assert tiny.block(1, 1).window == 5 and tiny.block(1, 1).shift == 0
+
+
+def test_masked_pairs_get_no_attention(model):
+    trace = capture(model, torch.randn(1, 3, 224, 224))
+    b = trace.block(0, 1)
+    assert b.mask is not None
+    assert b.attn[np.broadcast_to(b.mask[:, None] < 0, b.attn.shape)].max() < 1e-30
+
+
+def test_ablation_reruns_the_block(model):
+    trace = capture(model, torch.randn(1, 3, 224, 224))
+    same = ablate_shift(model, trace, 1, 1, shift=model.cfg.window_size // 2)
+    np.testing.assert_allclose(same, trace.block(1, 1).out, atol=1e-5)
+    unshifted = ablate_shift(model, trace, 1, 1, shift=0)
+    assert np.abs(unshifted - trace.block(1, 1).out).max() > 1e-4
+
+
+def test_norm_placement_v1_pre_norm_v2_res_post_norm(model):
+    """v1: x + attn(LN1(x)); v2: x + LN1(attn(x)) — check against the recorded streams."""
+    trace = capture(model, torch.randn(1, 3, 224, 224))
+    blk = model.layers[0].blocks[0]
+    x = torch.from_numpy(trace.block_input(0, 0))[None]
+    mid = torch.from_numpy(trace.block(0, 0).mid)[None]
+    with torch.no_grad():
+        w, s = blk.geometry(x.shape[1], x.shape[2])
+        if model.cfg.version == 1:
+            expected = x + blk._window_attention(blk.norm1(x), w, s, None)
+        else:
+            expected = x + blk.norm1(blk._window_attention(x, w, s, None))
+    torch.testing.assert_close(mid, expected, atol=1e-5, rtol=1e-4)
+
+
+def test_trace_npz_roundtrip_and_schema(model, tmp_path):
+    trace = capture(model, torch.randn(1, 3, 250, 333))
+    path = tmp_path / "trace.npz"
+    trace.save_npz(path)
+    with np.load(path, allow_pickle=False) as z:
+        assert z["input"].shape == (3, 250, 333)
+        assert z["logits"].shape == (8,)
+        assert z["stage1.out"].shape == (32, 32, 42)  # C, H, W
+        assert z["stage0.block1.attn"].ndim == 4 and z["stage0.block1.mask"].ndim == 3
+        assert "stage0.block0.mask" not in z
+        assert int(z["stage0.block1.shift"]) == model.cfg.window_size // 2
+    again = type(trace).load_npz(path)
+    np.testing.assert_array_equal(again.block(2, 1).attn, trace.block(2, 1).attn)
+    assert again.config == trace.config
