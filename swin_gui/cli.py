@@ -20,7 +20,18 @@ import time
 from pathlib import Path
 
 COMMANDS = ("export", "inspect", "snapshot", "bench")
-VIEWS = ("grid", "shift", "mask", "attention", "bias", "pyramid", "internals", "predictions")
+VIEWS = (
+    "grid",
+    "shift",
+    "mask",
+    "attention",
+    "bias",
+    "pyramid",
+    "merging",
+    "internals",
+    "predictions",
+)
+SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
 DEVICES = ("cpu", "cuda", "auto")
 DEFAULT_MODEL = "demo"
 # (module, class) pairs whose exceptions are the user's fault: one line, exit 2
@@ -34,6 +45,13 @@ _USER_ERRORS = (
 
 class CLIError(Exception):
     """A usage problem found by the CLI itself (one line, exit 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line: `swin-gui: error: ...` and exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"swin-gui: error: {message} (see '{self.prog} --help')\n")
 
 
 def default_threads() -> int:
@@ -60,38 +78,23 @@ def _token(text: str) -> tuple[int, int]:
     return row, col
 
 
+MODEL_HELP = "checkpoint file, Hugging Face folder, timm preset name or 'demo'"
+SIZE_HELP = "'model' (the model's input size), 'native' (the image's own size) or N (N x N)"
+
+
 def _threads_option(parser: argparse.ArgumentParser, default) -> None:
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=default,
-        metavar="N",
-        help=f"CPU threads for torch (default: min(4, CPU count) = {default_threads()})",
-    )
+    help_ = f"CPU threads for torch (default: min(4, CPU count) = {default_threads()})"
+    parser.add_argument("--threads", type=int, default=default, metavar="N", help=help_)
 
 
-def _model_options(p: argparse.ArgumentParser, device: bool = True) -> None:
-    p.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        metavar="M",
-        help="checkpoint file, Hugging Face folder, timm preset name, or 'demo' "
-        "(the bundled model; default)",
-    )
-    p.add_argument(
-        "--size",
-        type=_size,
-        default="model",
-        metavar="S",
-        help="'model' (resize to the model's input size; default), 'native' "
-        "(the image's own size) or N (resize to N x N)",
-    )
-    if device:
-        p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="M", help=MODEL_HELP + " (default)")
+    p.add_argument("--size", type=_size, default="model", metavar="S", help=SIZE_HELP)
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
 
 
 def gui_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="swin-gui",
         description="Swin Explorer: look inside Swin Transformers (v1/v2) on your own images. "
         "Without a command it opens the desktop app.",
@@ -100,19 +103,34 @@ def gui_parser() -> argparse.ArgumentParser:
         "snapshot (one view as PNG), bench (timings)",
     )
     p.add_argument("image", nargs="?", metavar="IMAGE", help="image to open")
-    _model_options(p, device=False)
-    p.add_argument(
-        "--screenshot",
-        metavar="FILE.png",
-        type=Path,
-        help="render the window offscreen to FILE.png and quit",
-    )
+    p.add_argument("--model", metavar="M", help=MODEL_HELP + " (default: last used, else demo)")
+    p.add_argument("--size", type=_size, metavar="S", help=SIZE_HELP + " (default: last used)")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
+    p.add_argument("--screenshot", metavar="FILE.png", type=Path, help="save the window, quit")
     _threads_option(p, default_threads())
     return p
 
 
+def _snapshot_options(p: argparse.ArgumentParser) -> None:
+    p.description = "Render one view of one image to a PNG, without a screen."
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--view", required=True, choices=VIEWS)
+    p.add_argument("--stage", type=int, default=0, help="0-based stage (default 0)")
+    p.add_argument("--block", type=int, default=0, help="0-based block in the stage")
+    p.add_argument("--head", type=int, default=None, help="0-based head (default: mean)")
+    p.add_argument("--token", type=_token, default=None, metavar="ROW,COL")
+    p.add_argument("--shift-view", choices=SHIFT_VIEWS, default="auto", help="partition drawn")
+    p.add_argument("--feature-mode", choices=("channel", "norm", "pca"), default="norm")
+    p.add_argument("--channel", type=int, default=None, help="default: top channel by energy")
+    p.add_argument("--cmap", default="viridis", help="colormap for heatmaps")
+    p.add_argument("--no-title", action="store_true", help="leave out the caption strip")
+    _model_options(p)
+    p.add_argument("--out", required=True, type=Path, metavar="FILE.png")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+
 def command_parser(command: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=f"swin-gui {command}")
+    p = Parser(prog=f"swin-gui {command}")
     _threads_option(p, None)
     if command == "export":
         p.description = "Write DIR/<stem>/trace.npz and feature-map PNGs for each image."
@@ -123,18 +141,9 @@ def command_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--overwrite", action="store_true", help="replace existing files")
     elif command == "inspect":
         p.description = "Print a model's format, architecture, parameter count and MACs."
-        p.add_argument("model", metavar="MODEL", help="checkpoint, HF folder, preset or 'demo'")
+        p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     elif command == "snapshot":
-        p.description = "Render one view of one image to a PNG, without a screen."
-        p.add_argument("image", metavar="IMAGE")
-        p.add_argument("--view", required=True, choices=VIEWS)
-        p.add_argument("--stage", type=int, default=0, help="0-based stage (default 0)")
-        p.add_argument("--block", type=int, default=0, help="0-based block in the stage")
-        p.add_argument("--head", type=int, default=None, help="0-based head (default: mean)")
-        p.add_argument("--token", type=_token, default=None, metavar="ROW,COL")
-        _model_options(p)
-        p.add_argument("--out", required=True, type=Path, metavar="FILE.png")
-        p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+        _snapshot_options(p)
     return p
 
 
@@ -168,9 +177,15 @@ def load(model: str, device: str = "cpu"):
     import torch
 
     from . import api
+    from .model import PRESETS
 
     if device == "cuda" and not torch.cuda.is_available():
         raise CLIError("--device cuda: no CUDA device is available (use --device cpu)")
+    if model != "demo" and model not in PRESETS and not Path(model).expanduser().exists():
+        raise CLIError(
+            f"model {model!r} is not a file, a folder, 'demo' or a known preset "
+            f"({', '.join(PRESETS)})"
+        )
     return api.load_model(model, device=device)
 
 
@@ -197,12 +212,13 @@ def _error_line(name: str, e: BaseException) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .api import capture
-    from .export import ExportError, export_image
+    from .export import ExportError, ensure_folder, export_image
     from .images import ImageLoadError
     from .render.colormap import colormap_lut
 
     colormap_lut(args.cmap)  # unknown colormap: KeyError before any work
     model = load(args.model, args.device)
+    ensure_folder(args.out)  # an unusable output folder stops everything (exit 2)
     failed, total = 0, len(args.images)
     folders = _unique_dirs(args.images, args.out)
     for i, (image, folder) in enumerate(zip(args.images, folders, strict=True), 1):
@@ -228,10 +244,12 @@ def describe_model(model) -> list[tuple[str, str]]:
     params = count_params(model)
     groups = macs_by_group(macs(cfg, cfg.img_size, cfg.img_size))
     grids = token_grids(cfg, cfg.img_size, cfg.img_size)
-    names = "with class names" if info.class_names else "no class names"
+    shown = ", ".join(info.class_names[:3]) + (", ..." if len(info.class_names) > 3 else "")
+    names = f"names: {shown}" if info.class_names else "no class names"
     rows = [
         ("model", info.label),
-        ("format", info.format + (" (random weights)" if info.random_weights else "")),
+        ("format", info.format),
+        ("weights", "random init (no checkpoint)" if info.random_weights else "from checkpoint"),
         ("source", info.source or "-"),
         (
             "architecture",
@@ -288,15 +306,22 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     _check_selection(trace, args)
     from .render.snapshot import render_snapshot
 
-    picture = render_snapshot(
-        trace,
-        args.view,
-        stage=args.stage,
-        block=args.block,
-        head=args.head,
-        token=args.token,
-        shift_view=None,
-    )
+    try:
+        picture = render_snapshot(
+            trace,
+            args.view,
+            stage=args.stage,
+            block=args.block,
+            head=args.head,
+            token=args.token,
+            shift_view=SHIFT_VIEWS[args.shift_view],
+            feature_mode=args.feature_mode,
+            channel=args.channel,
+            colormap=args.cmap,
+            title=not args.no_title,
+        )
+    except (ValueError, IndexError) as e:  # render_snapshot's one-line selection errors
+        raise CLIError(one_line(e)) from None
     rgb = getattr(picture, "rgb", picture)
     path = save_png(rgb, args.out, overwrite=args.overwrite)
     _say(f"wrote {path} ({rgb.shape[1]}×{rgb.shape[0]})")
@@ -312,7 +337,25 @@ def cmd_bench(rest: list[str]) -> int:
     return int(bench_main(rest) or 0)
 
 
+def _check_display(screenshot: Path | None) -> None:
+    """On Linux without a display: screenshots render offscreen; a window is an error
+    (Qt would abort the process with a multi-line message)."""
+    env = os.environ
+    if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return
+    if screenshot is not None:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        return
+    raise CLIError(
+        "no display found (DISPLAY and WAYLAND_DISPLAY are unset); use --screenshot FILE.png, "
+        "set QT_QPA_PLATFORM, or the headless commands export, inspect, snapshot"
+    )
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
+    _check_display(args.screenshot)
     try:
         from .app.main import run_app
     except ImportError as e:
@@ -320,7 +363,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
             f"the GUI cannot start ({one_line(e)}); the headless commands "
             "export, inspect, snapshot and bench still work"
         ) from None
-    result = run_app(image=args.image, model=args.model, screenshot=args.screenshot, size=args.size)
+    result = run_app(
+        image=args.image,
+        model=args.model,
+        screenshot=args.screenshot,
+        size=args.size,
+        device=args.device,
+    )
     return int(result or 0)
 
 
@@ -343,7 +392,7 @@ def is_user_error(e: BaseException) -> bool:
 
 def _pop_threads(rest: list[str]) -> tuple[int | None, list[str]]:
     """Take --threads out of a bench command line (bench has its own parser)."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = Parser(add_help=False)
     _threads_option(p, None)
     known, others = p.parse_known_args(rest)
     return known.threads, others

@@ -32,16 +32,22 @@ def _reason(e: OSError) -> str:
     return (e.strerror or str(e) or type(e).__name__).splitlines()[0].lower()
 
 
+def ensure_folder(folder: str | os.PathLike) -> Path:
+    """Create `folder` (and its parents) if needed; ExportError when that is impossible."""
+    folder = Path(folder).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ExportError(f"cannot use {folder}: it or a parent is a file, not a folder") from None
+    except OSError as e:
+        raise ExportError(f"cannot create folder {folder}: {_reason(e)}") from None
+    return folder
+
+
 def _prepare_target(path: str | os.PathLike, overwrite: bool) -> Path:
     """Create the parent folder if needed and refuse an existing target unless allowed."""
     path = Path(path).expanduser()
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise ExportError(f"cannot write {path}: a parent of it is a file, not a folder") from None
-    except OSError as e:
-        raise ExportError(f"cannot create folder {parent}: {_reason(e)}") from None
+    ensure_folder(path.parent)
     if path.is_dir():
         raise ExportError(f"cannot write {path}: it is a folder")
     if path.exists() and not overwrite:

@@ -70,7 +70,7 @@ def load_image(source: ImageSource, name: str | None = None) -> Image.Image:
         if not source:
             raise ImageLoadError(f"{label}: empty (0 bytes)")
         return _open_and_decode(io.BytesIO(bytes(source)), label)
-    path = Path(source)
+    path = Path(source).expanduser()
     label = name or path.name or str(path)
     _check_file(path, label)
     return _open_and_decode(path, label)
@@ -232,8 +232,8 @@ def target_size(img_size: tuple[int, int], cfg: SwinConfig, size: Size) -> tuple
         w = h = size
     if min(w, h) < cfg.patch_size:
         raise ImageLoadError(
-            f"image is {w}x{h} px, smaller than one {cfg.patch_size}x{cfg.patch_size} patch; "
-            "use a larger image or size"
+            f"{w}x{h} px is smaller than one {cfg.patch_size}x{cfg.patch_size} patch; "
+            "use a larger image or a larger --size"
         )
     if w * h > MAX_NATIVE_PIXELS:
         side = int(MAX_NATIVE_PIXELS**0.5)
@@ -251,7 +251,7 @@ def to_model_input(
 
     `rgb` is exactly what entered the model before normalisation, at model resolution.
     """
-    pil = img if isinstance(img, Image.Image) and img.mode == "RGB" else load_image(img)
+    pil = load_image(img)  # idempotent on an already loaded RGB image
     w, h = target_size(pil.size, cfg, size)
     if (w, h) != pil.size:
         pil = pil.resize((w, h), Image.Resampling.BICUBIC)

@@ -90,7 +90,8 @@ class Session(QObject):
         old = self._selection
         if "window" in changes and "token" not in changes:
             changes["token"] = self._window_centre(old.with_(**changes))
-        new = self._clamped(old.with_(**changes), old)
+        # an explicit token is already on the new stage's grid: carry (rescale) only the old one
+        new = self._clamped(old.with_(**changes), None if "token" in changes else old)
         if new != old:
             self._selection = new
             if (new.stage, new.block, new.shift_view) != (old.stage, old.block, old.shift_view):

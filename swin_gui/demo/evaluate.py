@@ -78,7 +78,6 @@ def accuracy_per_class(model: SwinTransformer, n: int, size: int = 224,
 def _token_share(weights: torch.Tensor, mask: np.ndarray) -> float:
     """Share of a (h, w) token distribution that falls on mask's pixels (tokens tile the image)."""
     h, w = weights.shape
-    H, W = mask.shape
     cover = torch.from_numpy(mask.astype(np.float32))[None, None]  # 1, 1, H, W
     cover = torch.nn.functional.adaptive_avg_pool2d(cover, (h, w))[0, 0]  # h, w
     return float((weights / weights.sum() * cover).sum())
@@ -121,6 +120,7 @@ def evaluate(weights: Path | str, n: int = 1000, attention_n: int = 200) -> floa
               f"ratio {att:.2f} (mean object area {area:.3f}); class-activation ratio {cam:.2f}")
     acc, correct, count = accuracy_per_class(model, n)
     for c, name in enumerate(CLASSES):
-        print(f"  {name:8s} {correct[c] / max(count[c], 1):.3f} ({int(correct[c])}/{int(count[c])})")
+        share = correct[c] / max(count[c], 1)
+        print(f"  {name:8s} {share:.3f} ({int(correct[c])}/{int(count[c])})")
     print(f"accuracy: {acc:.3f} on {n} held-out images")
     return acc

@@ -253,23 +253,25 @@ def _place(rng, label, width, height, frac, taken) -> np.ndarray | None:
     return None
 
 
-def _paint(rng: np.random.Generator, canvas: np.ndarray, mask: np.ndarray) -> None:
+def _paint(rng: np.random.Generator, canvas: np.ndarray, mask: np.ndarray,
+           plain: bool = False) -> None:
     """Fill the mask with a two-colour texture that contrasts with the background under it."""
     H, W = mask.shape
     c1 = _contrasting_colour(rng, canvas[mask].mean(0))
     c2 = np.clip(c1 + rng.uniform(-90, 90, 3), 0, 255)
-    kind = str(rng.choice(FILLS))
+    kind = "solid" if plain else str(rng.choice(FILLS))
     m = _pattern(rng, W, H, kind)  # H, W, 1
     fill = c1 * (1 - m) + c2 * m + rng.normal(0, rng.uniform(0, 8), (H, W, 1))
     canvas[mask] = fill[mask]
 
 
 def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
-               ref_area: int | None = None) -> Scene:
+               ref_area: int | None = None, plain: bool = False) -> Scene:
     """Generate scene `seed`. `size` is a side or a (width, height) pair.
 
     Object areas are drawn as fractions of `ref_area` pixels (default: the image area);
     pass 224 * 224 to keep a large image's objects at the scale the demo model was trained on.
+    `plain` drops the clutter and uses solid fills: the easy start of the training curriculum.
     """
     width, height = (size, size) if isinstance(size, int) else size
     if n_objects < 1:
@@ -277,7 +279,8 @@ def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
     area_scale = 1.0 if ref_area is None else min(1.0, ref_area / (width * height))
     rng = np.random.default_rng(seed)
     img = Image.fromarray(np.clip(_background(rng, width, height), 0, 255).astype(np.uint8))
-    _clutter(rng, img)
+    if not plain:
+        _clutter(rng, img)
     canvas = np.asarray(img, dtype=np.float32).copy()  # H, W, 3
     scene = Scene(image=img)
     taken = np.zeros((height, width), bool)
@@ -291,7 +294,7 @@ def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
             mask = _place(rng, label, width, height, frac, taken)
         if mask is None:
             continue
-        _paint(rng, canvas, mask)
+        _paint(rng, canvas, mask, plain)
         taken |= mask
         scene.labels.append(label)
         scene.masks.append(mask)

@@ -47,12 +47,13 @@ class Recipe:
 
     batch: int = 64
     low_res: int = 112
-    low_steps: int = 4000
+    low_steps: int = 3000
     high_res: int = 224
-    high_steps: int = 900
-    lr: float = 1e-3
+    high_steps: int = 700
+    lr: float = 6e-4
     min_lr: float = 1e-5
-    warmup: int = 200
+    warmup: int = 150
+    curriculum: int = 800
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
     clip: float = 5.0
@@ -63,6 +64,10 @@ class Recipe:
 
     def resolution(self, step: int) -> int:
         return self.low_res if step < self.low_steps else self.high_res
+
+    def plain_share(self, step: int) -> float:
+        """Share of plain (clutter-free, solid) scenes: 1 at the start, 0 after `curriculum`."""
+        return max(0.0, 1.0 - step / self.curriculum) if self.curriculum else 0.0
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup:
@@ -83,7 +88,9 @@ def to_tensor(images, cfg: SwinConfig) -> torch.Tensor:
 def train_batch(step: int, recipe: Recipe, cfg: SwinConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """The scenes of batch `step`, generated at that step's resolution."""
     res = recipe.resolution(step)
-    scenes = [make_scene(train_seed(step * recipe.batch + i), res) for i in range(recipe.batch)]
+    seeds = [train_seed(step * recipe.batch + i) for i in range(recipe.batch)]
+    plain = recipe.plain_share(step)
+    scenes = [make_scene(s, res, plain=(s * 7919) % 1000 < 1000 * plain) for s in seeds]
     labels = torch.tensor([s.label for s in scenes])  # B
     return to_tensor([s.image for s in scenes], cfg), labels
 

@@ -130,9 +130,7 @@ def _has_glyph(font, char: str) -> bool:
 
 def _text(text: str, font) -> str:
     """Replace characters the font cannot draw (the bundled font lacks '×')."""
-    return "".join(
-        c if c.isascii() or _has_glyph(font, c) else _FALLBACK.get(c, "?") for c in text
-    )
+    return "".join(c if c.isascii() or _has_glyph(font, c) else _FALLBACK.get(c, "?") for c in text)
 
 
 def _text_size(text: str, font) -> tuple[int, int]:

@@ -102,7 +102,7 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
 
 
 def _pg_colormap(name: str) -> pg.ColorMap:
-    from ...render.colormap import lut
+    from ...render.colormap import colormap_lut as lut
 
     table = lut(name)  # 256, 3 uint8
     return pg.ColorMap(np.linspace(0, 1, len(table)), table)

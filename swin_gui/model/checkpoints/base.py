@@ -3,6 +3,7 @@ the few key helpers every format converter uses."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -82,4 +83,24 @@ def split_v2_qkv_bias(state_dict: StateDict) -> StateDict:
             out[f"{prefix}q_bias"], out[f"{prefix}v_bias"] = q, v
         else:
             out[key] = value
+    return out
+
+
+def embed_small_tables(state_dict: StateDict, window: int) -> StateDict:
+    """v1 writers (official, timm) shrink M to a stage's resolution when it is smaller and
+    store a ((2r-1)^2, heads) table there. Our model keeps one M and reads the central
+    (2r-1)^2 part of a ((2M-1)^2, heads) table for such a stage, so place the small table
+    at the centre (the rest is zero and is only read at inputs larger than the native)."""
+    side = 2 * window - 1
+    out = dict(state_dict)
+    for key, table in state_dict.items():
+        if not key.endswith("relative_position_bias_table") or table.dim() != 2:
+            continue
+        small = math.isqrt(table.shape[0])
+        if small * small != table.shape[0] or small >= side or small % 2 == 0:
+            continue
+        grid = table.new_zeros(side, side, table.shape[1])  # 2M-1, 2M-1, heads
+        start = (side - small) // 2
+        grid[start : start + small, start : start + small] = table.view(small, small, -1)
+        out[key] = grid.view(side * side, -1)
     return out

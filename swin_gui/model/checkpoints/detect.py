@@ -20,6 +20,7 @@ from .base import CheckpointError, few
 FORMATS = ("official", "timm", "torchvision", "huggingface", "swin-gui")
 
 _HF_EMBED = re.compile(r"^(?:swin\.|swinv2\.)?embeddings\.patch_embeddings\.projection\.weight$")
+_HF_BLOCK = re.compile(r"^(?:swin\.|swinv2\.)?encoder\.layers\.0\.blocks\.0\.attention\.")
 _SWIN_ATTENTION = re.compile(r"(attn|attention)\.")
 
 
@@ -27,11 +28,13 @@ def detect_format(keys: Iterable[str], name: str = "checkpoint") -> str:
     """One of "official", "timm", "torchvision", "huggingface"; raises CheckpointError
     for a state dict that is not a Swin Transformer."""
     keys = set(keys)
-    if any(_HF_EMBED.match(k) for k in keys):
+    if any(_HF_EMBED.match(k) for k in keys) and any(_HF_BLOCK.match(k) for k in keys):
         return "huggingface"
-    if "features.0.0.weight" in keys and any(k.startswith("features.1.0.") for k in keys):
+    if "features.0.0.weight" in keys and any(k.startswith("features.1.0.attn.") for k in keys):
         return "torchvision"
-    if "patch_embed.proj.weight" in keys and any(k.startswith("layers.0.blocks.") for k in keys):
+    if "patch_embed.proj.weight" in keys and any(
+        k.startswith("layers.0.blocks.0.attn.") for k in keys
+    ):
         if any(k.startswith("layers.0.downsample.") for k in keys) or "head.weight" in keys:
             return "official"
         return "timm"

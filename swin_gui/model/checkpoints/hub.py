@@ -28,16 +28,24 @@ def download_snapshot(
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
-        raise CheckpointError("loading from the Hub needs huggingface_hub: pip install huggingface_hub") from None
+        raise CheckpointError(
+            "loading from the Hub needs huggingface_hub: pip install huggingface_hub"
+        ) from None
     offline = hub_offline()
     try:
         folder = snapshot_download(
-            repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=ALLOW_PATTERNS,
+            repo_id,
+            revision=revision,
+            cache_dir=cache_dir,
+            allow_patterns=ALLOW_PATTERNS,
             local_files_only=offline,
         )
     except Exception as exc:  # offline, DNS, HTTP, auth: all reported the same way
-        why = "offline mode is on and it is not in the local cache" if offline else (
-            "the Hub could not be reached (offline?)")
+        why = (
+            "offline mode is on and it is not in the local cache"
+            if offline
+            else ("the Hub could not be reached (offline?)")
+        )
         raise CheckpointError(
             f"could not fetch {repo_id!r} from the Hugging Face Hub: {why} ({type(exc).__name__})"
         ) from None

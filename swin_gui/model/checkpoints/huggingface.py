@@ -68,14 +68,14 @@ def _rename(key: str) -> str:
         rest = m.group(3)
         for old, new in _BLOCK_RENAMES:
             if rest.startswith(old):
-                rest = new + rest[len(old):]
+                rest = new + rest[len(old) :]
                 break
         return f"layers.{m.group(1)}.blocks.{m.group(2)}.{rest}"
     if m := _DOWNSAMPLE.match(bare):
         return f"layers.{int(m.group(1)) + 1}.downsample.{m.group(2)}"
     for old, new in _TOP_RENAMES:
         if bare.startswith(old):
-            return new + bare[len(old):]
+            return new + bare[len(old) :]
     return key
 
 
@@ -85,7 +85,13 @@ def _fuse_qkv(state_dict: StateDict) -> StateDict:
         attn = q_key[: -len("__q.weight")]
         parts = [out.pop(f"{attn}__{p}.weight", None) for p in "qkv"]
         if any(p is None for p in parts):
-            out.update({f"{attn}__{p}.weight": t for p, t in zip("qkv", parts) if t is not None})
+            out.update(
+                {
+                    f"{attn}__{p}.weight": t
+                    for p, t in zip("qkv", parts, strict=True)
+                    if t is not None
+                }
+            )
             continue
         out[f"{attn}qkv.weight"] = torch.cat(parts)  # 3C, C
         biases = {p: out.pop(f"{attn}__{p}.bias") for p in "qkv" if f"{attn}__{p}.bias" in out}
@@ -136,9 +142,13 @@ def config_from_hf(
     if model_type not in ("swin", "swinv2"):
         raise CheckpointError(f"config.json describes a {model_type!r} model, not 'swin'/'swinv2'")
     if config.get("use_absolute_embeddings"):
-        raise CheckpointError("absolute position embeddings (use_absolute_embeddings) are not supported")
+        raise CheckpointError(
+            "absolute position embeddings (use_absolute_embeddings) are not supported"
+        )
     if config.get("hidden_act", "gelu") != "gelu":
-        raise CheckpointError(f"unsupported MLP activation {config.get('hidden_act')!r} (need gelu)")
+        raise CheckpointError(
+            f"unsupported MLP activation {config.get('hidden_act')!r} (need gelu)"
+        )
     head = state_dict.get("head.fc.weight")
     mean, std = _mean_std(preprocessor or {})
     fields = dict(
@@ -154,7 +164,9 @@ def config_from_hf(
         qkv_bias=bool(config.get("qkv_bias", True)),
         num_classes=int(head.shape[0]) if head is not None else 0,
         layer_norm_eps=float(config.get("layer_norm_eps", 1e-5)),
-        mean=mean, std=std, name=name or "huggingface-swin",
+        mean=mean,
+        std=std,
+        name=name or "huggingface-swin",
     )
     if model_type == "swinv2":
         pws = config.get("pretrained_window_sizes") or [0] * len(fields["depths"])
@@ -171,8 +183,9 @@ def class_names_from_hf(config: dict, num_classes: int) -> tuple[str, ...]:
     """id2label in index order, or () when it is missing, incomplete or generic LABEL_i."""
     id2label = config.get("id2label") or {}
     try:
-        names = tuple(str(id2label[str(i)] if str(i) in id2label else id2label[i])
-                      for i in range(num_classes))
+        names = tuple(
+            str(id2label[str(i)] if str(i) in id2label else id2label[i]) for i in range(num_classes)
+        )
     except KeyError:
         return ()
     if all(n == f"LABEL_{i}" for i, n in enumerate(names)):

@@ -51,9 +51,9 @@ def parse_name_hint(name: str | None) -> NameHint:
             hint["pretrained_window"], hint["window"] = int(m.group(1)), int(m.group(2))
         else:
             hint["window"] = int(m.group(1))
-    if m := re.search(r"_(\d{3})to(\d{3})(?:_|\b|$)", name):
+    if m := re.search(r"_(\d{2,4})to(\d{2,4})(?:[_.-]|$)", name):
         hint["pretrained_img_size"], hint["img_size"] = int(m.group(1)), int(m.group(2))
-    elif m := re.search(r"_(\d{3})(?:_|\.|\b|$)", name):
+    elif m := re.search(r"_(\d{2,4})(?:[_.-]|$)", name):
         hint["img_size"] = int(m.group(1))
     return NameHint(**hint)
 
@@ -81,10 +81,19 @@ def infer_config(
     window = _window_v1(state_dict) if version == 1 else _window_v2(state_dict, hint, img_size)
     size = img_size or hint.img_size or _default_img_size(version, window)
     fields = dict(
-        version=version, img_size=size, patch_size=int(patch), in_chans=int(in_chans),
-        window_size=window, embed_dim=int(embed_dim), depths=depths, num_heads=heads,
-        mlp_ratio=_mlp_ratio(state_dict, embed_dim), qkv_bias=_has_qkv_bias(state_dict, version),
-        num_classes=int(state_dict["head.fc.weight"].shape[0]) if "head.fc.weight" in state_dict else 0,
+        version=version,
+        img_size=size,
+        patch_size=int(patch),
+        in_chans=int(in_chans),
+        window_size=window,
+        embed_dim=int(embed_dim),
+        depths=depths,
+        num_heads=heads,
+        mlp_ratio=_mlp_ratio(state_dict, embed_dim),
+        qkv_bias=_has_qkv_bias(state_dict, version),
+        num_classes=int(state_dict["head.fc.weight"].shape[0])
+        if "head.fc.weight" in state_dict
+        else 0,
         pretrained_window_sizes=_pretrained_windows(state_dict, hint, depths, patch, version),
     )
     try:
@@ -108,7 +117,9 @@ def _depths(state_dict: StateDict) -> tuple[int, ...]:
 def _heads(state_dict: StateDict, stage: int, version: int) -> int:
     attn = f"layers.{stage}.blocks.0.attn."
     for key, axis in (
-        ("relative_position_bias_table", 1), ("logit_scale", 0), ("cpb_mlp.2.weight", 0),
+        ("relative_position_bias_table", 1),
+        ("logit_scale", 0),
+        ("cpb_mlp.2.weight", 0),
     ):
         if attn + key in state_dict:
             return int(state_dict[attn + key].shape[axis])
@@ -188,4 +199,3 @@ def _name(cfg: SwinConfig, name_hint: str | None) -> str:
     if name_hint:
         return str(name_hint).split(".")[0]
     return f"swin{'v2' if cfg.version == 2 else ''}_C{cfg.embed_dim}_window{cfg.window_size}"
-

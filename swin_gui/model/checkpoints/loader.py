@@ -13,13 +13,22 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
 from safetensors.torch import save_file
 
 from ..config import SwinConfig
 from ..swin import SwinTransformer
-from .base import CheckpointError, LoadedCheckpoint, StateDict, describe, few, strip_buffers
+from .base import (
+    CheckpointError,
+    LoadedCheckpoint,
+    StateDict,
+    describe,
+    embed_small_tables,
+    few,
+    strip_buffers,
+)
 from .detect import detect_format
-from .huggingface import hf_to_timm, read_hf_directory, read_json, read_weights
+from .huggingface import WEIGHT_FILES, hf_to_timm, read_hf_directory, read_json, read_weights
 from .infer import infer_config
 from .labels import resolve_class_names
 from .official import official_to_timm, timm_to_timm
@@ -47,6 +56,8 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
         raise CheckpointError(f"no such file or directory: {path}")
     if path.is_dir():
         return _load_directory(path)
+    if _has_swin_config_beside(path):  # model.safetensors picked inside a HF / timm folder
+        return _load_directory(path.parent)
     state_dict, metadata = read_tensors(path)
     if CONFIG_KEY in metadata:
         return _load_swin_gui(path, state_dict, metadata)
@@ -54,13 +65,17 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
 
 
 def load_state_dict(
-    state_dict: StateDict, source: str = "state dict", name_hint: str | None = None,
+    state_dict: StateDict,
+    source: str = "state dict",
+    name_hint: str | None = None,
     class_names: Sequence[str] = (),
 ) -> LoadedCheckpoint:
     """Detect, convert, infer the architecture of and strictly load an in-memory state dict."""
     fmt = detect_format(state_dict, Path(source).name)
     converted = CONVERTERS[fmt](state_dict)
     cfg = infer_config(converted, name_hint=name_hint)
+    if cfg.version == 1:
+        converted = embed_small_tables(converted, cfg.window_size)
     if fmt == "torchvision" and cfg.name.startswith("swin"):
         cfg = cfg.with_(name=f"torchvision-{cfg.name}")
     return build(cfg, converted, fmt, source, class_names)
@@ -72,9 +87,14 @@ def build(
     """Construct `SwinTransformer(cfg)` and load `state_dict` into it with no key left over,
     missing or mis-shaped."""
     state_dict = strip_buffers(state_dict)
-    model = SwinTransformer(cfg)
+    with torch.device("meta"):  # shapes only: skips initialising weights we overwrite
+        model = SwinTransformer(cfg)
     check_fit(model, state_dict, fmt, cfg)
-    model.load_state_dict(state_dict, strict=True)
+    owned = {k: v.detach().to(torch.float32, copy=True) for k, v in state_dict.items()}
+    model.load_state_dict(owned, strict=True, assign=True)
+    if any(t.is_meta for t in [*model.parameters(), *model.buffers()]):
+        model = SwinTransformer(cfg)  # a non-persistent buffer needs a real build
+        model.load_state_dict(owned, strict=True)
     model.eval()
     names = resolve_class_names(class_names, cfg.num_classes)
     cfg = cfg.with_(class_names=names)
@@ -116,6 +136,20 @@ def _load_directory(path: Path) -> LoadedCheckpoint:
     return build(cfg, state_dict, "huggingface", str(path), names)
 
 
+def _has_swin_config_beside(path: Path) -> bool:
+    """A weights file whose folder's config.json describes a Swin (HF) or timm model."""
+    config_path = path.parent / "config.json"
+    if path.name not in WEIGHT_FILES or not config_path.is_file():
+        return False
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    if not isinstance(config, dict):
+        return False
+    return config.get("model_type") in ("swin", "swinv2") or "architecture" in config
+
+
 def _load_timm_hub_directory(path: Path, config: dict) -> LoadedCheckpoint:
     """A timm hub snapshot: config.json {"architecture", "pretrained_cfg"} + weights."""
     state_dict = read_weights(path)
@@ -126,7 +160,9 @@ def _load_timm_hub_directory(path: Path, config: dict) -> LoadedCheckpoint:
     if mean and std and len(mean) == len(std) == 3:
         cfg = loaded.config.with_(mean=tuple(map(float, mean)), std=tuple(map(float, std)))
         loaded.model.cfg = cfg
-        loaded = LoadedCheckpoint(loaded.model, cfg, loaded.format, loaded.source, loaded.class_names)
+        loaded = LoadedCheckpoint(
+            loaded.model, cfg, loaded.format, loaded.source, loaded.class_names
+        )
     return loaded
 
 
@@ -148,7 +184,9 @@ def _name_hint(path: Path) -> str:
     return path.parent.name if path.stem.lower() in generic else path.stem
 
 
-def save_checkpoint(model: SwinTransformer, path: str | Path, class_names: Sequence[str] = ()) -> None:
+def save_checkpoint(
+    model: SwinTransformer, path: str | Path, class_names: Sequence[str] = ()
+) -> None:
     """Write `model` in the "swin-gui" safetensors format, atomically (temp file + rename)."""
     path = Path(path)
     names = list(class_names) or list(model.cfg.class_names)

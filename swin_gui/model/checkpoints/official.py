@@ -22,7 +22,7 @@ def official_to_timm(state_dict: StateDict) -> StateDict:
     for key, value in state_dict.items():
         key = _DOWNSAMPLE.sub(lambda m: f"layers.{int(m.group(1)) + 1}.downsample.", key)
         if key.startswith("head.") and not key.startswith("head.fc."):
-            key = "head.fc." + key[len("head."):]
+            key = "head.fc." + key[len("head.") :]
         out[key] = value
     return split_v2_qkv_bias(out)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -69,10 +70,12 @@ def _safetensors_metadata(path: Path) -> dict[str, str]:
 
 def _torch_load(path: Path) -> object:
     """`torch.load(weights_only=True)` with every failure mapped to one line."""
-    if zipfile.is_zipfile(path) is False and _is_truncated_zip(path):
+    if not zipfile.is_zipfile(path) and _is_truncated_zip(path):
         raise CheckpointError(f"{path.name} is truncated: the PyTorch zip archive is incomplete")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. "pickle protocol 4": noise for a user
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
         raise CheckpointError(_explain_load_failure(path, exc)) from None
 
@@ -84,28 +87,24 @@ def _is_truncated_zip(path: Path) -> bool:
 
 def _explain_load_failure(path: Path, exc: Exception) -> str:
     text = " ".join(str(exc).split())
-    if "Weights only load failed" in text or "Unsupported global" in text:
-        culprit = _unsupported_global(text)
+    if "Unsupported global: GLOBAL " in text:
+        culprit = text.split("Unsupported global: GLOBAL ", 1)[1].split(" ", 1)[0]
         return (
-            f"{path.name} refused: it holds Python objects{culprit} that could run code when "
+            f"{path.name} refused: it holds Python objects ({culprit}) that could run code when "
             "unpickled; only plain tensors are loaded (weights_only=True)"
+        )
+    if "Weights only load failed" in text:
+        detail = text.split("WeightsUnpickler error:", 1)[-1].split(". ", 1)[0].strip()[:80]
+        return (
+            f"{path.name} is not a PyTorch or safetensors checkpoint the safe loader accepts "
+            f"(weights_only=True refused it: {detail})"
         )
     if isinstance(exc, EOFError) or "Ran out of input" in text:
         return f"{path.name} is truncated or empty: no complete checkpoint in it"
     if "zip archive" in text or "central directory" in text:
         return f"{path.name} is truncated or damaged: {text[:120]}"
-    return f"{path.name} is not a PyTorch or safetensors checkpoint ({type(exc).__name__}: {text[:120]})"
-
-
-def _unsupported_global(text: str) -> str:
-    marker = "Unsupported global: GLOBAL "
-    if marker in text:
-        name = text.split(marker, 1)[1].split(" ", 1)[0]
-        return f" ({name})"
-    for marker in ("Trying to call reduce for ", "Unsupported operand "):
-        if marker in text:
-            return f" ({text.split(marker, 1)[1].split(' ', 1)[0]})"
-    return ""
+    kind = type(exc).__name__
+    return f"{path.name} is not a PyTorch or safetensors checkpoint ({kind}: {text[:120]})"
 
 
 def unwrap_state_dict(obj: object, name: str) -> StateDict:

@@ -34,12 +34,12 @@ def torchvision_to_timm(state_dict: StateDict) -> StateDict:
 def _rename(key: str) -> str:
     m = _STAGE.match(key)
     if m is None:
-        return "head.fc." + key[len("head."):] if key.startswith("head.") else key
+        return "head.fc." + key[len("head.") :] if key.startswith("head.") else key
     index, rest = int(m.group(1)), m.group(2)
     if index == 0:
         for old, new in _EMBED.items():
             if rest.startswith(old):
-                return new + rest[len(old):]
+                return new + rest[len(old) :]
         return key
     if index % 2 == 0:
         return f"layers.{index // 2}.downsample.{rest}"
@@ -49,5 +49,5 @@ def _rename(key: str) -> str:
     inner = b.group(2)
     for old, new in _MLP.items():
         if inner.startswith(old):
-            inner = new + inner[len(old):]
+            inner = new + inner[len(old) :]
     return f"layers.{index // 2}.blocks.{b.group(1)}.{inner}"

@@ -1,0 +1,121 @@
+"""Small dialogs: errors (one line, never a traceback), overwrite questions, the keyboard
+shortcuts help and the architecture summary."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> None:
+    """A warning box with one line of text."""
+    QMessageBox.warning(parent, title, message)
+
+
+def ask_overwrite(parent: QWidget | None, existing: Sequence[Path | str]) -> bool:
+    """Ask before replacing files; False (keep them) is the default answer."""
+    names = ", ".join(Path(p).name for p in list(existing)[:3])
+    more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+    answer = QMessageBox.question(
+        parent,
+        "Replace files?",
+        f"{names}{more} already exist{'s' if len(existing) == 1 else ''}. Replace?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class ShortcutsDialog(QDialog):
+    """Help › Shortcuts: a two-column table of keys and what they do."""
+
+    def __init__(self, rows: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.table = QTableWidget(len(rows), 2, self)
+        self.table.setHorizontalHeaderLabels(["Key", "Action"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        for i, (keys, action) in enumerate(rows):
+            self.table.setItem(i, 0, QTableWidgetItem(keys))
+            self.table.setItem(i, 1, QTableWidgetItem(action))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(560, 30 * len(rows) + 90)
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [
+            (self.table.item(i, 0).text(), self.table.item(i, 1).text())
+            for i in range(self.table.rowCount())
+        ]
+
+
+def architecture_rows(model, cfg, image_hw: tuple[int, int] | None) -> list[tuple[str, str]]:
+    """(field, value) rows: version, patch, window, embed_dim, depths, heads, classes,
+    params and MACs (via `swin_gui.model.cost`, when present)."""
+    label = getattr(getattr(model, "info", None), "label", getattr(cfg, "name", "swin"))
+    rows = [
+        ("model", str(label)),
+        ("version", f"Swin v{cfg.version}"),
+        ("patch size", f"{cfg.patch_size}×{cfg.patch_size}"),
+        ("window size M", str(cfg.window_size)),
+        ("embed_dim C", str(cfg.embed_dim)),
+        ("depths", ", ".join(map(str, cfg.depths))),
+        ("heads", ", ".join(map(str, cfg.num_heads))),
+        ("channels per stage", ", ".join(str(cfg.stage_dim(s)) for s in range(cfg.num_stages))),
+        ("classes", str(cfg.num_classes)),
+        ("trained at", f"{cfg.img_size}×{cfg.img_size}"),
+    ]
+    try:
+        from ..model.cost import count_params, format_macs, macs
+    except ImportError:
+        return rows
+    if model is not None:
+        rows.append(("parameters", f"{count_params(model) / 1e6:.2f} M"))
+    h, w = image_hw or (cfg.img_size, cfg.img_size)
+    rows.append((f"MACs at {w}×{h}", format_macs(macs(cfg, h, w)["total"])))
+    return rows
+
+
+class ArchitectureDialog(QDialog):
+    """Model › Architecture summary."""
+
+    def __init__(self, rows: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Architecture summary")
+        self.browser = QTextBrowser(self)
+        body = "".join(
+            f"<tr><td><b>{html.escape(k)}</b></td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        self.browser.setHtml(f"<table cellpadding='3'>{body}</table>")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, parent=self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(460, 420)
+
+    def text(self) -> str:
+        return self.browser.toPlainText()

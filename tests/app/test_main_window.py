@@ -1,0 +1,207 @@
+"""The main window: docks and panels, title and breadcrumb, what re-runs the model and what
+does not, settings across runs, dialogs, and `run_app --screenshot` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from swin_gui.app import docks
+from swin_gui.app.settings import AppSettings
+from swin_gui.model.cost import count_params
+
+SHOTS = os.environ.get("SWIN_GUI_SHOTS")  # a folder: also keep the window screenshots there
+
+
+def test_docks_and_panels(make_window, tiny_model, make_image):
+    window = make_window(tiny_model, make_image())
+    expected = {name for name, mod, cls, _ in docks.PANEL_SPECS if docks.load_panel_class(mod, cls)}
+    assert expected <= set(window.panels)
+    assert "grid" in window.panels and window.centralWidget() is window.panels["grid"]
+    for name, dock in window.docks.items():
+        assert dock.objectName() == f"dock_{name}" and dock.widget() is not None
+    assert window.docks["navigator"].isVisible()
+    for panel in window.panels.values():  # every panel rendered the first trace
+        assert getattr(panel, "picture", True) is not None
+
+
+def test_title_breadcrumb_and_status(make_window, tiny_model, make_image):
+    path = make_image("scene.png")
+    window = make_window(tiny_model, path)
+    assert window.windowTitle() == "Swin Explorer — tiny (random) — scene.png — RANDOM WEIGHTS"
+    assert window.breadcrumb.text().startswith("stage 1 · block 0 · W-MSA · shift 0 · M 7")
+    assert "scene.png" in window.statusBar().currentMessage()
+    assert not window.progress.isVisible()
+    assert window.model_combo.currentText() == "tiny (random)"
+
+
+def test_only_image_model_size_device_rerun(qtbot, make_window, tiny_model, make_image):
+    window = make_window(tiny_model, make_image("wide.png", 250, 333))
+    runs = []
+    window.worker.started.connect(runs.append)
+    s = window.session
+    s.select(head=0)
+    s.select(token=(10, 12))
+    s.step_by(1)
+    s.stage_by(1)
+    window.set_colormap("magma")
+    assert runs == []  # selection changes re-render from the cached trace
+    index = window.size_combo.findData("native")
+    window.size_combo.setCurrentIndex(index)
+    window.size_combo.activated.emit(index)
+    assert len(runs) == 1 and s.trace.image.shape == (250, 333, 3)
+    assert s.trace.block(0, 0).padded == (63, 84)  # 63×84 tokens pad to multiples of M = 7
+    window.device_combo.activated.emit(window.device_combo.findData("cpu"))
+    assert len(runs) == 2 and s.trace.meta["device"] == "cpu"
+    assert window.settings.size_mode() == "native"
+
+
+def test_device_combo_lists_cuda_only_when_available(make_window, tiny_model, make_image):
+    import torch
+
+    window = make_window(tiny_model, make_image())
+    devices = [window.device_combo.itemData(i) for i in range(window.device_combo.count())]
+    assert devices == (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
+
+
+def test_open_checkpoint_from_model_combo(make_window, tiny_model, make_image, tiny_checkpoint,
+                                          monkeypatch):
+    window = make_window(tiny_model, make_image())
+    combo = window.model_combo
+    chosen = {"path": ""}
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (chosen["path"], "")))
+    entry = combo.findData("__open_checkpoint__")
+    combo.setCurrentIndex(entry)
+    combo.activated.emit(entry)  # dialog cancelled: the combo goes back
+    assert combo.currentData() is tiny_model
+    chosen["path"] = str(tiny_checkpoint)
+    combo.setCurrentIndex(entry)
+    combo.activated.emit(entry)
+    assert window.session.trace.meta["model"] == tiny_checkpoint.name
+    assert combo.currentData() == str(tiny_checkpoint)
+    assert window.settings.last_model() == str(tiny_checkpoint)
+
+
+def test_missing_demo_falls_back_to_a_labelled_preset(qtbot, monkeypatch, tmp_path):
+    from swin_gui.app.main import MainWindow
+
+    monkeypatch.setattr("swin_gui.api.DEMO_MODEL", tmp_path / "missing.safetensors")
+    window = MainWindow(model="demo", image=None, start=False)
+    qtbot.addWidget(window)
+    assert window.accepted.model == "swin_tiny_patch4_window7_224"
+    assert "RANDOM weights" in window.statusBar().currentMessage()
+    window.close()
+
+
+def test_colormap_and_window_state_persist(make_window, tiny_model, make_image,
+                                          isolated_settings):
+    window = make_window(tiny_model, make_image())
+    window.acts["cmap_inferno"].trigger()
+    assert window.session.selection.colormap == "inferno"
+    window.resize(700, 600)  # fits the 800×800 offscreen screen (larger is clamped)
+    window.docks["navigator"].hide()
+    window.close()
+    again = make_window(tiny_model, make_image(), settings=AppSettings(isolated_settings))
+    assert again.session.selection.colormap == "inferno"
+    assert again.acts["cmap_inferno"].isChecked()
+    assert (again.width(), again.height()) == (700, 600)
+    assert not again.docks["navigator"].isVisible()
+    again.reset_layout()
+    assert again.docks["navigator"].isVisible()
+
+
+def test_default_window_size(make_window, tiny_model, make_image):
+    window = make_window(tiny_model, make_image())
+    assert (window.width(), window.height()) == (1600, 1000)
+
+
+def test_shortcuts_dialog_lists_every_key(make_window, tiny_model, make_image):
+    window = make_window(tiny_model, make_image())
+    assert window.acts["shortcuts"].shortcut().toString() == "F1"
+    window.acts["shortcuts"].trigger()
+    from swin_gui.app.dialogs import ShortcutsDialog
+
+    dialog = window.findChild(ShortcutsDialog)
+    assert dialog is not None and dialog.isVisible()
+    keys = " ".join(k for k, _ in dialog.rows())
+    for k in ("←", "PgUp", "1 … 9", "0", "S", "Shift", "Ctrl+O", "Ctrl+E", "Ctrl+Shift+E", "F1"):
+        assert k in keys
+    dialog.close()
+
+
+def test_architecture_summary(make_window, narrow_t_model, make_image):
+    window = make_window(narrow_t_model, make_image())
+    dialog = window.show_architecture()
+    text = dialog.text()
+    assert "2, 2, 6, 2" in text and "1, 2, 3, 6" in text and "Swin v1" in text
+    params = count_params(narrow_t_model) / 1e6
+    assert f"{params:.2f} M" in text
+    assert "MACs at 224×224" in text
+    dialog.close()
+
+
+def test_window_screenshot_is_not_blank(qtbot, make_window, narrow_t_model, make_image, tmp_path):
+    """Grab the whole window at stage 1 and stage 4, for 224 and a native 333×250 image."""
+    img = make_image("scene_333x250.png", 250, 333)
+    for size in ("224", "native"):
+        window = make_window(narrow_t_model, img, size=224 if size == "224" else "native")
+        window.resize(1600, 1000)  # the second window restores the first one's geometry
+        for stage in (0, 3):
+            window.session.stage_by(stage - window.session.selection.stage)
+            QApplication.processEvents()  # layout; rendering itself is synchronous
+            shot = window.grab()
+            path = Path(SHOTS or tmp_path) / f"main_{size}_stage{stage}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            assert shot.save(str(path))
+            pixels = np.asarray(Image.open(path).convert("RGB"))
+            assert pixels.shape[:2] == (1000, 1600)
+            assert distinct_colours(pixels) > 100
+        window.close()
+
+
+def distinct_colours(pixels: np.ndarray) -> int:
+    codes = (pixels[..., 0].astype(np.uint32) << 16) | (pixels[..., 1].astype(np.uint32) << 8)
+    return len(np.unique(codes | pixels[..., 2]))
+
+
+def _run_app(tmp_path: Path, image: Path, model: Path, out: Path) -> subprocess.CompletedProcess:
+    code = (
+        "import sys; from swin_gui.app.main import run_app; "
+        f"sys.exit(run_app(image={str(image)!r}, model={str(model)!r}, screenshot={str(out)!r}))"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1",
+               SWIN_GUI_SETTINGS=str(tmp_path / "sub.ini"))
+    env.pop("SWIN_GUI_SYNC", None)  # the real, threaded path
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=180)
+
+
+@pytest.mark.slow
+def test_run_app_screenshot_subprocess(tmp_path, tiny_checkpoint, make_image):
+    out = tmp_path / "shot.png"
+    done = _run_app(tmp_path, make_image("s.png", 100, 150), tiny_checkpoint, out)
+    assert done.returncode == 0, done.stderr
+    pixels = np.asarray(Image.open(out).convert("RGB"))
+    assert pixels.shape == (1000, 1600, 3)
+    assert distinct_colours(pixels) > 100  # not a single colour
+
+
+@pytest.mark.slow
+def test_run_app_screenshot_fails_with_one_line(tmp_path, tiny_checkpoint):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    out = tmp_path / "shot.png"
+    done = _run_app(tmp_path, bad, tiny_checkpoint, out)
+    assert done.returncode == 1
+    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("swin-gui:")]
+    assert len(lines) == 1 and "bad.png" in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not out.exists()

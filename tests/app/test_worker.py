@@ -1,0 +1,180 @@
+"""The inference worker: threaded and synchronous paths, superseding/cancelling, stale
+results dropped, one-line failures, the shift ablation and export jobs."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from swin_gui.app.worker import CaptureRequest, InferenceWorker, one_line
+from swin_gui.images import ImageLoadError
+from swin_gui.model.checkpoints import CheckpointError
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = InferenceWorker(sync=False)
+    yield w
+    w.shutdown()
+    assert not w.is_running()
+
+
+def _record(signal) -> list:
+    seen = []
+    signal.connect(lambda *args: seen.append(args))
+    return seen
+
+
+def test_threaded_capture_delivers_trace_and_progress(qtbot, worker, tiny_model, make_image):
+    path = make_image("a.png", 80, 120)
+    progress = _record(worker.progress)
+    assert worker.is_running() and not worker.sync
+    with qtbot.waitSignal(worker.finished, timeout=30_000) as blocker:
+        rid = worker.capture(CaptureRequest(tiny_model, path, "native", "cpu", str(path)))
+    got_id, trace = blocker.args
+    assert got_id == rid
+    assert trace.image.shape == (80, 120, 3)  # native size kept
+    assert trace.meta["source"] == str(path)
+    assert worker.model is tiny_model and worker.request.image == path
+    stages = len(tiny_model.cfg.depths)
+    assert progress and all(r == rid and t == stages for r, _, t in progress)
+    dones = [d for _, d, _ in progress]
+    assert dones == sorted(dones) and dones[-1] == stages
+
+
+def test_second_request_supersedes_first(qtbot, worker, tiny_model, make_image, monkeypatch):
+    """Both requests queue behind a blocking job; the first is skipped, never applied."""
+    gate = threading.Event()
+    monkeypatch.setattr("swin_gui.export.export_image", lambda *a, **k: gate.wait(10) and [])
+    finished, cancelled = _record(worker.finished), _record(worker.cancelled)
+    a, b = make_image("a.png", seed=1), make_image("b.png", seed=2)
+    worker.export(None, "unused")  # occupies the worker thread until the gate opens
+    first = worker.capture(CaptureRequest(tiny_model, a, source=str(a)))
+    second = worker.capture(CaptureRequest(tiny_model, b, source=str(b)))
+    assert not worker.is_current(first) and worker.is_current(second)
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        gate.set()
+    assert [args[0] for args in finished] == [second]
+    assert finished[0][1].meta["source"] == str(b)
+    qtbot.waitUntil(lambda: (first,) in cancelled, timeout=5_000)
+
+
+def test_new_request_cancels_a_running_capture_between_stages(qtbot, tiny_model):
+    """Sync mode makes the timing exact: a request made from the first capture's progress
+    callback flips its should_cancel, so it raises CaptureCancelled at the next stage."""
+    worker = InferenceWorker(sync=True)
+    finished, cancelled = _record(worker.finished), _record(worker.cancelled)
+    ids: list[int] = []
+    worker.started.connect(ids.append)
+
+    def on_progress(rid, done, total):
+        if rid == ids[0] and done == 1 and len(ids) == 1:
+            worker.capture(CaptureRequest(tiny_model, torch.randn(1, 3, 64, 64)))
+
+    worker.progress.connect(on_progress)
+    worker.capture(CaptureRequest(tiny_model, torch.randn(1, 3, 64, 64)))
+    assert len(ids) == 2
+    assert [f[0] for f in finished] == [ids[1]]
+    assert [c[0] for c in cancelled] == [ids[0]]
+
+
+def test_stale_result_is_dropped(qtbot, worker, tiny_model):
+    """cancel() supersedes the running capture: whether it ends cancelled or completes,
+    its result never reaches `finished`."""
+    finished = _record(worker.finished)
+    raw = _record(worker._runner.done)
+    cancelled = _record(worker._runner.cancelled)
+    rid = worker.capture(CaptureRequest(tiny_model, torch.randn(1, 3, 224, 224)))
+    worker.cancel()
+    ended = lambda: any(a[0] == rid for a in raw + cancelled)  # noqa: E731
+    qtbot.waitUntil(ended, timeout=30_000)
+    qtbot.waitUntil(lambda: worker.kind_of(rid) is None, timeout=5_000)
+    assert finished == []
+
+
+def test_bad_image_fails_with_one_line(qtbot, worker, tiny_model, tmp_path):
+    bad = tmp_path / "not_an_image.png"
+    bad.write_text("hello\nworld\n")
+    with qtbot.waitSignal(worker.failed, timeout=30_000) as blocker:
+        rid = worker.capture(CaptureRequest(tiny_model, bad))
+    got, message = blocker.args
+    assert got == rid
+    assert "not_an_image.png" in message and "\n" not in message
+    assert "Traceback" not in message
+
+
+def test_bad_checkpoint_fails_with_one_line(qtbot, tmp_path):
+    worker = InferenceWorker(sync=True)
+    garbage = tmp_path / "broken.safetensors"
+    garbage.write_bytes(b"\x00" * 64)
+    failed = _record(worker.failed)
+    worker.capture(CaptureRequest(str(garbage), torch.randn(1, 3, 64, 64)))
+    assert len(failed) == 1 and "\n" not in failed[0][1] and failed[0][1]
+
+
+def test_sync_mode_runs_on_the_calling_thread(tiny_model, monkeypatch):
+    monkeypatch.setenv("SWIN_GUI_SYNC", "1")
+    worker = InferenceWorker()
+    assert worker.sync and not worker.is_running()
+    finished = _record(worker.finished)
+    rid = worker.capture(CaptureRequest(tiny_model, torch.randn(1, 3, 64, 64)))
+    assert [f[0] for f in finished] == [rid]  # delivered before capture() returned
+    assert worker.kind_of(rid) is None
+
+
+def test_models_are_cached_by_spec_and_device(tiny_checkpoint):
+    worker = InferenceWorker(sync=True)
+    finished = _record(worker.finished)
+    for _ in range(2):
+        worker.capture(CaptureRequest(str(tiny_checkpoint), torch.randn(1, 3, 64, 64)))
+    assert len(finished) == 2
+    assert worker._load_model(str(tiny_checkpoint), "cpu") is worker.model
+    assert finished[0][1].meta["model"] == tiny_checkpoint.name
+
+
+def test_ablation_job_reruns_block_without_shift(qtbot, worker, tiny_model, tiny_trace):
+    worker.model = tiny_model
+    block = tiny_trace.block(0, 1)
+    assert block.shift > 0
+    with qtbot.waitSignal(worker.ablated, timeout=30_000) as blocker:
+        worker.ablate(tiny_trace, 0, 1, 0)
+    out = blocker.args[1]
+    assert out.shape == block.out.shape
+    assert not np.allclose(out, block.out, atol=1e-5)  # the shift changes the block output
+    same = worker.ablate  # the recorded shift reproduces the recorded output
+    with qtbot.waitSignal(worker.ablated, timeout=30_000) as blocker:
+        same(tiny_trace, 0, 1, block.shift)
+    np.testing.assert_allclose(blocker.args[1], block.out, atol=1e-4)
+
+
+def test_export_job_writes_trace(qtbot, worker, tiny_trace, tmp_path):
+    with qtbot.waitSignal(worker.exported, timeout=60_000) as blocker:
+        worker.export(tiny_trace, tmp_path / "out")
+    written = blocker.args[1]
+    assert (tmp_path / "out" / "trace.npz") in written and (tmp_path / "out" / "trace.npz").exists()
+
+
+def test_one_line_messages():
+    assert one_line(ImageLoadError("x.png: not an image Pillow can read")) == (
+        "x.png: not an image Pillow can read"
+    )
+    assert one_line(CheckpointError("bad keys")) == "bad keys"
+    assert one_line(KeyError("unknown preset 'foo'")) == "unknown preset 'foo'"
+    msg = one_line(RuntimeError("first line\n  second line"))
+    assert msg == "RuntimeError: first line"
+    assert one_line(ZeroDivisionError()) == "ZeroDivisionError"
+    assert len(one_line(ValueError("x" * 1000))) <= 300
+
+
+def test_traceback_only_with_debug_switch(tmp_path, tiny_model, monkeypatch, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    worker = InferenceWorker(sync=True)
+    worker.capture(CaptureRequest(tiny_model, bad))
+    assert "Traceback" not in capsys.readouterr().err
+    monkeypatch.setenv("SWIN_GUI_DEBUG", "1")
+    worker.capture(CaptureRequest(tiny_model, bad))
+    assert "Traceback" in capsys.readouterr().err

@@ -1,0 +1,36 @@
+"""The core (model, analysis, render, trace, images, export, cli) never imports Qt: a fresh
+interpreter imports every core module and no PySide6 / pyqtgraph / superqt module may be
+loaded afterwards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+SCRIPT = """
+import importlib, json, pkgutil, sys
+import swin_gui, swin_gui.model, swin_gui.analysis, swin_gui.render, swin_gui.trace
+names = ["swin_gui.trace", "swin_gui.images", "swin_gui.export", "swin_gui.cli",
+         "swin_gui.api", "swin_gui.model.cost"]
+for package in (swin_gui.model, swin_gui.analysis, swin_gui.render):
+    names += [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+for name in names:
+    importlib.import_module(name)
+qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "pyqtgraph", "superqt"))
+print(json.dumps({"imported": sorted(set(names)), "qt": qt}))
+"""
+
+
+def test_core_imports_no_qt():
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "swin_gui.render.features" in report["imported"]
+    assert "swin_gui.analysis.features" in report["imported"]
+    assert report["qt"] == [], f"Qt modules loaded by the core: {report['qt'][:5]}"

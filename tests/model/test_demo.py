@@ -1,0 +1,122 @@
+"""The bundled demo model: the procedural scene generator, and the shipped weights on the
+shipped sample images and on a fresh held-out batch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from swin_gui.demo.scenes import (
+    CLASSES,
+    EVAL_SEED_LIMIT,
+    MAX_AREA,
+    MIN_AREA,
+    SAMPLE_SEED_BASE,
+    TRAIN_SEED_BASE,
+    eval_seed,
+    make_scene,
+    train_seed,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+WEIGHTS = ROOT / "assets" / "demo" / "swin_demo.safetensors"
+SAMPLES = ROOT / "assets" / "samples"
+
+needs_weights = pytest.mark.skipif(
+    not WEIGHTS.is_file(), reason=f"demo weights not built yet ({WEIGHTS.name} missing)"
+)
+
+
+# ---------------------------------------------------------------- generator
+def test_scene_is_deterministic_per_seed():
+    a, b, c = make_scene(7), make_scene(7), make_scene(8)
+    assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+    assert a.label == b.label and np.array_equal(a.mask, b.mask)
+    assert not np.array_equal(np.asarray(a.image), np.asarray(c.image))
+
+
+def test_single_object_mask_area_and_shape():
+    for seed in range(40):
+        scene = make_scene(seed)
+        assert scene.image.size == (224, 224) and scene.image.mode == "RGB"
+        assert scene.mask.shape == (224, 224) and scene.mask.dtype == bool
+        assert MIN_AREA <= scene.mask.mean() <= MAX_AREA, seed
+        assert 0 <= scene.label < len(CLASSES) and scene.labels == [scene.label]
+
+
+def test_every_class_occurs_and_object_differs_from_background():
+    scenes = [make_scene(seed) for seed in range(80)]
+    assert {s.label for s in scenes} == set(range(len(CLASSES)))
+    for s in scenes[:20]:
+        img = np.asarray(s.image, np.float32)
+        inside, outside = img[s.mask].mean(0), img[~s.mask].mean(0)
+        assert np.abs(inside - outside).max() > 5  # the object is visible, not camouflaged
+
+
+def test_non_square_multi_object_masks_are_disjoint():
+    scene = make_scene(3, (333, 250), n_objects=2)
+    assert scene.image.size == (333, 250)
+    assert len(scene.labels) == len(scene.masks) == 2
+    assert all(m.shape == (250, 333) and m.any() for m in scene.masks)
+    assert not (scene.masks[0] & scene.masks[1]).any()
+
+
+def test_seed_ranges_are_disjoint():
+    assert eval_seed(EVAL_SEED_LIMIT - 1) < SAMPLE_SEED_BASE < TRAIN_SEED_BASE == train_seed(0)
+    with pytest.raises(ValueError):
+        eval_seed(EVAL_SEED_LIMIT)
+    with pytest.raises(ValueError):
+        make_scene(0, n_objects=0)
+
+
+# ---------------------------------------------------------------- shipped weights
+@pytest.fixture(scope="module")
+def demo_model():
+    from swin_gui.demo.evaluate import load_demo_model
+
+    torch.set_num_threads(1)
+    return load_demo_model(WEIGHTS)
+
+
+@needs_weights
+def test_weights_carry_config_and_class_names(demo_model):
+    cfg = demo_model.cfg
+    assert (cfg.version, cfg.img_size, cfg.patch_size, cfg.window_size) == (1, 224, 4, 7)
+    assert cfg.num_classes == len(CLASSES)
+    from safetensors import safe_open
+
+    with safe_open(str(WEIGHTS), "pt") as f:
+        meta = f.metadata()
+    assert json.loads(meta["swin_gui.class_names"]) == list(CLASSES)
+    assert json.loads(meta["swin_gui.config"])["name"] == "swin_demo_shapes"
+    assert WEIGHTS.stat().st_size < 12 * 2**20
+
+
+@needs_weights
+def test_generated_samples_are_recognised(demo_model):
+    from swin_gui.demo.evaluate import predict
+
+    entries = json.loads((SAMPLES / "samples.json").read_text())
+    single = [e for e in entries if len(e["classes"]) == 1]
+    assert len(single) >= 4
+    for e in entries:
+        image = Image.open(SAMPLES / e["file"]).convert("RGB")
+        regenerated = make_scene(e["seed"], tuple(e["size"]), len(e["classes"]),
+                                 ref_area=e["ref_area"])
+        assert np.array_equal(np.asarray(image), np.asarray(regenerated.image)), e["file"]
+        if len(e["classes"]) == 1:  # native size: exercises padding for non-224 inputs
+            assert CLASSES[int(predict(demo_model, [image])[0])] == e["classes"][0], e["file"]
+
+
+@needs_weights
+def test_held_out_accuracy_well_above_chance(demo_model):
+    from swin_gui.demo.evaluate import accuracy_per_class
+
+    acc, _, count = accuracy_per_class(demo_model, 48, batch=48)
+    assert count.sum() == 48
+    assert acc > 0.8, acc
