@@ -140,11 +140,11 @@ class Trace:
         return self.class_names[i] if i < len(self.class_names) else f"class {i}"
 
     # ---- persistence --------------------------------------------------------------------
-    def save_npz(self, path: str | Path) -> None:
+    def save_npz(self, path: str | Path, overwrite: bool = True) -> Path:
         """Write the documented NPZ schema (atomic: temp file + rename)."""
         from .trace_io import save_npz
 
-        save_npz(self, path)
+        return save_npz(self, path, overwrite)
 
     @staticmethod
     def load_npz(path: str | Path) -> Trace:

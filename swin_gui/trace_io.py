@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -136,17 +134,11 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
     return arrays
 
 
-def save_npz(trace: Trace, path: str | Path) -> None:
-    """Write atomically: a temp file in the target folder, then rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npz.part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **trace_arrays(trace))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def save_npz(trace: Trace, path: str | Path, overwrite: bool = True) -> Path:
+    """Write atomically (temp file + rename); see `swin_gui.export.atomic_write`."""
+    from .export import save_trace_npz
+
+    return save_trace_npz(trace, path, overwrite=overwrite)
 
 
 def _hwc(a: np.ndarray) -> np.ndarray:

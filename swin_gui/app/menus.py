@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 SHORTCUT_ROWS: list[tuple[str, str]] = [
     ("← / →", "previous / next step (crosses stage boundaries)"),
     ("PgUp / PgDn", "previous / next stage"),
-    ("1 … 9", "attention head 1–9 (ignored beyond the stage's head count)"),
+    ("1 … 9", "the 1st–9th attention head, i.e. head 0–8 (ignored beyond the head count)"),
     ("0", "mean of heads"),
     ("S", "shift view: as computed → the opposite → back"),
     ("Shift + ← → ↑ ↓", "move the selected token"),
@@ -208,7 +208,9 @@ def build_toolbar(window: MainWindow) -> QToolBar:
         "Input size: the model's own, the image's native size (padded to windows), or N×N"
     )
     window.breadcrumb = QLabel("", bar)
-    window.breadcrumb.setToolTip("Stages are numbered from 1 as in the paper; blocks from 0")
+    window.breadcrumb.setToolTip(
+        "Stages, blocks and heads count from 0 (stage 0 is the paper's Stage 1)"
+    )
     for label, widget in (
         ("model", window.model_combo),
         ("device", window.device_combo),

@@ -1,13 +1,16 @@
 """The navigator: every step of the forward pass as a tree, in the paper's words.
 
     Patch embed 4×4 → 56×56, C=96
-    ▾ Stage 1 · 56×56 · 96 ch · 3 heads
+    ▾ Stage 0 · 56×56 · 96 ch · 3 heads
         b0 W-MSA · M 7
         b1 SW-MSA · M 7 · s 3
     Patch merging 56→28, 96→192
     ...
     Final norm · 7×7 · 768 ch
     Head · top-1 'star' 97%
+
+Stages, blocks and heads are numbered from 0 everywhere in the app, as in checkpoints and
+in every panel (stage 0 is the paper's "Stage 1"); `INDEX_BASE` changes that in one place.
 
 Two-way sync: clicking (or arrowing onto) an item calls `session.go_to_step`; a session
 change moves the current item.
@@ -23,6 +26,7 @@ from ..trace import BlockTrace, Trace
 from .state import Session, Step
 
 STEP_ROLE = Qt.ItemDataRole.UserRole
+INDEX_BASE = 0  # first stage / head number shown to the user
 
 
 def _grid(hw: tuple[int, int]) -> str:
@@ -77,7 +81,7 @@ def step_tooltip(step: Step) -> str:
 def stage_header(trace: Trace, stage: int) -> str:
     st = trace.stages[stage]
     heads = "head" if st.heads == 1 else "heads"
-    return f"Stage {stage + 1} · {_grid(st.resolution)} · {st.dim} ch · {st.heads} {heads}"
+    return f"Stage {stage + INDEX_BASE} · {_grid(st.resolution)} · {st.dim} ch · {st.heads} {heads}"
 
 
 class NavigatorPanel(QWidget):
@@ -124,16 +128,18 @@ class NavigatorPanel(QWidget):
             parent = self.tree.invisibleRootItem()
             if step.kind == "block":
                 if step.stage not in groups:
-                    group = QTreeWidgetItem(self.tree, [stage_header(trace, step.stage)])
+                    header = stage_header(trace, step.stage)
+                    group = QTreeWidgetItem(self.tree, [header])
                     group.setFont(0, bold)
                     group.setData(0, STEP_ROLE, Step("block", step.stage, 0))
-                    group.setToolTip(0, "A stage: blocks at one resolution.")
+                    group.setToolTip(0, f"{header}\nA stage: blocks at one resolution.")
                     group.setExpanded(True)
                     groups[step.stage] = group
                 parent = groups[step.stage]
-            item = QTreeWidgetItem(parent, [step_label(trace, step)])
+            label = step_label(trace, step)
+            item = QTreeWidgetItem(parent, [label])
             item.setData(0, STEP_ROLE, step)
-            item.setToolTip(0, step_tooltip(step))
+            item.setToolTip(0, f"{label}\n{step_tooltip(step)}")
             self._items[step] = item
 
     def _on_selection_changed(self, new, old) -> None:
@@ -174,10 +180,10 @@ class NavigatorPanel(QWidget):
 
 
 def breadcrumb(trace: Trace | None, sel) -> str:
-    """The toolbar's one-line position: 'stage 1 · block 1 · SW-MSA · shift 3 · M 7 · head 2'."""
+    """The toolbar's one-line position: 'stage 0 · block 1 · SW-MSA · shift 3 · M 7 · head 2'."""
     if trace is None:
         return "no image yet"
-    stage = f"stage {sel.stage + 1}"
+    stage = f"stage {sel.stage + INDEX_BASE}"
     if sel.step == "embed":
         return (
             f"patch embed · {_grid(trace.stages[0].resolution)} tokens · C {trace.config.embed_dim}"
@@ -193,7 +199,7 @@ def breadcrumb(trace: Trace | None, sel) -> str:
     parts = [stage, f"block {sel.block}", bt.kind, f"shift {bt.shift}", f"M {bt.window}"]
     if sel.shift_view is not None:
         parts.append(f"viewing shift {view_shift(bt, sel)}")
-    parts.append("mean of heads" if sel.head is None else f"head {sel.head + 1}")
+    parts.append("mean of heads" if sel.head is None else f"head {sel.head + INDEX_BASE}")
     if sel.token is not None:
         parts.append(f"token ({sel.token[0]}, {sel.token[1]})")
     return " · ".join(parts)

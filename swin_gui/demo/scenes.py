@@ -170,11 +170,14 @@ def _contrasting_colour(rng: np.random.Generator, against: np.ndarray) -> np.nda
 
 
 # ---------------------------------------------------------------- background
-def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
-    """Textured gradient + colour blobs, as float32 (H, W, 3) in 0..255."""
+def _background(rng: np.random.Generator, width: int, height: int,
+                plain: bool = False) -> np.ndarray:
+    """Textured gradient + colour blobs (plain: the gradient only), float32 (H, W, 3), 0..255."""
     c1, c2 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
     g = _pattern(rng, width, height, "gradient")
     bg = c1 * (1 - g) + c2 * g  # H, W, 3
+    if plain:
+        return bg
     blobs = _smooth_noise(rng, width, height, int(rng.integers(3, 10)), 3) * 255
     bg = bg * (1 - (a := rng.uniform(0.2, 0.6))) + blobs * a
     if rng.random() < 0.5:
@@ -278,7 +281,7 @@ def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
         raise ValueError(f"n_objects must be at least 1, not {n_objects}")
     area_scale = 1.0 if ref_area is None else min(1.0, ref_area / (width * height))
     rng = np.random.default_rng(seed)
-    img = Image.fromarray(np.clip(_background(rng, width, height), 0, 255).astype(np.uint8))
+    img = Image.fromarray(np.clip(_background(rng, width, height, plain), 0, 255).astype(np.uint8))
     if not plain:
         _clutter(rng, img)
     canvas = np.asarray(img, dtype=np.float32).copy()  # H, W, 3

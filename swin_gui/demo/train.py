@@ -45,15 +45,16 @@ def demo_config() -> SwinConfig:
 class Recipe:
     """Hyper-parameters; the schedule is in steps so it does not depend on machine speed."""
 
-    batch: int = 64
+    batch: int = 32
     low_res: int = 112
-    low_steps: int = 3000
+    low_steps: int = 5000
     high_res: int = 224
-    high_steps: int = 700
-    lr: float = 6e-4
+    high_steps: int = 1000
+    lr: float = 5e-4
     min_lr: float = 1e-5
-    warmup: int = 150
-    curriculum: int = 800
+    warmup: int = 100
+    easy_steps: int = 400
+    curriculum: int = 1500
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
     clip: float = 5.0
@@ -66,8 +67,11 @@ class Recipe:
         return self.low_res if step < self.low_steps else self.high_res
 
     def plain_share(self, step: int) -> float:
-        """Share of plain (clutter-free, solid) scenes: 1 at the start, 0 after `curriculum`."""
-        return max(0.0, 1.0 - step / self.curriculum) if self.curriculum else 0.0
+        """Share of plain (clutter-free, solid) scenes: 1 for `easy_steps`, then falling
+        linearly to 0 at `curriculum`."""
+        if step < self.easy_steps:
+            return 1.0
+        return max(0.0, 1.0 - (step - self.easy_steps) / max(1, self.curriculum - self.easy_steps))
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup:

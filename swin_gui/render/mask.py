@@ -161,7 +161,7 @@ _FRAME_CACHE: dict[tuple, tuple[Trace, np.ndarray]] = {}
 @lru_cache(maxsize=4)
 def _vertical_text(text: str, size: int) -> np.ndarray:
     f, _ = label_font(size)
-    left, top, right, bottom = f.getbbox(text)
+    _, _, right, bottom = f.getbbox(text)
     img = Image.new("RGB", (right + 4, bottom + 4), (32, 33, 36))
     ImageDraw.Draw(img).text((2, 2), text, fill=FOREGROUND, font=f)
     return np.asarray(img.rotate(-90, expand=True)).copy()
@@ -170,7 +170,9 @@ def _vertical_text(text: str, size: int) -> np.ndarray:
 def _frame_labels(lay: MaskLayout, nW: int) -> list[Label]:
     x0, y0 = lay.matrix
     side, M = lay.tokens * lay.cell, lay.window
-    out: list[Label] = [((x0, y0 - AXIS_TOP), "key token j (in the window) →", FOREGROUND, 12, None)]
+    out: list[Label] = [
+        ((x0, y0 - AXIS_TOP), "key token j (in the window) →", FOREGROUND, 12, None)
+    ]
     for k in range(0, lay.tokens, M):
         c = k * lay.cell + lay.cell // 2
         out.append(((x0 + c - 4, y0 - 16), str(k), FOREGROUND, 10, None))

@@ -14,8 +14,17 @@ import numpy as np
 from ..model.geometry import shift_regions
 from ..trace import BlockTrace, Trace
 from .colormap import apply_colormap
-from .draw import BACKGROUND, FOREGROUND, canvas, draw_hlines, draw_rect, draw_vlines, hatch
-from .draw import upscale, vstack
+from .draw import (
+    BACKGROUND,
+    FOREGROUND,
+    canvas,
+    draw_hlines,
+    draw_rect,
+    draw_vlines,
+    hatch,
+    upscale,
+    vstack,
+)
 from .grid import (
     REGION_COLORS,
     SELECTED,
@@ -63,7 +72,10 @@ class ShiftLayout:
         Hp, Wp = self.padded
         k, s = self.cell, self.shift
         (bx, by), (ax, ay) = self.before, self.after
-        return [(bx + c * k, by + r * k, k, k), (ax + (c - s) % Wp * k, ay + (r - s) % Hp * k, k, k)]
+        return [
+            (bx + c * k, by + r * k, k, k),
+            (ax + (c - s) % Wp * k, ay + (r - s) % Hp * k, k, k),
+        ]
 
 
 def shift_layout(trace: Trace, sel: Selection) -> ShiftLayout:
@@ -74,7 +86,9 @@ def shift_layout(trace: Trace, sel: Selection) -> ShiftLayout:
     after_x = MARGIN + Wp * cell + GAP
     width = max(after_x + Wp * cell + MARGIN, 560)
     height = y + Hp * cell + 8 + LEGEND
-    return ShiftLayout(cell, (MARGIN, y), (after_x, y), (Hp, Wp), view_shift(block, sel), (height, width))
+    return ShiftLayout(
+        cell, (MARGIN, y), (after_x, y), (Hp, Wp), view_shift(block, sel), (height, width)
+    )
 
 
 def mixed_windows(block: BlockTrace, shift: int) -> np.ndarray:

@@ -14,18 +14,18 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ["SWIN_GUI_SYNC"] = "1"
 
-from collections.abc import Callable, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
-from swin_gui import api  # noqa: E402
-from swin_gui.model import SwinConfig, SwinTransformer  # noqa: E402
+from swin_gui import api
+from swin_gui.model import SwinConfig, SwinTransformer
 
 TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
 # Swin-T's depths and head growth, but narrow so it stays cheap
@@ -68,8 +68,14 @@ def tiny_trace(tiny_model):
 def _scene(height: int, width: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width]
-    rgb = np.stack([x * 255 // max(1, width - 1), y * 255 // max(1, height - 1),
-                    np.full_like(x, seed * 37 % 256)], axis=-1)
+    rgb = np.stack(
+        [
+            x * 255 // max(1, width - 1),
+            y * 255 // max(1, height - 1),
+            np.full_like(x, seed * 37 % 256),
+        ],
+        axis=-1,
+    )
     rgb = rgb + rng.integers(0, 30, size=rgb.shape)
     return np.clip(rgb, 0, 255).astype(np.uint8)
 

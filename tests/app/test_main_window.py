@@ -36,7 +36,7 @@ def test_title_breadcrumb_and_status(make_window, tiny_model, make_image):
     path = make_image("scene.png")
     window = make_window(tiny_model, path)
     assert window.windowTitle() == "Swin Explorer — tiny (random) — scene.png — RANDOM WEIGHTS"
-    assert window.breadcrumb.text().startswith("stage 1 · block 0 · W-MSA · shift 0 · M 7")
+    assert window.breadcrumb.text().startswith("stage 0 · block 0 · W-MSA · shift 0 · M 7")
     assert "scene.png" in window.statusBar().currentMessage()
     assert not window.progress.isVisible()
     assert window.model_combo.currentText() == "tiny (random)"
@@ -71,13 +71,15 @@ def test_device_combo_lists_cuda_only_when_available(make_window, tiny_model, ma
     assert devices == (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
 
 
-def test_open_checkpoint_from_model_combo(make_window, tiny_model, make_image, tiny_checkpoint,
-                                          monkeypatch):
+def test_open_checkpoint_from_model_combo(
+    make_window, tiny_model, make_image, tiny_checkpoint, monkeypatch
+):
     window = make_window(tiny_model, make_image())
     combo = window.model_combo
     chosen = {"path": ""}
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        staticmethod(lambda *a, **k: (chosen["path"], "")))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (chosen["path"], ""))
+    )
     entry = combo.findData("__open_checkpoint__")
     combo.setCurrentIndex(entry)
     combo.activated.emit(entry)  # dialog cancelled: the combo goes back
@@ -101,8 +103,7 @@ def test_missing_demo_falls_back_to_a_labelled_preset(qtbot, monkeypatch, tmp_pa
     window.close()
 
 
-def test_colormap_and_window_state_persist(make_window, tiny_model, make_image,
-                                          isolated_settings):
+def test_colormap_and_window_state_persist(make_window, tiny_model, make_image, isolated_settings):
     window = make_window(tiny_model, make_image())
     window.acts["cmap_inferno"].trigger()
     assert window.session.selection.colormap == "inferno"
@@ -149,11 +150,13 @@ def test_architecture_summary(make_window, narrow_t_model, make_image):
 
 
 def test_window_screenshot_is_not_blank(qtbot, make_window, narrow_t_model, make_image, tmp_path):
-    """Grab the whole window at stage 1 and stage 4, for 224 and a native 333×250 image."""
+    """Grab the whole window at stage 0 and stage 3, for 224 and a native 333×250 image."""
     img = make_image("scene_333x250.png", 250, 333)
     for size in ("224", "native"):
-        window = make_window(narrow_t_model, img, size=224 if size == "224" else "native")
-        window.resize(1600, 1000)  # the second window restores the first one's geometry
+        settings = AppSettings(tmp_path / f"{size}.ini")  # each window: the default layout
+        window = make_window(
+            narrow_t_model, img, size=224 if size == "224" else "native", settings=settings
+        )
         for stage in (0, 3):
             window.session.stage_by(stage - window.session.selection.stage)
             QApplication.processEvents()  # layout; rendering itself is synchronous
@@ -177,11 +180,16 @@ def _run_app(tmp_path: Path, image: Path, model: Path, out: Path) -> subprocess.
         "import sys; from swin_gui.app.main import run_app; "
         f"sys.exit(run_app(image={str(image)!r}, model={str(model)!r}, screenshot={str(out)!r}))"
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1",
-               SWIN_GUI_SETTINGS=str(tmp_path / "sub.ini"))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        OMP_NUM_THREADS="1",
+        SWIN_GUI_SETTINGS=str(tmp_path / "sub.ini"),
+    )
     env.pop("SWIN_GUI_SYNC", None)  # the real, threaded path
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ def test_arrows_walk_every_step(qtbot, window):
     # embed, 4 stages of blocks (2+2+6+2), 3 mergings, final norm, head
     assert len(steps) == 1 + 12 + 3 + 2
     assert [s.kind for s in steps].count("merge") == 3
-    key(qtbot, window, Qt.Key.Key_Left)  # from stage 1 block 0 back to the patch embed
+    key(qtbot, window, Qt.Key.Key_Left)  # from stage 0 block 0 back to the patch embed
     assert_at(window, steps[0])
     for step in steps[1:]:
         key(qtbot, window, Qt.Key.Key_Right)
@@ -54,9 +54,9 @@ def test_arrows_walk_every_step(qtbot, window):
 def test_breadcrumb_follows(qtbot, window):
     window.session.go_to_step(Step("block", 0, 1))
     text = window.breadcrumb.text()
-    assert text.startswith("stage 1 · block 1 · SW-MSA · shift 3 · M 7")
+    assert text.startswith("stage 0 · block 1 · SW-MSA · shift 3 · M 7")
     key(qtbot, window, Qt.Key.Key_PageDown)
-    assert window.breadcrumb.text().startswith("stage 2 · block 0 · W-MSA · shift 0")
+    assert window.breadcrumb.text().startswith("stage 1 · block 0 · W-MSA · shift 0")
 
 
 def test_page_keys_move_by_stage(qtbot, window):
@@ -73,11 +73,11 @@ def test_page_keys_move_by_stage(qtbot, window):
 def test_digit_keys_pick_heads(qtbot, window):
     session = window.session
     assert session.selection.head is None
-    key(qtbot, window, Qt.Key.Key_2)  # stage 1 has one head: ignored
+    key(qtbot, window, Qt.Key.Key_2)  # stage 0 has one head: ignored
     assert session.selection.head is None
     key(qtbot, window, Qt.Key.Key_1)
     assert session.selection.head == 0
-    session.stage_by(3)  # stage 4: six heads
+    session.stage_by(3)  # stage 3: six heads
     for k, head in ((Qt.Key.Key_6, 5), (Qt.Key.Key_3, 2)):
         key(qtbot, window, k)
         assert session.selection.head == head
@@ -156,9 +156,9 @@ def test_navigator_labels(window):
     nav = window.navigator
     labels = [nav.tree.topLevelItem(i).text(0) for i in range(nav.tree.topLevelItemCount())]
     assert labels[0] == "Patch embed 4×4 → 56×56, C=24"
-    assert labels[1] == "Stage 1 · 56×56 · 24 ch · 1 head"
+    assert labels[1] == "Stage 0 · 56×56 · 24 ch · 1 head"
     assert "Patch merging 56→28, 24→48" in labels
     assert labels[-2] == "Final norm · 7×7 · 192 ch"
     assert labels[-1].startswith("Head · top-1 '")
-    # stage 4 is 7×7 = M: the rule switches the SW-MSA shift off, and the navigator says so
+    # stage 3 is 7×7 = M: the rule switches the SW-MSA shift off, and the navigator says so
     assert nav.item_for(Step("block", 3, 1)).text(0) == "b1 SW-MSA (shift off: 7×7 ≤ M)"

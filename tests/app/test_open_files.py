@@ -19,12 +19,14 @@ def drop(window, path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     action = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(QPoint(50, 50), action, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(50, 50), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    event = QDropEvent(QPointF(50, 50), action, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(50, 50), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, event)
 
 
@@ -80,8 +82,9 @@ def test_bad_image_keeps_previous_trace(make_window, tiny_model, make_image, tmp
     assert window.session.trace.meta["source"].endswith("good.png")
 
 
-def test_recent_files_persist_across_windows(make_window, tiny_model, make_image,
-                                             isolated_settings):
+def test_recent_files_persist_across_windows(
+    make_window, tiny_model, make_image, isolated_settings
+):
     a, b = make_image("a.png", seed=1), make_image("b.png", seed=2)
     window = make_window(tiny_model, a)
     actions.open_path(window, b)
@@ -158,6 +161,7 @@ def test_export_current_panel_writes_png_and_npy(
     png, npy = target, target.with_suffix(".npy")
     assert png.exists() and npy.exists()
     name, panel = window.active_panel()
+    assert name == "grid"  # nothing clicked yet: the main canvas
     assert proposals[0].endswith(f"cat_{panel.view_name}_s0b0.png")
     np.testing.assert_array_equal(np.load(npy), panel.picture.data)
     # again: asks before replacing; "No" keeps the files untouched
@@ -167,6 +171,29 @@ def test_export_current_panel_writes_png_and_npy(
     dialogs.answer = QMessageBox.StandardButton.Yes
     window.acts["export"].trigger()
     assert dialogs.kinds() == ["question", "question"] and png.stat().st_mtime_ns >= before
+
+
+def test_export_follows_the_last_clicked_panel(
+    qtbot, make_window, tiny_model, make_image, tmp_path, monkeypatch
+):
+    window = make_window(tiny_model, make_image("cat.png"))
+    other = next(n for n in window.panels if n != "grid")
+    window.docks[other].raise_()
+    panel = window.panels[other]
+    qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton)
+    assert window.active_panel() == (other, panel)
+    window.session.go_to_step(window.session.steps()[3])  # stage 0 block 1 -> merge 1
+    sel = window.session.selection
+    proposals = []
+
+    def fake_save(parent, caption, proposal, *args, **kwargs):
+        proposals.append(proposal)
+        return str(tmp_path / "x.png"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
+    window.acts["export"].trigger()
+    assert proposals[0].endswith(f"cat_{panel.view_name}_s{sel.stage}b{sel.block}.png")
+    assert (tmp_path / "x.png").exists() and (tmp_path / "x.npy").exists()
 
 
 def test_export_all_writes_trace_npz(

@@ -94,7 +94,7 @@ class GridPanel(Panel):
         if token[0] < H and token[1] < W:
             self.session.select(token=token)
 
-    # ---- hover from other panels -------------------------------------------------------------------
+    # ---- hover from other panels ---------------------------------------------------------
     def _on_hover_changed(self, hover: Hover | None) -> None:
         trace, lay = self.session.trace, self.layout_info
         if hover is None or hover.source == "grid" or trace is None or lay is None:

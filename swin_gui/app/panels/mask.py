@@ -98,7 +98,7 @@ class MaskPanel(Panel):
             if r < block.resolution[0] and c < block.resolution[1]:
                 self.session.select(token=(r, c))
 
-    # ---- hover from other panels -------------------------------------------------------------------
+    # ---- hover from other panels ---------------------------------------------------------
     def _on_hover_changed(self, hover: Hover | None) -> None:
         """A token hovered elsewhere: outline its query row and key column if it is in
         the selected window."""
@@ -116,5 +116,8 @@ class MaskPanel(Panel):
         for rc in hover.tokens:
             n = index.get(tuple(rc))
             if n is not None:
-                rects += [(x0, y0 + n * lay.cell, side, lay.cell), (x0 + n * lay.cell, y0, lay.cell, side)]
+                rects += [
+                    (x0, y0 + n * lay.cell, side, lay.cell),
+                    (x0 + n * lay.cell, y0, lay.cell, side),
+                ]
         self.canvas.set_highlight(rects)

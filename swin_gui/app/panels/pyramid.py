@@ -64,6 +64,7 @@ class PyramidPanel(Panel):
         self.top_combo = QComboBox()
         self.top_combo.setToolTip(TOP_TIP)
         self.top_combo.setMinimumContentsLength(18)
+        self.top_combo.setPlaceholderText(f"top {TOP_K} by energy")
         row = QHBoxLayout()
         for w in (QLabel("mode"), self.mode_combo, QLabel("channel"), self.channel_spin,
                   QLabel("top channels"), self.top_combo):  # fmt: skip
@@ -138,9 +139,9 @@ class PyramidPanel(Panel):
             return
         stage, token = hit
         if stage != self.session.selection.stage:
-            # two steps: Session.select rescales a token passed with a stage change
-            self.session.select(stage=stage, block=0, step="block")
-        self.session.select(token=token)
+            self.session.select(stage=stage, block=0, step="block", token=token)
+        else:
+            self.session.select(token=token)
 
     def _on_canvas_hovered(self, x: float, y: float) -> None:
         trace = self.session.trace

@@ -90,11 +90,15 @@ class ShiftPanel(Panel):
             self.shift_button.setToolTip(BUTTON_TOOLTIP)
 
     def _on_shift_clicked(self, checked: bool) -> None:
-        """Widget → model: force the shifted or the regular partition."""
-        self.session.select(shift_view=bool(checked))
+        """Widget → model: the shifted or the regular partition; back to "as computed"
+        (None) when that is what the block did, as the S key does."""
+        block = self.session.current_block()
+        if block is None:
+            return
+        self.session.select(shift_view=None if checked == (block.shift > 0) else bool(checked))
         self._sync_button()
 
-    # ---- mouse ------------------------------------------------------------------------------------
+    # ---- mouse ------------------------------------------------------------------------------
     def _token_under(self, x: float, y: float) -> tuple[int, int] | None:
         if self.layout_info is None or x < 0 or y < 0:
             return None
