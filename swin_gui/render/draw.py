@@ -88,8 +88,17 @@ def hatch(rgb: np.ndarray, mask: np.ndarray, color: Color = PADDING_TINT, period
     rgb[dim] = (rgb[dim] * 0.45).astype(np.uint8)
 
 
+FONT_FILES = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
 @lru_cache(maxsize=8)
 def font(size: int = 12) -> ImageFont.ImageFont:
+    """DejaVu Sans when installed (it has ×, Δ, σ, ≤, →), else Pillow's bundled font."""
+    for name in FONT_FILES:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1 has no sized default font

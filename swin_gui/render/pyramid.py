@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..analysis.features import channel_energy, pca
+from ..analysis.features import channel_energy, pca, robust_unit
 from .chart import ACCENT, MUTED, Cache, colorbar_strip, compose, put_text
 from .colormap import apply_colormap
 from .draw import BACKGROUND, FOREGROUND, draw_rect, upscale
-from .features import align_to_image, feature_scalar, render_feature_map, resize_nearest
+from .features import align_to_image, feature_scalar, resize_nearest
 from .selection import Picture, Selection
 
 MODES = ("channel", "norm", "pca")
@@ -86,16 +86,13 @@ def _stage_tile(trace, stage: int, mode: str, channel: int | None, cmap: str) ->
     st = trace.stages[stage]
     head = f"stage {stage} · {st.resolution[0]}×{st.resolution[1]} · {st.dim} ch"
     if mode == "pca":
-        rgb = render_feature_map(st.out, "pca")
-        share = float(pca(st.out, 3).explained.sum())
-        data = rgb.astype(np.float32) / 255.0
-        return StageTile(
-            _scaled(trace, rgb, stage),
-            data,
-            None,
-            None,
-            (head, f"PCA 1-3: {share:.0%} of variance"),
-        )
+        # pca_rgb's colours, sharing one decomposition with the explained share (the
+        # C x C eigh is the expensive part: ~0.1 s at 768 channels)
+        res = pca(st.out, 3)
+        unit = np.stack([robust_unit(res.scores[:, :, i]) for i in range(3)], axis=2)  # H, W, 3
+        rgb = np.round(unit * 255).astype(np.uint8)
+        share = f"PCA 1-3: {float(res.explained.sum()):.0%} of variance"
+        return StageTile(_scaled(trace, rgb, stage), unit, None, None, (head, share))
     values, what = feature_scalar(st.out, mode, channel)  # H_s, W_s
     levels = (float(values.min()), float(values.max()))
     if mode == "channel":

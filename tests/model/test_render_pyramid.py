@@ -90,6 +90,7 @@ def test_units_colour_bar_and_data(trace):
     np.testing.assert_array_equal(chan.data, trace.stages[2].out[:, :, 3])
     pca = render_pyramid_view(trace, Selection(stage=3, feature_mode="pca"))
     assert pca.colormap is None and pca.data.shape == (*trace.stages[3].resolution, 3)
+    np.testing.assert_allclose(pca.data, pca_rgb(trace.stages[3].out), atol=1e-6)
     assert any("PCA: first 3 components" in n for n in pca.notes)
 
 
