@@ -63,8 +63,25 @@ class PCAResult:
     explained: np.ndarray
 
 
+def _principal_axes(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k eigenvalues and unit principal axes (k', C) of centred X (T, C).
+
+    Uses whichever side is smaller: the C x C covariance, or the T x T Gram matrix when
+    there are fewer tokens than channels (stage 3: 49 tokens vs 768 channels)."""
+    T, C = X.shape
+    if T >= C:
+        values, vectors = np.linalg.eigh(X.T @ X / max(T, 1))  # ascending
+        order = np.argsort(-values, kind="stable")[:k]
+        return values[order], vectors[:, order].T
+    values, u = np.linalg.eigh(X @ X.T / T)  # T, T
+    order = [i for i in np.argsort(-values, kind="stable")[:k] if values[i] > 1e-12 * values.max()]
+    axes = X.T @ u[:, order]  # C, k'
+    axes /= np.linalg.norm(axes, axis=0, keepdims=True)
+    return values[order], axes.T
+
+
 def pca(f: np.ndarray, k: int = 3) -> PCAResult:
-    """PCA over tokens via the eigen-decomposition of the C x C covariance (float64).
+    """PCA over tokens (float64), from the smaller of the covariance and Gram matrices.
 
     Sign convention (so colours are stable between runs): each component is flipped so
     that its largest-magnitude loading is positive. With fewer than k channels or
@@ -74,19 +91,16 @@ def pca(f: np.ndarray, k: int = 3) -> PCAResult:
     H, W, C = f.shape
     X = f.reshape(-1, C).astype(np.float64)  # H*W, C
     X = X - X.mean(axis=0, keepdims=True)
-    cov = X.T @ X / max(len(X), 1)  # C, C
-    values, vectors = np.linalg.eigh(cov)  # ascending
-    order = np.argsort(-values, kind="stable")[:k]
-    comps = vectors[:, order].T  # k', C
+    values, comps = _principal_axes(X, k)  # k', C
     flip = np.sign(comps[np.arange(len(comps)), np.argmax(np.abs(comps), axis=1)])
     comps = comps * np.where(flip == 0, 1.0, flip)[:, None]
-    total = float(values.clip(min=0).sum())
-    explained = values[order].clip(min=0) / total if total > 0 else np.zeros(len(order))
+    total = float((X * X).sum() / max(len(X), 1))  # trace of the covariance
+    explained = values.clip(min=0) / total if total > 0 else np.zeros(len(values))
     scores = X @ comps.T  # H*W, k'
-    if len(order) < k:  # pad when C < k
-        scores = np.pad(scores, ((0, 0), (0, k - len(order))))
-        comps = np.pad(comps, ((0, k - len(order)), (0, 0)))
-        explained = np.pad(explained, (0, k - len(order)))
+    if len(values) < k:  # pad when C < k
+        scores = np.pad(scores, ((0, 0), (0, k - len(values))))
+        comps = np.pad(comps, ((0, k - len(values)), (0, 0)))
+        explained = np.pad(explained, (0, k - len(values)))
     return PCAResult(
         scores=scores.reshape(H, W, k).astype(np.float32),
         components=comps.astype(np.float32),

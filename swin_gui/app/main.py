@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -28,11 +28,14 @@ from ..render.selection import Selection
 from . import actions, docks, menus
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
+from .qt_compat import protect_bool_refcounts
+from .screenshot import save_screenshot
 from .settings import AppSettings
 from .state import Session
 from .worker import CaptureRequest, InferenceWorker
 
 DEFAULT_SIZE = (1600, 1000)
+protect_bool_refcounts()  # PySide6 6.12.0 + CPython 3.11: emit() leaks True references
 
 
 class MainWindow(QMainWindow):
@@ -90,6 +93,10 @@ class MainWindow(QMainWindow):
         else:
             source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
         size = size if size is not None else self.settings.size_mode()
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
         self.accepted = CaptureRequest(spec, image, size, device, source)
         menus.sync_combos(self, self.accepted)
         if note:
@@ -117,7 +124,7 @@ class MainWindow(QMainWindow):
         w.ablated.connect(self._on_ablated)
         w.exported.connect(self._on_exported)
         s.selectionChanged.connect(self._on_selection_changed)
-        s.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        s.message.connect(self._on_session_message)
         s.errorOccurred.connect(lambda text: self.show_status(text, error=True))
         self.model_combo.activated.connect(partial(menus.on_model_combo, self))
         self.size_combo.activated.connect(lambda i: self.set_size(self.size_combo.itemData(i)))
@@ -224,6 +231,7 @@ class MainWindow(QMainWindow):
         """Shift view off on a block that did shift: re-run it without the shift."""
         trace = self.session.trace
         if trace is None or sel.step != "block" or sel.shift_view is not False:
+            self._ablate_key = None  # the next "shift off" asks again
             return
         key = (id(trace), sel.stage, sel.block)
         if trace.block(sel.stage, sel.block).shift <= 0 or key == self._ablate_key:
@@ -277,6 +285,11 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str, error: bool = False) -> None:
         self.statusBar().setStyleSheet("color: #c62828;" if error else "")
         self.statusBar().showMessage(("⚠ " if error else "") + text, 15000 if error else 8000)
+
+    def _on_session_message(self, text: str) -> None:
+        """Hover and info lines from the panels (token, window, position...)."""
+        self.statusBar().setStyleSheet("")
+        self.statusBar().showMessage(text, 6000)
 
     def show_busy(self, text: str) -> None:
         self.progress.setRange(0, 0)
@@ -388,39 +401,10 @@ def run_app(image=None, model=None, screenshot=None, size=None, device: str = "c
     window.show()
     if screenshot is None:
         return app.exec()
-    return _screenshot(app, window, Path(screenshot))
+    return save_screenshot(app, window, Path(screenshot))
 
 
 def _model_available(spec: str) -> bool:
     from ..model import PRESETS
 
     return spec == "demo" or spec in PRESETS or Path(spec).exists()
-
-
-def _screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s: int = 120) -> int:
-    result = {"code": 2, "error": f"no trace after {timeout_s} s"}
-
-    def save() -> None:
-        app.processEvents()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ok = window.grab().save(str(path))
-        result.update(code=0 if ok else 1, error=None if ok else f"cannot write {path}")
-        window.close()
-        app.exit(result["code"])
-
-    def failed(message: str) -> None:
-        result.update(code=1, error=message)
-        window.close()
-        app.exit(1)
-
-    window.traceApplied.connect(lambda _t: QTimer.singleShot(250, save))
-    window.inferenceFailed.connect(failed)
-    QTimer.singleShot(timeout_s * 1000, lambda: failed(result["error"]))
-    if window.session.trace is not None:  # synchronous mode: already applied
-        QTimer.singleShot(250, save)
-    elif window.last_error:  # synchronous mode: already failed
-        QTimer.singleShot(0, lambda: failed(window.last_error))
-    app.exec()
-    if result["error"]:
-        print(f"swin-gui: {result['error']}", file=sys.stderr)
-    return int(result["code"])

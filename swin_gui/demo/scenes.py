@@ -228,10 +228,13 @@ def _clutter(rng: np.random.Generator, img: Image.Image) -> None:
 
 
 # ---------------------------------------------------------------- objects
-def _place(rng, label, width, height, frac, taken) -> np.ndarray | None:
-    """Rasterise one object of `label` covering about `frac` of the image; None if no room."""
+def _place(rng, label, width, height, frac, taken, upright=False) -> np.ndarray | None:
+    """Rasterise one object of `label` covering about `frac` of the image; None if no room.
+    `upright` keeps the shape's canonical orientation (within +-8 degrees)."""
     outer, hole = shape_polygons(label, rng)
     angle = rng.uniform(0, 2 * math.pi)
+    if upright:
+        angle = (angle / math.pi - 1) * math.radians(8)
     aspect = rng.uniform(0.88, 1.12)
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     stretch = np.array([aspect, 1 / aspect])
@@ -274,7 +277,8 @@ def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
 
     Object areas are drawn as fractions of `ref_area` pixels (default: the image area);
     pass 224 * 224 to keep a large image's objects at the scale the demo model was trained on.
-    `plain` drops the clutter and uses solid fills: the easy start of the training curriculum.
+    `plain` drops the clutter, uses solid fills and upright shapes: the easy start of the
+    training curriculum.
     """
     width, height = (size, size) if isinstance(size, int) else size
     if n_objects < 1:
@@ -291,7 +295,7 @@ def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
         label = int(rng.integers(len(CLASSES)))
         lo, hi = (0.07, 0.32) if n_objects == 1 else (0.04, 0.6 / (n_objects + 2))
         frac = rng.uniform(lo, hi) * area_scale
-        mask = _place(rng, label, width, height, frac, taken if i else None)
+        mask = _place(rng, label, width, height, frac, taken if i else None, plain)
         while mask is None and frac > 0.02 * area_scale:  # no room: shrink and retry
             frac *= 0.7
             mask = _place(rng, label, width, height, frac, taken)

@@ -53,8 +53,8 @@ class Recipe:
     lr: float = 5e-4
     min_lr: float = 1e-5
     warmup: int = 100
-    easy_steps: int = 400
-    curriculum: int = 1500
+    easy_steps: int = 300
+    curriculum: int = 2000
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
     clip: float = 5.0

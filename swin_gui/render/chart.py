@@ -246,7 +246,7 @@ def draw_chart(
     cb = chart_box(width, height, n)
     img = Image.new("RGB", (width, height), BACKGROUND)
     d = ImageDraw.Draw(img)
-    ticks = nice_ticks(max(float(np.max(s.values)) for s in series))
+    ticks = nice_ticks(1.15 * max(float(np.max(s.values)) for s in series))  # caption room
     top = float(ticks[-1])
 
     def y(v: float) -> float:
@@ -258,12 +258,16 @@ def draw_chart(
             fill=(70, 66, 30),
         )
     _axes(d, cb, ticks, y, x_labels, y_label)
-    for i, caption in boundaries:
+    for i, _ in boundaries:
         x = cb.x0 + i * cb.step
         for yy in range(cb.y0, cb.y1, 6):
             d.line([(x, yy), (x, min(yy + 3, cb.y1))], fill=MUTED)
-        put_text(d, (x + 3, cb.y0 + 1), caption, MUTED, 11)
     _series(d, cb, series, y)
+    for i, caption in boundaries:  # captions last, on a backing box, so lines never hide them
+        x = cb.x0 + i * cb.step + 3
+        w, h = measure(caption, 11)
+        d.rectangle([x - 1, cb.y0 + 1, x + w + 2, cb.y0 + h + 6], fill=BACKGROUND)
+        put_text(d, (x, cb.y0 + 2), caption, MUTED, 11)
     _legend(d, series, cb.x0, 4)
     return np.asarray(img).copy(), cb
 

@@ -101,8 +101,9 @@ def _describe(f: np.ndarray, mode: str, channel: int | None) -> str:
 
 
 def stage_label(index: int, resolution: tuple[int, int], dim: int) -> str:
-    """'stage 1 · 56×56 · 96 ch' (stages numbered from 1, as in the paper's figures)."""
-    return f"stage {index + 1} · {resolution[0]}×{resolution[1]} · {dim} ch"
+    """'stage 0 · 56×56 · 96 ch' (0-based like every label, key and CLI flag here;
+    the paper calls stage 0 'Stage 1')."""
+    return f"stage {index} · {resolution[0]}×{resolution[1]} · {dim} ch"
 
 
 @lru_cache(maxsize=4)

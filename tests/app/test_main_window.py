@@ -213,3 +213,16 @@ def test_run_app_screenshot_fails_with_one_line(tmp_path, tiny_checkpoint):
     assert len(lines) == 1 and "bad.png" in lines[0]
     assert "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def test_progress_and_messages_in_status_bar(make_window, tiny_model, make_image):
+    window = make_window(tiny_model, make_image())
+    formats = []
+    window.worker.progress.connect(lambda *a: formats.append(window.progress.format()))
+    window.set_size(224)
+    stages = len(tiny_model.cfg.depths)
+    assert formats[-1] == f"inferring… {stages}/{stages} stages"
+    assert "inferring… 1/4 stages" in formats
+    assert not window.progress.isVisible()  # hidden again once the trace is applied
+    window.session.message.emit("token (3, 4) → window 0, pos (3, 4)")
+    assert window.statusBar().currentMessage() == "token (3, 4) → window 0, pos (3, 4)"

@@ -4,6 +4,7 @@ Shift+arrows for the token, and two-way sync between the navigator and the sessi
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
@@ -98,6 +99,12 @@ def test_s_toggles_shift_view_and_ablates(qtbot, window):
     assert ablated is not None and ablated.shape == trace.block(0, 1).out.shape
     key(qtbot, window, Qt.Key.Key_S)
     assert session.selection.shift_view is None and session.ablation is None
+    key(qtbot, window, Qt.Key.Key_S)  # off again: the ablation comes back
+    assert session.selection.shift_view is False and session.ablation is not None
+    np.testing.assert_array_equal(session.ablation, ablated)
+    key(qtbot, window, Qt.Key.Key_1)  # other changes keep the ablation of this block
+    assert session.ablation is not None
+    key(qtbot, window, Qt.Key.Key_S)
     session.go_to_step(Step("block", 0, 0))  # W-MSA: S shows what a shift would do
     key(qtbot, window, Qt.Key.Key_S)
     assert session.selection.shift_view is True and session.ablation is None

@@ -228,3 +228,42 @@ def test_fifty_quick_switches_show_only_the_last(qtbot, make_window, tiny_model,
     assert [t.meta["source"] for t in applied] == ["last one"]
     assert window.session.trace is applied[0]
     assert not window.progress.isVisible()
+
+
+def test_ctrl_o_opens_an_image(qtbot, make_window, tiny_model, make_image, monkeypatch):
+    first, second = make_image("one.png", seed=1), make_image("two.png", seed=2)
+    window = make_window(tiny_model, first)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(second), ""))
+    )
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.trace.meta["source"] == str(second)
+    assert window.settings.last_folder() == str(second.parent)
+    keys = {name: window.acts[name].shortcut().toString() for name in ("export", "export_all")}
+    assert keys == {"export": "Ctrl+E", "export_all": "Ctrl+Shift+E"}
+
+
+def test_export_all_to_unwritable_place_is_one_line(
+    make_window, tiny_model, make_image, tmp_path, monkeypatch, dialogs
+):
+    window = make_window(tiny_model, make_image())
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(not_a_folder))
+    )
+    window.acts["export_all"].trigger()
+    assert dialogs.kinds() == ["warning"]
+    message = dialogs.calls[0][2]
+    assert "file.txt" in message and "\n" not in message
+    assert not window.progress.isVisible()
+
+
+@pytest.mark.usefixtures("threaded")
+def test_close_while_inferring(qtbot, make_window, narrow_t_model, make_image):
+    window = make_window(narrow_t_model, make_image("big.png", 600, 800), wait=False)
+    window.run_inference(size="native")
+    window.close()  # waits for the worker thread: no "QThread destroyed while running"
+    assert not window.worker.is_running()

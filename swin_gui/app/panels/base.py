@@ -1,6 +1,9 @@
 """Shared panel plumbing: an image canvas (pyqtgraph) that shows a `Picture`, maps mouse
 positions back to picture pixels, draws hover highlights as one path item, and a `Panel`
 base that re-renders on session changes and exports PNG + NPY.
+
+Colour bars, legends and labels are part of the rendered picture itself (so an exported
+PNG carries them); the canvas adds only zoom/pan and transient hover highlights.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self.highlight = QGraphicsPathItem()
         self.highlight.setZValue(10)
         self.view.addItem(self.highlight)
-        self.colorbar: pg.ColorBarItem | None = None
         self._shape: tuple[int, int] | None = None
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
@@ -45,25 +47,6 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         if self._shape != rgb.shape[:2]:
             self._shape = rgb.shape[:2]
             self.view.autoRange(padding=0.01)
-
-    def set_colorbar(
-        self, colormap: str | None, levels: tuple[float, float] | None, label: str = ""
-    ) -> None:
-        """A non-interactive colour bar with units; hidden when the picture has none."""
-        if colormap is None or levels is None:
-            if self.colorbar is not None:
-                self.colorbar.hide()
-            return
-        cmap = _pg_colormap(colormap)
-        if self.colorbar is None:
-            self.colorbar = pg.ColorBarItem(
-                values=levels, colorMap=cmap, interactive=False, width=12, label=label
-            )
-            self.addItem(self.colorbar)
-        self.colorbar.setColorMap(cmap)
-        self.colorbar.setLevels(levels)
-        self.colorbar.getAxis("right").setLabel(label)
-        self.colorbar.show()
 
     def set_highlight(
         self,
@@ -99,13 +82,6 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         xy = self._to_pixel(event.scenePos())
         if xy is not None:
             self.clicked.emit(*xy)
-
-
-def _pg_colormap(name: str) -> pg.ColorMap:
-    from ...render.colormap import colormap_lut as lut
-
-    table = lut(name)  # 256, 3 uint8
-    return pg.ColorMap(np.linspace(0, 1, len(table)), table)
 
 
 class Panel(QWidget):
@@ -160,7 +136,6 @@ class Panel(QWidget):
         pic = self.render(trace, self.session.selection)
         self.picture = pic
         self.canvas.show_rgb(pic.rgb)
-        self.canvas.set_colorbar(pic.colormap, pic.levels, pic.units)
         self.heading.setText(f"<b>{pic.title or self.title}</b>")
         self.caption.setText(" · ".join(pic.notes))
 

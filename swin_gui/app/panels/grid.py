@@ -5,6 +5,7 @@ the token; tokens hovered in other panels (e.g. a mask cell's query and key) are
 
 from __future__ import annotations
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QPainter
 
 from ...render.grid import GridLayout, grid_layout, render_grid
@@ -19,17 +20,24 @@ GRID_TOOLTIP = (
 )
 
 
-def smooth_when_shrunk(canvas) -> None:
-    """Filter the picture only while it is drawn smaller than 1:1, so captions stay legible
-    in a small panel and tokens stay crisp when zoomed in. (A candidate for base.py.)"""
+class SmoothWhenShrunk(QObject):
+    """Filters the picture only while it is drawn smaller than 1:1, so captions stay
+    legible in a small panel and tokens stay crisp when zoomed in. A QObject child of the
+    canvas, so its slot is disconnected when the canvas goes. (A candidate for base.py.)"""
 
-    def update(*_) -> None:
-        sx, sy = canvas.view.viewPixelSize()  # picture pixels per screen pixel
-        canvas.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, max(sx, sy) > 1.0)
-        canvas.viewport().update()
+    def __init__(self, canvas) -> None:
+        super().__init__(canvas)
+        self.canvas = canvas
+        canvas.view.sigTransformChanged.connect(self.on_view_changed)
+        canvas.view.sigResized.connect(self.on_view_changed)
 
-    canvas.view.sigTransformChanged.connect(update)
-    canvas.view.sigResized.connect(update)
+    def on_view_changed(self, *_) -> None:
+        sx, sy = self.canvas.view.viewPixelSize()  # picture pixels per screen pixel
+        smooth = bool(max(float(sx), float(sy)) > 1.0)
+        hint = QPainter.RenderHint.SmoothPixmapTransform
+        if bool(self.canvas.renderHints() & hint) != smooth:
+            self.canvas.setRenderHint(hint, smooth)
+            self.canvas.viewport().update()
 
 
 class GridPanel(Panel):
@@ -43,7 +51,7 @@ class GridPanel(Panel):
         self._last_hover: tuple | None = None
         super().__init__(session, parent)
         self.canvas.setToolTip(GRID_TOOLTIP)
-        smooth_when_shrunk(self.canvas)
+        self._smoothing = SmoothWhenShrunk(self.canvas)
         self.refresh()
 
     # ---- rendering ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from ...render.mask import MaskLayout, mask_layout, render_mask
 from ...render.selection import Picture, Selection, view_shift
 from ..state import Hover
 from .base import Panel
-from .grid import smooth_when_shrunk
+from .grid import SmoothWhenShrunk
 
 MASK_TOOLTIP = (
     "The additive mask of one window: −100 where query and key come from different "
@@ -30,7 +30,7 @@ class MaskPanel(Panel):
         self._last_hover: tuple | None = None
         super().__init__(session, parent)
         self.canvas.setToolTip(MASK_TOOLTIP)
-        smooth_when_shrunk(self.canvas)
+        self._smoothing = SmoothWhenShrunk(self.canvas)
         self.refresh()
 
     # ---- rendering ------------------------------------------------------------------------

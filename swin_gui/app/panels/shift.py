@@ -13,7 +13,7 @@ from ...render.selection import Picture, Selection, view_shift
 from ...render.shift import ShiftLayout, ablation_applies, render_shift_view, shift_layout
 from ..state import Hover
 from .base import Panel
-from .grid import smooth_when_shrunk
+from .grid import SmoothWhenShrunk
 
 SHIFT_TOOLTIP = (
     "Swin shifts its windows by rolling the token grid by (−s, −s) with s = M/2; tokens "
@@ -37,7 +37,7 @@ class ShiftPanel(Panel):
         self._last_hover: tuple | None = None
         super().__init__(session, parent)
         self.canvas.setToolTip(SHIFT_TOOLTIP)
-        smooth_when_shrunk(self.canvas)
+        self._smoothing = SmoothWhenShrunk(self.canvas)
         self.shift_button = QPushButton("Shift (S)")
         self.shift_button.setCheckable(True)
         self.shift_button.setToolTip(BUTTON_TOOLTIP)
