@@ -83,6 +83,7 @@ def build_docks(window: MainWindow) -> None:
         if cls is None:
             continue
         panel = cls(window.session, window)
+        panel.lazy = area != "center"  # tabbed-away panels render when shown
         window.panels[name] = panel
         for w in [panel, *panel.findChildren(QWidget)]:
             w.installEventFilter(_ClickTracker(window, name))

@@ -28,14 +28,12 @@ from ..render.selection import Selection
 from . import actions, docks, menus
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
-from .qt_compat import protect_bool_refcounts
 from .screenshot import save_screenshot
 from .settings import AppSettings
 from .state import Session
 from .worker import CaptureRequest, InferenceWorker
 
 DEFAULT_SIZE = (1600, 1000)
-protect_bool_refcounts()  # PySide6 6.12.0 + CPython 3.11: emit() leaks True references
 
 
 class MainWindow(QMainWindow):

@@ -28,10 +28,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from .qt_compat import protect_bool_refcounts
-
-protect_bool_refcounts()  # PySide6 6.12.0 + CPython 3.11: emit() leaks True references
-
 MODEL_CACHE_SIZE = 3
 _threads_configured = False
 

@@ -223,7 +223,12 @@ _BASE_CACHE: dict[tuple, tuple[Trace, np.ndarray]] = {}
 
 
 def _image_layer(trace: Trace, stage: int) -> np.ndarray:
-    """Input-resolution canvas: the image, the stage's padded area hatched beyond it."""
+    """Input-resolution canvas: the image, the stage's padded area hatched beyond it
+    (cached per trace and stage; callers copy before drawing)."""
+    key = (id(trace), "image", stage)
+    hit = _BASE_CACHE.get(key)
+    if hit is not None and hit[0] is trace:
+        return hit[1]
     He, We = picture_extent(trace, stage)
     Hi, Wi = trace.image.shape[:2]
     tp = trace.token_pixels(stage)
@@ -236,12 +241,21 @@ def _image_layer(trace: Trace, stage: int) -> np.ndarray:
     pad[:Hi, :Wi] = False
     out[pad] = (90, 90, 96)
     hatch(out, pad, period=8)
+    _BASE_CACHE[key] = (trace, out)
     return out
+
+
+def fast_upscale(a: np.ndarray, k: int) -> np.ndarray:
+    """Nearest-neighbour upscale of an (H, W, 3) image with a single copy."""
+    if k == 1:
+        return a.copy()
+    H, W, C = a.shape
+    return np.broadcast_to(a[:, None, :, None], (H, k, W, k, C)).reshape(H * k, W * k, C)
 
 
 def _tinted(trace: Trace, block: BlockTrace, shift: int) -> np.ndarray:
     """The image layer with the 9 shift regions tinted (input resolution)."""
-    base = _image_layer(trace, block.stage)
+    base = _image_layer(trace, block.stage).copy()
     if shift == 0:
         return base
     tp = trace.token_pixels(block.stage)
@@ -287,11 +301,11 @@ def _base(trace: Trace, sel: Selection, lay: GridLayout, shift: int) -> np.ndarr
         return hit[1]
     block = trace.block(sel.stage, sel.block)
     k = lay.scale
-    rgb = np.repeat(np.repeat(_tinted(trace, block, shift), k, 0), k, 1)
+    rgb = fast_upscale(_tinted(trace, block, shift), k)
     _lines(rgb, lay, block, shift)
     if shift > 0:
         rgb = draw_labels(rgb, _region_labels(lay, block, shift))
-    if len(_BASE_CACHE) > 16:
+    if len(_BASE_CACHE) > 24:
         _BASE_CACHE.clear()
     _BASE_CACHE[key] = (trace, rgb)
     return rgb

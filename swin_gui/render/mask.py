@@ -67,18 +67,23 @@ class MaskLayout:
         return None
 
 
+def swatch_side(cell: int) -> int:
+    """Legend swatch side: 2 x 2 cells of the matrix's own pattern, or one big cell."""
+    return 2 * cell if cell <= 12 else cell
+
+
 def mask_layout(trace: Trace, sel: Selection) -> MaskLayout:
     block = trace.block(sel.stage, sel.block)
     N, M = block.tokens_per_window, block.window
     nWh, nWw = block.window_grid
-    cell = max(MIN_CELL, round(392 / N))
+    cell = int(np.clip(round(392 / N), MIN_CELL, 40))
     x0, y0 = MARGIN + AXIS_LEFT, MARGIN + HEADER + AXIS_TOP
     side = N * cell
     legend_y = y0 + side + 10
     thumb = _thumb_side(N, nWw, max(side + AXIS_LEFT, 420))
-    thumbs = (x0, legend_y + LEGEND + CAPTION)
+    thumbs = (x0, legend_y + max(LEGEND, swatch_side(cell) + 10) + CAPTION)
     height = thumbs[1] + nWh * (thumb + GAP) + MARGIN
-    width = max(x0 + side, thumbs[0] + nWw * (thumb + GAP)) + MARGIN + 150
+    width = max(x0 + side + 150, thumbs[0] + nWw * (thumb + GAP), 600) + MARGIN
     swatches = ((x0, legend_y), (x0 + 170, legend_y))
     return MaskLayout(cell, N, M, (x0, y0), swatches, thumbs, thumb, (nWh, nWw), (height, width))
 
@@ -87,7 +92,7 @@ def _thumb_side(N: int, per_row: int, avail: int) -> int:
     """An integer number of pixels per mask cell when it fits (no aliasing), else smaller."""
     k = (avail - (per_row - 1) * GAP) // (per_row * N)
     if k >= 1:
-        return int(min(k, 2) * N)
+        return int(max(min(k, 2) * N, 24))
     if per_row * (N + GAP) <= 760:
         return N
     return max(8, (760 - (per_row - 1) * GAP) // per_row)
@@ -178,10 +183,12 @@ def _frame_labels(lay: MaskLayout, nW: int) -> list[Label]:
         out.append(((x0 + c - 4, y0 - 16), str(k), FOREGROUND, 10, None))
         out.append(((x0 - 24, y0 + c - 6), f"{k:>3}", FOREGROUND, 10, None))
     (ax, ay), (mx, my) = lay.swatches
-    out.append(((ax + 2 * lay.cell + 8, ay + 2), "0 = attend", FOREGROUND, 12, None))
-    out.append(((mx + 2 * lay.cell + 8, my + 2), "−100 = masked (different shift regions)",
+    side_w = swatch_side(lay.cell)
+    out.append(((ax + side_w + 8, ay + 2), "0 = attend", FOREGROUND, 12, None))
+    out.append(((mx + side_w + 8, my + 2), "−100 = masked (different shift regions)",
                 FOREGROUND, 12, None))  # fmt: skip
-    cap = f"all {nW} windows, row-major as in the image (click to select)"
+    cap = "the only window" if nW == 1 else f"all {nW} windows, row-major as in the image"
+    cap += " (click to select)" if nW > 1 else ""
     out.append(((lay.thumbs[0], lay.thumbs[1] - CAPTION + 2), cap, FOREGROUND, 12, None))
     out.append(((x0 + side + 10, y0), f"blue lines every M={M}", GROUP_LINE, 11, None))
     out.append(((x0 + side + 10, y0 + 14), "cells: one window row", GROUP_LINE, 11, None))
@@ -199,7 +206,8 @@ def _frame(trace: Trace, sel: Selection, lay: MaskLayout, shift: int) -> np.ndar
         x, y, t, _ = lay.thumb_rect(w)
         rgb[y : y + t, x : x + t] = _thumbnail(m, t)
     for (x, y), masked in zip(lay.swatches, (False, True), strict=True):
-        rgb[y : y + 2 * lay.cell, x : x + 2 * lay.cell] = _tiled(masked, lay.cell, 2)
+        n = swatch_side(lay.cell) // lay.cell
+        rgb[y : y + n * lay.cell, x : x + n * lay.cell] = _tiled(masked, lay.cell, n)
     rot = _vertical_text("query token i (in the window) →", 12)
     h = min(rot.shape[0], lay.tokens * lay.cell)
     rgb[lay.matrix[1] : lay.matrix[1] + h, MARGIN : MARGIN + rot.shape[1]] = rot[:h]
@@ -241,13 +249,20 @@ def render_mask(trace: Trace, sel: Selection) -> Picture:
 
 def _header(trace: Trace, block: BlockTrace, shift: int, w: int, mask: np.ndarray) -> Label:
     if shift == 0:
-        text = "W-MSA: no mask, every token in the window attends to every other"
-        return (AXIS_LEFT, 2), text, (255, 214, 0), 14, None
+        if block.nominal_shift == 0:
+            text = "W-MSA: no mask, every token in the window attends to every other"
+        elif block.shift == 0:
+            H, W = block.resolution
+            M = trace.config.window_size
+            text = f"shift off ({H}×{W} ≤ M={M}): no mask, every token attends to every other"
+        else:
+            text = "shift toggled off: no mask, every token attends to every other"
+        return (AXIS_LEFT, 2), text, (255, 214, 0), 13, None
     n = int((mask < MASK_VALUE / 2).sum())
     text = f"window {w}: {n} of {mask.size} query/key pairs masked (−100 before softmax)"
     if n == 0:
         text = f"window {w} lies inside one shift region: nothing masked"
-    return (AXIS_LEFT, 2), text, FOREGROUND, 14, None
+    return (AXIS_LEFT, 2), text, FOREGROUND, 13, None
 
 
 def _notes(block: BlockTrace, shift: int, w: int, mask: np.ndarray) -> tuple[str, ...]:

@@ -25,12 +25,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from swin_gui import api
-from swin_gui.app.qt_compat import protect_bool_refcounts
 from swin_gui.model import SwinConfig, SwinTransformer
-
-# PySide6 6.12.0 on CPython 3.11 drops a reference to True on every signal emit; without
-# this guard a long test run aborts with "bool_dealloc" (see swin_gui/app/qt_compat.py).
-protect_bool_refcounts()
 
 TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
 # Swin-T's depths and head growth, but narrow so it stays cheap

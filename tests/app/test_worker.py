@@ -180,17 +180,13 @@ def test_traceback_only_with_debug_switch(tmp_path, tiny_model, monkeypatch, cap
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_bool_refcount_guard_keeps_true_alive():
-    """PySide6 6.12.0 + CPython 3.11 drop a reference to True per emit; after the guard
-    (applied by conftest) thousands of emissions cannot bring True near zero."""
+def test_signal_emit_does_not_leak_bool_references():
+    """PySide6 6.12.0 on CPython 3.11 dropped a reference to True on every emit and aborted
+    long sessions ("bool_dealloc"); pyproject pins it out. Guard against a regression."""
     import sys
 
-    from swin_gui.app.qt_compat import emit_drops_true_reference, protect_bool_refcounts
-
-    protect_bool_refcounts()
-    if emit_drops_true_reference():
-        assert sys.getrefcount(True) > 1 << 39
     worker = InferenceWorker(sync=True)
-    for _ in range(20_000):
+    before = sys.getrefcount(True)
+    for _ in range(2_000):
         worker.cancelled.emit(0)
-    assert sys.getrefcount(True) > 0
+    assert sys.getrefcount(True) >= before - 100

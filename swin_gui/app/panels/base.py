@@ -90,11 +90,13 @@ class Panel(QWidget):
 
     title = "Panel"
     view_name = "panel"  # used for export file names and `snapshot --view`
+    lazy = False  # the main window sets True: hidden (tabbed-away) panels render when shown
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.picture: Picture | None = None
+        self._stale = False
         self.heading = QLabel(f"<b>{self.title}</b>")
         self.canvas = ImageCanvas(self)
         self.caption = QLabel("")
@@ -131,6 +133,7 @@ class Panel(QWidget):
     # ---- plumbing -----------------------------------------------------------------------------
     def refresh(self) -> None:
         trace = self.session.trace
+        self._stale = False
         if trace is None:
             return
         pic = self.render(trace, self.session.selection)
@@ -139,17 +142,31 @@ class Panel(QWidget):
         self.heading.setText(f"<b>{pic.title or self.title}</b>")
         self.caption.setText(" · ".join(pic.notes))
 
+    def _request_refresh(self) -> None:
+        """Re-render now, or — for a `lazy` panel hidden behind a tab — when next shown."""
+        if self.lazy and not self.isVisible():
+            self._stale = True
+        else:
+            self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
     def _on_trace_changed(self, trace) -> None:
-        self.refresh()
+        self._request_refresh()
 
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
         if self.depends_on(new, old):
-            self.refresh()
+            self._request_refresh()
 
     def export(self, base: str | Path, overwrite: bool = False) -> tuple[Path, Path]:
         """Write `<base>.png` (the picture, no UI chrome) and `<base>.npy` (its data)."""
         from ...export import save_npy, save_png
 
+        if self._stale:
+            self.refresh()
         if self.picture is None:
             raise ValueError("nothing to export yet: open an image first")
         base = Path(base)

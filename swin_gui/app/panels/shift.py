@@ -71,7 +71,7 @@ class ShiftPanel(Panel):
     def _on_ablation_changed(self, ablation) -> None:
         trace = self.session.trace
         if trace is not None and ablation_applies(trace, self.session.selection):
-            self.refresh()
+            self._request_refresh()
 
     # ---- the shift toggle -----------------------------------------------------------------------
     def _sync_button(self) -> None:
