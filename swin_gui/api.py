@@ -52,9 +52,13 @@ def load_model(path_or_preset: str | Path = "demo", device: str | None = "cpu") 
     """
     name = str(path_or_preset)
     if name in PRESETS:
+        from .model.checkpoints.labels import resolve_class_names
+
         torch.manual_seed(0)
-        model = SwinTransformer(preset(name))
-        info = ModelInfo(f"{name} (random weights)", "preset", name, True)
+        cfg = preset(name)
+        model = SwinTransformer(cfg)
+        names = resolve_class_names((), cfg.num_classes)
+        info = ModelInfo(f"{name} (random weights)", "preset", name, True, names)
     else:
         from .model.checkpoints import load_checkpoint
 

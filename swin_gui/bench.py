@@ -54,16 +54,23 @@ def trace_nbytes(trace) -> int:
 def bench_capture(model: SwinTransformer, repeats: int) -> None:
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():
-        t = interleaved({
-            "plain": lambda: model(x),
-            "capture": lambda: model(x, Recorder()),
-            "capture+trace": lambda: capture(model, x),
-        }, repeats)
+        t = interleaved(
+            {
+                "plain": lambda: model(x),
+                "capture": lambda: model(x, Recorder()),
+                "capture+trace": lambda: capture(model, x),
+            },
+            repeats,
+        )
     print(f"[capture] Swin-T 224, batch 1, {torch.get_num_threads()} threads, median of {repeats}")
     print(f"  plain forward      {t['plain'] * 1e3:8.1f} ms")
-    print(f"  capture forward    {t['capture'] * 1e3:8.1f} ms   ratio {t['capture'] / t['plain']:.2f}x")
-    print(f"  capture -> Trace   {t['capture+trace'] * 1e3:8.1f} ms   "
-          f"ratio {t['capture+trace'] / t['plain']:.2f}x")
+    print(
+        f"  capture forward    {t['capture'] * 1e3:8.1f} ms   ratio {t['capture'] / t['plain']:.2f}x"
+    )
+    print(
+        f"  capture -> Trace   {t['capture+trace'] * 1e3:8.1f} ms   "
+        f"ratio {t['capture+trace'] / t['plain']:.2f}x"
+    )
 
 
 def _hf_reference(cfg):
@@ -73,9 +80,14 @@ def _hf_reference(cfg):
     except ImportError:
         return None, "transformers not installed"
     hf_cfg = transformers.SwinConfig(
-        image_size=cfg.img_size, patch_size=cfg.patch_size, embed_dim=cfg.embed_dim,
-        depths=list(cfg.depths), num_heads=list(cfg.num_heads), window_size=cfg.window_size,
-        num_labels=cfg.num_classes, attn_implementation="sdpa",
+        image_size=cfg.img_size,
+        patch_size=cfg.patch_size,
+        embed_dim=cfg.embed_dim,
+        depths=list(cfg.depths),
+        num_heads=list(cfg.num_heads),
+        window_size=cfg.window_size,
+        num_labels=cfg.num_classes,
+        attn_implementation="sdpa",
     )
     ref = transformers.SwinForImageClassification(hf_cfg).eval()
     return ref, f"transformers {transformers.__version__}"
@@ -108,26 +120,35 @@ def bench_reference(repeats: int) -> None:
     for name, label, ref, ours, call in rows:
         with torch.no_grad():
             diff = (ours(x) - call(ref)).abs().max().item()
-            t = interleaved({"ref": lambda r=ref, c=call: c(r), "ours": lambda o=ours: o(x)}, repeats)
+            t = interleaved(
+                {"ref": lambda r=ref, c=call: c(r), "ours": lambda o=ours: o(x)}, repeats
+            )
         print(f"[reference] {name} ({label}), Swin-T 224, same weights, max |Δlogit| {diff:.1e}")
         print(f"  reference  {t['ref'] * 1e3:8.1f} ms")
-        print(f"  ours       {t['ours'] * 1e3:8.1f} ms   ours/reference {t['ours'] / t['ref']:.2f}x")
+        print(
+            f"  ours       {t['ours'] * 1e3:8.1f} ms   ours/reference {t['ours'] / t['ref']:.2f}x"
+        )
 
 
 def bench_scaling(model: SwinTransformer, sizes: list[int], repeats: int) -> None:
     print(f"[scaling] Swin-T, batch 1, median of {repeats}; linear cost means time ∝ pixels")
-    print(f"  {'size':>6} {'plain ms':>9} {'capture ms':>11} {'trace MB':>9} "
-          f"{'pixels×':>8} {'plain×':>7} {'trace×':>7}")
+    print(
+        f"  {'size':>6} {'plain ms':>9} {'capture ms':>11} {'trace MB':>9} "
+        f"{'pixels×':>8} {'plain×':>7} {'trace×':>7}"
+    )
     base = None
     for n in sizes:
         x = torch.randn(1, 3, n, n)
         with torch.no_grad():
-            t = interleaved({"plain": lambda: model(x), "capture": lambda: capture(model, x)},
-                            repeats)
+            t = interleaved(
+                {"plain": lambda x=x: model(x), "capture": lambda x=x: capture(model, x)}, repeats
+            )
             mb = trace_nbytes(capture(model, x)) / 2**20
         base = base or (n * n, t["plain"], mb)
-        print(f"  {n:>6} {t['plain'] * 1e3:9.1f} {t['capture'] * 1e3:11.1f} {mb:9.1f} "
-              f"{n * n / base[0]:8.1f} {t['plain'] / base[1]:7.1f} {mb / base[2]:7.1f}")
+        print(
+            f"  {n:>6} {t['plain'] * 1e3:9.1f} {t['capture'] * 1e3:11.1f} {mb:9.1f} "
+            f"{n * n / base[0]:8.1f} {t['plain'] / base[1]:7.1f} {mb / base[2]:7.1f}"
+        )
 
 
 def bench_ui(repeats: int) -> None:

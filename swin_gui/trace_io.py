@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,32 @@ def _block_from_record(data: dict, cfg: SwinConfig, s: int, b: int) -> BlockTrac
     )
 
 
+def _build_stages(
+    cfg: SwinConfig,
+    grid: Callable[[str], np.ndarray],
+    has: Callable[[str], bool],
+    block: Callable[[int, int], BlockTrace],
+) -> tuple[StageTrace, ...]:
+    """Stages from a key -> (H, W, C) array source (a recorder or an NPZ file)."""
+    stages = []
+    for s in range(cfg.num_stages):
+        out = grid(f"stage{s}.out")
+        merged = has(f"stage{s}.merge.in")
+        stages.append(
+            StageTrace(
+                index=s,
+                dim=cfg.stage_dim(s),
+                heads=cfg.num_heads[s],
+                resolution=(out.shape[0], out.shape[1]),
+                out=out,
+                merge_in=grid(f"stage{s}.merge.in") if merged else None,
+                merge_out=grid(f"stage{s}.merge.out") if merged else None,
+                blocks=tuple(block(s, b) for b in range(cfg.depths[s])),
+            )
+        )
+    return tuple(stages)
+
+
 def trace_from_record(
     data: dict,
     cfg: SwinConfig,
@@ -57,29 +84,19 @@ def trace_from_record(
     meta: dict | None = None,
 ) -> Trace:
     """Freeze a `Recorder.data` dict (captured with attention on) into a `Trace`."""
-    stages = []
-    for s in range(cfg.num_stages):
-        out = _first(data[f"stage{s}.out"])
-        merged = f"stage{s}.merge.in" in data
-        stages.append(
-            StageTrace(
-                index=s,
-                dim=cfg.stage_dim(s),
-                heads=cfg.num_heads[s],
-                resolution=(out.shape[0], out.shape[1]),
-                out=out,
-                merge_in=_first(data[f"stage{s}.merge.in"]) if merged else None,
-                merge_out=_first(data[f"stage{s}.merge.out"]) if merged else None,
-                blocks=tuple(_block_from_record(data, cfg, s, b) for b in range(cfg.depths[s])),
-            )
-        )
+    stages = _build_stages(
+        cfg,
+        lambda k: _first(data[k]),
+        data.__contains__,
+        lambda s, b: _block_from_record(data, cfg, s, b),
+    )
     logits = data["logits"] if cfg.num_classes else None
     return Trace(
         config=cfg,
         input=_first(input_tensor),
         image=np.ascontiguousarray(image, dtype=np.uint8),
         embed=_first(data["embed.out"]),
-        stages=tuple(stages),
+        stages=stages,
         norm_out=_first(data["norm.out"]),
         pooled=_first(data["pooled"]),
         logits=None if logits is None else _first(logits),
@@ -158,8 +175,8 @@ def _load_block(z, cfg: SwinConfig, s: int, b: int) -> BlockTrace:
         padded=tuple(int(v) for v in z[f"{k}.padded"]),
         attn=z[f"{k}.attn"],
         bias=z[f"{k}.bias"],
-        mask=z[f"{k}.mask"] if f"{k}.mask" in z else None,
-        logit_scale=z[f"{k}.logit_scale"] if f"{k}.logit_scale" in z else None,
+        mask=z.get(f"{k}.mask"),
+        logit_scale=z.get(f"{k}.logit_scale"),
         mid=mid,
         out=out,
     )
@@ -170,31 +187,18 @@ def load_npz(path: str | Path) -> Trace:
     with np.load(path, allow_pickle=False) as z:
         cfg_dict = json.loads(str(z["config"]))
         cfg = SwinConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg_dict.items()})
-        stages = []
-        for s in range(cfg.num_stages):
-            merged = f"stage{s}.merge.in" in z
-            out = _hwc(z[f"stage{s}.out"])
-            stages.append(
-                StageTrace(
-                    index=s,
-                    dim=cfg.stage_dim(s),
-                    heads=cfg.num_heads[s],
-                    resolution=(out.shape[0], out.shape[1]),
-                    out=out,
-                    merge_in=_hwc(z[f"stage{s}.merge.in"]) if merged else None,
-                    merge_out=_hwc(z[f"stage{s}.merge.out"]) if merged else None,
-                    blocks=tuple(_load_block(z, cfg, s, b) for b in range(cfg.depths[s])),
-                )
-            )
+        stages = _build_stages(
+            cfg, lambda k: _hwc(z[k]), z.__contains__, lambda s, b: _load_block(z, cfg, s, b)
+        )
         return Trace(
             config=cfg,
             input=z["input"],
             image=z["image"],
             embed=_hwc(z["embed.out"]),
-            stages=tuple(stages),
+            stages=stages,
             norm_out=_hwc(z["norm.out"]),
             pooled=z["pooled"],
-            logits=z["logits"] if "logits" in z else None,
+            logits=z.get("logits"),
             class_names=tuple(str(c) for c in z["class_names"]),
             meta=json.loads(str(z["meta"])),
         )

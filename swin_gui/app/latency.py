@@ -38,8 +38,12 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
     torch.manual_seed(0)
     trace = capture(model, torch.randn(1, 3, size, size))
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(model=model, start=False, quiet=True,
-                            settings=AppSettings(os.path.join(tmp, "bench.ini")))
+        window = MainWindow(
+            model=model,
+            start=False,
+            quiet=True,
+            settings=AppSettings(os.path.join(tmp, "bench.ini")),
+        )
         window.resize(1600, 1000)
         window.show()
         session = window.session
@@ -48,8 +52,9 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
         app.processEvents()
         H, W = trace.stages[0].resolution
         heads = trace.config.num_heads[0]
+        tokens = [((i * 7) % H, (i * 11) % W) for i in range(repeats + 2)]
         result = {
-            "token": _timed(app, lambda i: session.select(token=((i * 7) % H, (i * 11) % W)), repeats),
+            "token": _timed(app, lambda i: session.select(token=tokens[i]), repeats),
             "head": _timed(app, lambda i: session.select(head=i % heads), repeats),
             "block": _timed(app, lambda i: session.step_by(1 if i % 2 else -1), repeats),
         }

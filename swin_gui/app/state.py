@@ -48,7 +48,7 @@ def trace_steps(trace: Trace) -> list[Step]:
 
 
 class Session(QObject):
-    """Holds trace + selection; emits `traceChanged`, `selectionChanged(new, old)`, `hoverChanged`."""
+    """Holds trace + selection; emits traceChanged, selectionChanged(new, old), hoverChanged."""
 
     traceChanged = Signal(object)  # Trace | None
     selectionChanged = Signal(object, object)  # new Selection, old Selection

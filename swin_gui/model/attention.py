@@ -94,7 +94,7 @@ class WindowAttention(_WindowAttentionBase):
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
 
     def _qkv(self, x):
-        B_, N, C = x.shape
+        B_, N, _ = x.shape
         qkv = self.qkv(x).reshape(B_, N, 3, self.num_heads, self.head_dim)
         return qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x (B*nW, heads, N, d)
 
@@ -133,7 +133,7 @@ class WindowAttentionV2(_WindowAttentionBase):
         )
 
     def _qkv(self, x):
-        B_, N, C = x.shape
+        B_, N, _ = x.shape
         bias = None
         if self.q_bias is not None:
             bias = torch.cat([self.q_bias, torch.zeros_like(self.q_bias), self.v_bias])

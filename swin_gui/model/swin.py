@@ -100,7 +100,7 @@ class SwinBlock(nn.Module):
         return x
 
     def _window_attention(self, x: torch.Tensor, window: int, shift: int, rec) -> torch.Tensor:
-        B, H, W, C = x.shape
+        _, H, W, _ = x.shape
         x = pad_tokens(x, window)  # B, Hp, Wp, C
         Hp, Wp = x.shape[1:3]
         if shift:
