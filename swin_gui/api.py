@@ -21,6 +21,7 @@ from .trace_io import trace_from_record
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_MODEL = ASSETS / "demo" / "swin_demo.safetensors"
+HUB_PREFIX = "hf-hub:"  # e.g. "hf-hub:microsoft/swin-tiny-patch4-window7-224"
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def load_model(path_or_preset: str | Path = "demo", device: str | None = "cpu") 
     """A ready-to-run SwinTransformer in eval mode, with `.info` (a ModelInfo).
 
     `path_or_preset` is "demo" (the bundled model), a timm-style preset name (random
-    weights, labelled as such), a checkpoint file, or a Hugging Face model directory.
+    weights, labelled as such), a checkpoint file, a Hugging Face model directory, or
+    "hf-hub:<repo id>" (opt-in download; a clear one-line error when offline).
     """
     name = str(path_or_preset)
     if name in PRESETS:
@@ -59,6 +61,12 @@ def load_model(path_or_preset: str | Path = "demo", device: str | None = "cpu") 
         model = SwinTransformer(cfg)
         names = resolve_class_names((), cfg.num_classes)
         info = ModelInfo(f"{name} (random weights)", "preset", name, True, names)
+    elif name.startswith(HUB_PREFIX):  # opt-in: needs network or a filled local cache
+        from .model.checkpoints.hub import load_from_hub
+
+        loaded = load_from_hub(name[len(HUB_PREFIX) :])
+        model = loaded.model
+        info = ModelInfo(name, loaded.format, name, False, tuple(loaded.class_names))
     else:
         from .model.checkpoints import load_checkpoint
 

@@ -78,7 +78,7 @@ def _token(text: str) -> tuple[int, int]:
     return row, col
 
 
-MODEL_HELP = "checkpoint file, Hugging Face folder, timm preset name or 'demo'"
+MODEL_HELP = "checkpoint file, Hugging Face folder, hf-hub:REPO, timm preset name or 'demo'"
 SIZE_HELP = "'model' (the model's input size), 'native' (the image's own size) or N (N x N)"
 
 
@@ -181,10 +181,11 @@ def load(model: str, device: str = "cpu"):
 
     if device == "cuda" and not torch.cuda.is_available():
         raise CLIError("--device cuda: no CUDA device is available (use --device cpu)")
-    if model != "demo" and model not in PRESETS and not Path(model).expanduser().exists():
+    known = model == "demo" or model in PRESETS or model.startswith(api.HUB_PREFIX)
+    if not known and not Path(model).expanduser().exists():
         raise CLIError(
-            f"model {model!r} is not a file, a folder, 'demo' or a known preset "
-            f"({', '.join(PRESETS)})"
+            f"model {model!r} is not a file, a folder, 'demo', 'hf-hub:<repo>' or a known "
+            f"preset ({', '.join(PRESETS)})"
         )
     return api.load_model(model, device=device)
 

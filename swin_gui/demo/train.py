@@ -58,6 +58,8 @@ class Recipe:
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
     clip: float = 5.0
+    aux_weight: float = 1.0  # dense token loss on stage 2 (object class or background)
+    aux_stage: int = 2
 
     @property
     def total_steps(self) -> int:
@@ -89,14 +91,54 @@ def to_tensor(images, cfg: SwinConfig) -> torch.Tensor:
     return (x - mean) / std
 
 
-def train_batch(step: int, recipe: Recipe, cfg: SwinConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """The scenes of batch `step`, generated at that step's resolution."""
+def train_batch(
+    step: int, recipe: Recipe, cfg: SwinConfig
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(images, labels, object masks) of batch `step`, generated at that step's resolution."""
     res = recipe.resolution(step)
     seeds = [train_seed(step * recipe.batch + i) for i in range(recipe.batch)]
     plain = recipe.plain_share(step)
     scenes = [make_scene(s, res, plain=(s * 7919) % 1000 < 1000 * plain) for s in seeds]
     labels = torch.tensor([s.label for s in scenes])  # B
-    return to_tensor([s.image for s in scenes], cfg), labels
+    masks = torch.from_numpy(np.stack([s.mask for s in scenes])).float()  # B, H, W
+    return to_tensor([s.image for s in scenes], cfg), labels, masks
+
+
+class TokenHead(torch.nn.Module):
+    """Training-only dense head: each stage-s token predicts its object's class or
+    background (index num_classes). Not part of the shipped weights."""
+
+    def __init__(self, dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.norm = torch.nn.LayerNorm(dim)
+        self.fc = torch.nn.Linear(dim, num_classes + 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.norm(x))  # B, h, w, classes + 1
+
+
+def forward_with_tokens(model: SwinTransformer, x: torch.Tensor, stage: int):
+    """(logits, stage `stage` output tokens (B, h, w, C)) in one differentiable pass."""
+    x = model.patch_embed(x)  # B, H/4, W/4, C
+    tokens = x
+    for s, layer in enumerate(model.layers):
+        x = layer(x)
+        if s == stage:
+            tokens = x
+    return model.head(model.norm(x)), tokens
+
+
+def token_targets(masks: torch.Tensor, labels: torch.Tensor, h: int, w: int,
+                  background: int) -> torch.Tensor:
+    """Per-token class: the label where the mask covers > 50 %, background under 10 %,
+    ignored (-100) in between. masks (B, H, W) -> (B, h, w)."""
+    Hp, Wp = -(-masks.shape[1] // h) * h, -(-masks.shape[2] // w) * w
+    padded = F.pad(masks, (0, Wp - masks.shape[2], 0, Hp - masks.shape[1]))[:, None]
+    cover = F.adaptive_avg_pool2d(padded, (h, w))[:, 0]  # B, h, w
+    target = torch.full(cover.shape, -100, dtype=torch.long)
+    target[cover > 0.5] = labels[:, None, None].expand_as(cover)[cover > 0.5]
+    target[cover < 0.1] = background
+    return target
 
 
 def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.AdamW:
@@ -131,26 +173,35 @@ def save_weights(model: SwinTransformer, path: Path) -> None:
     save_file(state, str(path), metadata=meta)
 
 
-def save_state(path: Path, model, opt, step: int, elapsed: float) -> None:
+def save_state(path: Path, model, opt, step: int, elapsed: float, aux) -> None:
+    """The resumable checkpoint: plain tensors and dicts only (loads with weights_only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save(
-        {
-            "model": model.state_dict(),
-            "optimizer": opt.state_dict(),
-            "step": step,
-            "elapsed": elapsed,
-        },
-        tmp,
-    )
+    state = {"model": model.state_dict(), "aux": aux.state_dict(),
+             "optimizer": opt.state_dict(), "step": step, "elapsed": elapsed}
+    torch.save(state, tmp)
     tmp.replace(path)
 
 
-def load_state(path: Path, model, opt) -> tuple[int, float]:
+def load_state(path: Path, model, opt, aux) -> tuple[int, float]:
     state = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
+    aux.load_state_dict(state["aux"])
     opt.load_state_dict(state["optimizer"])
     return int(state["step"]), float(state["elapsed"])
+
+
+def batch_loss(model, aux, recipe: Recipe, x, y, masks) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits, loss): smoothed cross-entropy on the image label, plus the dense token loss."""
+    logits, tokens = forward_with_tokens(model, x, recipe.aux_stage)  # B, K; B, h, w, C
+    loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+    if recipe.aux_weight:
+        h, w = tokens.shape[1:3]
+        target = token_targets(masks, y, h, w, model.cfg.num_classes)  # B, h, w
+        token_logits = aux(tokens)  # B, h, w, K + 1
+        dense = F.cross_entropy(token_logits.flatten(0, 2), target.flatten(), ignore_index=-100)
+        loss = loss + recipe.aux_weight * dense
+    return logits, loss
 
 
 def _log(
@@ -194,26 +245,25 @@ def train(
     torch.manual_seed(0)
     cfg = demo_config()
     model = SwinTransformer(cfg)
-    opt = make_optimizer(model, recipe)
-    step, elapsed = load_state(ckpt, model, opt) if resume and ckpt.exists() else (0, 0.0)
-    print(
-        f"demo training: {sum(p.numel() for p in model.parameters())} params, "
-        f"{recipe}, starting at step {step}",
-        flush=True,
-    )
+    aux = TokenHead(cfg.stage_dim(recipe.aux_stage), cfg.num_classes)
+    params = torch.nn.ModuleDict({"model": model, "aux": aux})
+    opt = make_optimizer(params, recipe)
+    resumed = resume and ckpt.exists()
+    step, elapsed = load_state(ckpt, model, opt, aux) if resumed else (0, 0.0)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"demo training: {n_params} params, {recipe}, starting at step {step}", flush=True)
     t_start, t_saved = time.time(), time.time()
     speeds: dict[int, float] = {}
     run_loss, run_acc, n_seen, t_window = 0.0, 0.0, 0, time.time()
-    model.train()
+    params.train()
     while step < recipe.total_steps:
-        x, y = train_batch(step, recipe, cfg)
+        x, y, masks = train_batch(step, recipe, cfg)
         for g in opt.param_groups:
             g["lr"] = recipe.lr_at(step)
-        logits = model(x)  # B, classes
-        loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+        logits, loss = batch_loss(model, aux, recipe, x, y, masks)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip)
+        torch.nn.utils.clip_grad_norm_(params.parameters(), recipe.clip)
         opt.step()
         step += 1
         run_loss += float(loss.detach()) * len(y)
@@ -221,28 +271,18 @@ def train(
         n_seen += len(y)
         now = time.time()
         if step % log_every == 0 or step == recipe.total_steps:
-            speeds[recipe.resolution(step - 1)] = n_seen / (now - t_window)
-            total = elapsed + now - t_start
-            _log(
-                step,
-                recipe,
-                run_loss / n_seen,
-                run_acc / n_seen,
-                speeds[recipe.resolution(step - 1)],
-                total,
-                _eta(step, recipe, speeds),
-            )
+            res = recipe.resolution(step - 1)
+            speeds[res] = n_seen / (now - t_window)
+            _log(step, recipe, run_loss / n_seen, run_acc / n_seen, speeds[res],
+                 elapsed + now - t_start, _eta(step, recipe, speeds))
             run_loss, run_acc, n_seen, t_window = 0.0, 0.0, 0, time.time()
-        if now - t_saved > save_every_s or step == recipe.total_steps:
-            save_state(ckpt, model, opt, step, elapsed + now - t_start)
+        out_of_time = minutes is not None and now - t_start > minutes * 60
+        if now - t_saved > save_every_s or step == recipe.total_steps or out_of_time:
+            save_state(ckpt, model, opt, step, elapsed + now - t_start, aux)
             t_saved = now
-        if minutes is not None and now - t_start > minutes * 60 and step < recipe.total_steps:
-            save_state(ckpt, model, opt, step, elapsed + now - t_start)
-            print(
-                f"time budget of {minutes} min reached at step {step}; "
-                "rerun with --resume to continue",
-                flush=True,
-            )
+        if out_of_time and step < recipe.total_steps:
+            print(f"time budget of {minutes} min reached at step {step}; "
+                  "rerun with --resume to continue", flush=True)
             break
     model.eval()
     save_weights(model, out)
