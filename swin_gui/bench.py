@@ -65,7 +65,8 @@ def bench_capture(model: SwinTransformer, repeats: int) -> None:
     print(f"[capture] Swin-T 224, batch 1, {torch.get_num_threads()} threads, median of {repeats}")
     print(f"  plain forward      {t['plain'] * 1e3:8.1f} ms")
     print(
-        f"  capture forward    {t['capture'] * 1e3:8.1f} ms   ratio {t['capture'] / t['plain']:.2f}x"
+        f"  capture forward    {t['capture'] * 1e3:8.1f} ms   "
+        f"ratio {t['capture'] / t['plain']:.2f}x"
     )
     print(
         f"  capture -> Trace   {t['capture+trace'] * 1e3:8.1f} ms   "

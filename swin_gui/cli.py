@@ -19,18 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from .render.snapshot import VIEWS
+
 COMMANDS = ("export", "inspect", "snapshot", "bench")
-VIEWS = (
-    "grid",
-    "shift",
-    "mask",
-    "attention",
-    "bias",
-    "pyramid",
-    "merging",
-    "internals",
-    "predictions",
-)
 SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
 DEVICES = ("cpu", "cuda", "auto")
 DEFAULT_MODEL = "demo"

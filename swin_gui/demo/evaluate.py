@@ -62,8 +62,9 @@ def predict(model: SwinTransformer, images) -> torch.Tensor:
 
 
 @torch.no_grad()
-def accuracy_per_class(model: SwinTransformer, n: int, size: int = 224,
-                       batch: int = 50) -> tuple[float, np.ndarray, np.ndarray]:
+def accuracy_per_class(
+    model: SwinTransformer, n: int, size: int = 224, batch: int = 50
+) -> tuple[float, np.ndarray, np.ndarray]:
     """(overall accuracy, correct per class, count per class) on held-out seeds 0..n-1."""
     correct, count = np.zeros(len(CLASSES)), np.zeros(len(CLASSES))
     for start in range(0, n, batch):
@@ -84,8 +85,9 @@ def _token_share(weights: torch.Tensor, mask: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def attention_on_object(model: SwinTransformer, n: int, size: int = 224,
-                        batch: int = 25) -> tuple[float, float, float]:
+def attention_on_object(
+    model: SwinTransformer, n: int, size: int = 224, batch: int = 25
+) -> tuple[float, float, float]:
     """(attention ratio, CAM ratio, mean object area fraction) over held-out seeds 0..n-1."""
     stage = model.cfg.num_stages - 1
     last = model.cfg.depths[stage] - 1
@@ -116,8 +118,10 @@ def evaluate(weights: Path | str, n: int = 1000, attention_n: int = 200) -> floa
     model = load_demo_model(weights)
     if attention_n:
         att, cam, area = attention_on_object(model, attention_n)
-        print(f"attention-on-object (stage 3 last block, {attention_n} scenes): "
-              f"ratio {att:.2f} (mean object area {area:.3f}); class-activation ratio {cam:.2f}")
+        print(
+            f"attention-on-object (stage 3 last block, {attention_n} scenes): "
+            f"ratio {att:.2f} (mean object area {area:.3f}); class-activation ratio {cam:.2f}"
+        )
     acc, correct, count = accuracy_per_class(model, n)
     for c, name in enumerate(CLASSES):
         share = correct[c] / max(count[c], 1)

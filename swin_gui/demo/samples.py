@@ -35,8 +35,9 @@ SPECS: tuple[SampleSpec, ...] = (
     SampleSpec("arrow_333x250.png", ("arrow",), (333, 250), SAMPLE_SEED_BASE + 3000),
     SampleSpec("hexagon_640x480.png", ("hexagon",), (640, 480), SAMPLE_SEED_BASE + 4000),
     SampleSpec("cross_1024x768.png", ("cross",), (1024, 768), SAMPLE_SEED_BASE + 5000),
-    SampleSpec("two_objects_333x250.png", ("circle", "square"), (333, 250),
-               SAMPLE_SEED_BASE + 6000),
+    SampleSpec(
+        "two_objects_333x250.png", ("circle", "square"), (333, 250), SAMPLE_SEED_BASE + 6000
+    ),
 )
 
 

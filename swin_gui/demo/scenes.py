@@ -170,8 +170,9 @@ def _contrasting_colour(rng: np.random.Generator, against: np.ndarray) -> np.nda
 
 
 # ---------------------------------------------------------------- background
-def _background(rng: np.random.Generator, width: int, height: int,
-                plain: bool = False) -> np.ndarray:
+def _background(
+    rng: np.random.Generator, width: int, height: int, plain: bool = False
+) -> np.ndarray:
     """Textured gradient + colour blobs (plain: the gradient only), float32 (H, W, 3), 0..255."""
     c1, c2 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
     g = _pattern(rng, width, height, "gradient")
@@ -259,8 +260,9 @@ def _place(rng, label, width, height, frac, taken, upright=False) -> np.ndarray 
     return None
 
 
-def _paint(rng: np.random.Generator, canvas: np.ndarray, mask: np.ndarray,
-           plain: bool = False) -> None:
+def _paint(
+    rng: np.random.Generator, canvas: np.ndarray, mask: np.ndarray, plain: bool = False
+) -> None:
     """Fill the mask with a two-colour texture that contrasts with the background under it."""
     H, W = mask.shape
     c1 = _contrasting_colour(rng, canvas[mask].mean(0))
@@ -271,8 +273,13 @@ def _paint(rng: np.random.Generator, canvas: np.ndarray, mask: np.ndarray,
     canvas[mask] = fill[mask]
 
 
-def make_scene(seed: int, size: int | tuple[int, int] = 224, n_objects: int = 1,
-               ref_area: int | None = None, plain: bool = False) -> Scene:
+def make_scene(
+    seed: int,
+    size: int | tuple[int, int] = 224,
+    n_objects: int = 1,
+    ref_area: int | None = None,
+    plain: bool = False,
+) -> Scene:
     """Generate scene `seed`. `size` is a side or a (width, height) pair.
 
     Object areas are drawn as fractions of `ref_area` pixels (default: the image area);

@@ -33,21 +33,20 @@ from .attention_matrix import (
     FRAME,
     GAP,
     HIGHLIGHT,
-    MUTED,
     SELECTED,
-    TraceCache,
-    colorbar,
     grid_positions,
-    label,
     mask_legend,
     matrix_cell,
     matrix_rgb,
-    paste,
     sequential,
 )
+from .cache import TraceCache
+from .chart import MUTED, colorbar
 from .colormap import colormap_lut
-from .draw import canvas, draw_rect, hatch
+from .draw import canvas, draw_rect, hatch, paste
+from .grid import ring_spans
 from .selection import Picture, Selection, view_shift
+from .text import text_strip
 
 ALPHA = 0.75  # weight of the colour over the image on the window's tokens
 DIM = 0.35  # brightness of the image outside the window
@@ -179,12 +178,6 @@ def _tile_base(trace, layout: AttentionLayout) -> tuple[np.ndarray, np.ndarray]:
     return (small * DIM).astype(np.uint8), np.floor(small * (1 - ALPHA)).astype(np.uint8)
 
 
-def _spans(start: int, length: int, total: int) -> list[tuple[int, int]]:
-    """[start, start + length) on a ring of `total`, split where it wraps."""
-    end = start + length
-    return [(start, end)] if end <= total else [(start, total), (0, end - total)]
-
-
 def _window_pieces(trace, layout: AttentionLayout, window: int) -> list[tuple]:
     """The rectangles (y0, y1, x0, x1 in tile pixels, key position (h, w), image part
     (h, w, 3)) a window covers: one, or up to four when the roll wrapped it around."""
@@ -196,8 +189,8 @@ def _window_pieces(trace, layout: AttentionLayout, window: int) -> list[tuple]:
     )
     wr, wc = divmod(window, Wp // M)
     pieces = []
-    for r0, r1 in _spans(wr * M + s, M, Hp):
-        for c0, c1 in _spans(wc * M + s, M, Wp):
+    for r0, r1 in ring_spans(wr * M + s, M, Hp):
+        for c0, c1 in ring_spans(wc * M + s, M, Wp):
             rows = (np.arange(r0, r1) - s) % Hp % M  # position row of each token row
             cols = (np.arange(c0, c1) - s) % Wp % M
             pos = np.repeat(np.repeat(rows[:, None] * M + cols[None, :], t, 0), t, 1)  # h, w
@@ -214,11 +207,12 @@ def _frame(trace, layout: AttentionLayout) -> np.ndarray:
     out = canvas(*layout.size)
     for s in layout.slots:
         name = "mean of heads" if s.head is None else f"head {s.head}"
-        paste(out, label(name), s.x, s.title_y + 2)
+        paste(out, text_strip(name), s.x, s.title_y + 2)
         paste(out, dim, s.x, s.y)
     mx, my = layout.matrix
     legend_y = my - FRAME - TITLE_H
-    text = label("rows: query i · columns: key j (positions in the window, row-major)", 11, MUTED)
+    legend = "rows: query i · columns: key j (positions in the window, row-major)"
+    text = text_strip(legend, 11, MUTED)
     paste(out, text, mx, legend_y)
     paste(out, mask_legend(), mx + text.shape[1] + 2 * GAP, legend_y)
     return out
@@ -328,7 +322,7 @@ def render_attention(trace, selection: Selection) -> Picture:
     rgb = _PAINTED.get(
         trace, (sel.stage, sel.block, q.token, cmap), lambda: _painted(trace, layout, q, hi, cmap)
     ).copy()
-    paste(rgb, label(_heading(trace, sel, q), 13), GAP, 4)
+    paste(rgb, text_strip(_heading(trace, sel, q), 13), GAP, 4)
     _outline_head(rgb, layout, sel.head)
     masked = masked_entries(bt, q.window)  # N, N
     values = window_matrix(bt, q.window, sel.head)  # N, N
@@ -336,7 +330,7 @@ def render_attention(trace, selection: Selection) -> Picture:
     paste(rgb, matrix, layout.matrix[0] - FRAME, layout.matrix[1] - FRAME)
     head = "mean of heads" if sel.head is None else f"head {sel.head}"
     title = f"Window {q.window} · {head} · {layout.n}x{layout.n} attention, query row outlined"
-    paste(rgb, label(title), layout.matrix[0], layout.matrix[1] - FRAME - 2 * TITLE_H)
+    paste(rgb, text_strip(title), layout.matrix[0], layout.matrix[1] - FRAME - 2 * TITLE_H)
     maps, _ = map_to_grid(q.rows, q.keys, bt.resolution)  # heads+1, H, W
     return Picture(
         rgb=rgb,

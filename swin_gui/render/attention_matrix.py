@@ -1,6 +1,5 @@
 """N x N matrices (attention, position bias) as pictures, and the small pieces the attention
-and bias views share: cached text labels, a colour bar with units, tile-grid layout, and a
-per-trace cache so that a token or head change re-renders within a frame.
+and bias views share: the sequential-colormap rule, tile-grid layout and the mask legend.
 
 Masked entries (where the shift mask put -100 on the logit) are drawn as masked: a grey
 cell crossed by an X (a grey diagonal hatch when cells are tiny), never as a colour.
@@ -9,108 +8,30 @@ cell crossed by an X (a grey diagonal hatch when cells are tiny), never as a col
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Hashable
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from ..analysis.attention import masked_entries, query_attention, window_matrix
-from .colormap import apply_colormap, colormap_lut, is_diverging
-from .draw import BACKGROUND, FOREGROUND, Color, canvas, draw_rect, font, upscale
+from .chart import MUTED
+from .colormap import apply_colormap, is_diverging
+from .draw import Color, canvas, draw_rect, paste, upscale
 from .selection import Picture, Selection
+from .text import text_strip
 
 MASK_FILL: Color = (74, 74, 78)
 MASK_CROSS: Color = (168, 168, 174)
 HIGHLIGHT: Color = (255, 255, 255)
 SELECTED: Color = (255, 235, 59)  # selected head tile outline (matches the canvas hover colour)
-MUTED: Color = (160, 164, 170)
 GAP = 10
 MATRIX_TARGET = 480  # an N x N matrix is drawn about this many pixels wide
-COLORBAR_WIDTH = 14
 FRAME = 2  # border around a matrix, where the query-row outline goes
 
 
-# ---- per-trace cache ---------------------------------------------------------------------------
-class TraceCache:
-    """Small cache of derived arrays keyed by (trace identity, key). Holds at most `traces`
-    traces; an entry dies with its trace (checked through a weak reference)."""
-
-    def __init__(self, traces: int = 2, entries: int = 256) -> None:
-        self._traces, self._entries = traces, entries
-        self._store: dict[int, tuple[weakref.ref, dict[Hashable, Any]]] = {}
-
-    def get(self, trace: Any, key: Hashable, build: Callable[[], Any]) -> Any:
-        slot = self._store.get(id(trace))
-        if slot is None or slot[0]() is not trace:
-            self._store.pop(id(trace), None)
-            while len(self._store) >= self._traces:
-                self._store.pop(next(iter(self._store)))
-            slot = (weakref.ref(trace), {})
-            self._store[id(trace)] = slot
-        entries = slot[1]
-        if key not in entries:
-            if len(entries) >= self._entries:
-                entries.pop(next(iter(entries)))
-            entries[key] = build()
-        return entries[key]
-
-
-# ---- text and colour bar ---------------------------------------------------------------------
-@lru_cache(maxsize=2048)
-def label(text: str, size: int = 12, color: Color = FOREGROUND, bg: Color = BACKGROUND):
-    """A text strip (read-only uint8 RGB). A leading 'Δ' is drawn as a triangle, since the
-    default font has no Greek letters."""
-    delta = text.startswith("Δ")
-    body = text[1:] if delta else text
-    f = font(size)
-    _, _, right, bottom = f.getbbox(body or " ")
-    tri = (size * 2) // 3 + 2 if delta else 0
-    img = Image.new("RGB", (right + tri + 3, bottom + 3), bg)
-    d = ImageDraw.Draw(img)
-    if delta:
-        top, base = bottom - size * 2 // 3, bottom
-        d.polygon([(1, base), (tri - 2, base), ((tri - 1) // 2, top)], outline=color)
-    d.text((tri + 1, 0), body, fill=color, font=f)
-    out = np.asarray(img).copy()
-    out.setflags(write=False)
-    return out
-
-
-def paste(dst: np.ndarray, src: np.ndarray, x: int, y: int) -> None:
-    """Copy `src` into `dst` with its top-left at (x, y), clipped, in place."""
-    H, W = dst.shape[:2]
-    h, w = src.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
-    if x1 > x0 and y1 > y0:
-        dst[y0:y1, x0:x1] = src[y0 - y : y1 - y, x0 - x : x1 - x]
-
-
+# ---- shared pieces -------------------------------------------------------------------------
 def sequential(name: str) -> str:
     """`name` unless it is a diverging map (probabilities need a sequential one)."""
     return "viridis" if is_diverging(name) else name
-
-
-def colorbar(cmap: str, levels: tuple[float, float], units: str, height: int = 180):
-    """A vertical colour bar (top = high) with its top, middle and bottom values and units."""
-    ramp = colormap_lut(cmap)[::-1]  # 256, 3: top row is the high end
-    rows = np.linspace(0, 255, height).round().astype(int)
-    bar = np.repeat(ramp[rows][:, None, :], COLORBAR_WIDTH, axis=1)  # height, w, 3
-    lo, hi = levels
-    ticks = [(0, hi), (height // 2, (lo + hi) / 2), (height - 1, lo)]
-    texts = [label(f"{v:.3g}", 11) for _, v in ticks]
-    unit = label(units, 11, MUTED)
-    width = max(COLORBAR_WIDTH + 8 + max(t.shape[1] for t in texts), unit.shape[1])
-    out = canvas(height + unit.shape[0] + 16, width)
-    paste(out, unit, 0, 0)
-    top = unit.shape[0] + 7
-    paste(out, bar, 1, top)
-    draw_rect(out, 0, top - 1, COLORBAR_WIDTH + 2, height + 2, MUTED, 1)  # frame outside
-    for (y, _), t in zip(ticks, texts, strict=True):
-        paste(out, t, COLORBAR_WIDTH + 7, top + y - t.shape[0] // 2)
-    return out
 
 
 def grid_positions(n: int, w: int, h: int, max_width: int, gap: int = GAP) -> list[tuple[int, int]]:
@@ -163,7 +84,7 @@ def matrix_rgb(
 def mask_legend() -> np.ndarray:
     """A sample masked cell and what it means."""
     swatch = matrix_rgb(np.zeros((1, 1)), "gray", (0, 1), 12, np.ones((1, 1), bool))
-    text = label("masked by the shift mask (-100 before softmax)", 11, MUTED)
+    text = text_strip("masked by the shift mask (-100 before softmax)", 11, MUTED)
     out = canvas(max(12, text.shape[0]), 12 + 6 + text.shape[1])
     paste(out, swatch, 0, 0)
     paste(out, text, 18, 0)

@@ -22,20 +22,18 @@ from .attention import Hit
 from .attention_matrix import (
     FRAME,
     GAP,
-    MUTED,
     SELECTED,
-    TraceCache,
-    colorbar,
     grid_positions,
-    label,
     matrix_cell,
     matrix_rgb,
-    paste,
     sequential,
 )
+from .cache import TraceCache
+from .chart import MUTED, colorbar
 from .colormap import apply_colormap, is_diverging, symmetric_levels
-from .draw import canvas, draw_rect, upscale
+from .draw import canvas, draw_rect, paste, upscale
 from .selection import Picture, Selection
+from .text import text_strip
 
 TABLE_TARGET = 150  # a (2M-1)-cell table is drawn about this many pixels wide
 MAX_WIDTH = 1000
@@ -96,11 +94,6 @@ def bias_style(trace, table: np.ndarray, colormap: str) -> BiasStyle:
     return BiasStyle(cmap, symmetric_levels(table), "additive logit")
 
 
-def _ascii(units: str) -> str:
-    """Units as the picture font can draw them (it has no Greek letters)."""
-    return units.replace("σ", "sigmoid")
-
-
 # ---- layout and hit testing ---------------------------------------------------------------------
 def bias_layout(trace, stage: int, block: int) -> BiasLayout:
     return _CACHE.get(trace, ("layout", stage, block), lambda: _layout(trace, stage, block))
@@ -122,8 +115,8 @@ def _layout(trace, stage: int, block: int) -> BiasLayout:
     n = bt.tokens_per_window
     cell = matrix_cell(n)
     matrix = (GAP + FRAME, bottom + GAP + 2 * TITLE_H + FRAME)
-    units = _ascii(bias_style(trace, bias_table(bt.bias, M), "viridis").units)
-    bar_w = max(COLORBAR_W, label(units, 11).shape[1] + GAP)
+    units = bias_style(trace, bias_table(bt.bias, M), "viridis").units
+    bar_w = max(COLORBAR_W, text_strip(units, 11).shape[1] + GAP)
     width = max(grid_w + 2 * GAP + bar_w, matrix[0] + n * cell + GAP + 300)
     height = matrix[1] + n * cell + FRAME + GAP
     return BiasLayout(
@@ -181,12 +174,12 @@ def _axes(out: np.ndarray, slot: BiasSlot, layout: BiasLayout) -> None:
     """Δrow ticks left of a table, Δcol ticks and label below it."""
     M, t, side = layout.window, layout.table_cell, layout.side
     for k, v in ((0, -(M - 1)), (M - 1, 0), (2 * M - 2, M - 1)):
-        tick = label(str(v), 10, MUTED)
+        tick = text_strip(str(v), 10, MUTED)
         paste(out, tick, slot.x - tick.shape[1] - 2, slot.y + k * t + t // 2 - tick.shape[0] // 2)
         paste(out, tick, slot.x + k * t + t // 2 - tick.shape[1] // 2, slot.y + side + 1)
-    col = label("Δcol", 10, MUTED)
+    col = text_strip("Δcol", 10, MUTED)
     paste(out, col, slot.x + side // 2 - col.shape[1] // 2, slot.y + side + 13)
-    row = np.ascontiguousarray(np.rot90(label("Δrow", 10, MUTED)))
+    row = np.ascontiguousarray(np.rot90(text_strip("Δrow", 10, MUTED)))
     paste(out, row, slot.x - AXIS_W, slot.y + side // 2 - row.shape[0] // 2)
 
 
@@ -200,16 +193,24 @@ def _frame(trace, layout: BiasLayout, colormap: str) -> np.ndarray:
     out = canvas(*layout.size)
     for s in layout.slots:
         table = tables.mean(axis=0) if s.head is None else tables[s.head]
-        paste(
-            out, label("mean of heads" if s.head is None else f"head {s.head}"), s.x, s.title_y + 2
-        )
+        name = "mean of heads" if s.head is None else f"head {s.head}"
+        paste(out, text_strip(name), s.x, s.title_y + 2)
         paste(out, _table_rgb(table, style, layout.table_cell), s.x, s.y)
         _axes(out, s, layout)
-    paste(out, colorbar(style.cmap, style.levels, _ascii(style.units)), *layout.colorbar)
+    paste(out, colorbar(style.cmap, style.levels, style.units), *layout.colorbar)
     mx, my = layout.matrix
     text = "rows: query i · columns: key j (positions in the window); the same in every window"
-    paste(out, label(text, 11, MUTED), mx, my - FRAME - TITLE_H)
+    paste(out, text_strip(text, 11, MUTED), mx, my - FRAME - TITLE_H)
     return out
+
+
+def _heading(trace, sel: Selection) -> str:
+    bt = trace.block(sel.stage, sel.block)
+    version = "v2 continuous" if trace.config.version == 2 else "v1 learned table"
+    return (
+        f"Relative position bias ({version}) · stage {sel.stage} · block {sel.block} "
+        f"({bt.kind}) · M = {bt.window}"
+    )
 
 
 def _notes(trace, sel: Selection, style: BiasStyle) -> tuple[str, ...]:
@@ -245,12 +246,7 @@ def render_bias(trace, selection: Selection) -> Picture:
         lambda: _frame(trace, layout, sel.colormap),
     )
     rgb = frame.copy()
-    version = "v2 continuous" if trace.config.version == 2 else "v1 learned table"
-    heading = (
-        f"Relative position bias ({version}) · stage {sel.stage} · block {sel.block} "
-        f"({bt.kind}) · M = {bt.window}"
-    )
-    paste(rgb, label(heading, 13), GAP, 4)
+    paste(rgb, text_strip(_heading(trace, sel), 13), GAP, 4)
     for s in layout.slots:
         if s.head == sel.head:
             draw_rect(rgb, *slot_rect(layout, s), SELECTED, 2)
@@ -262,7 +258,7 @@ def render_bias(trace, selection: Selection) -> Picture:
     head = "mean of heads" if sel.head is None else f"head {sel.head}"
     n = bt.tokens_per_window
     title = f"{head} · {n}x{n} bias, row of token {tuple(token)} (position {pos}) outlined"
-    paste(rgb, label(title), layout.matrix[0], layout.matrix[1] - FRAME - 2 * TITLE_H)
+    paste(rgb, text_strip(title), layout.matrix[0], layout.matrix[1] - FRAME - 2 * TITLE_H)
     return Picture(
         rgb=rgb,
         data=tables,

@@ -1,60 +1,25 @@
 """Small Pillow drawing helpers for the diagram-like views (block internals, patch merging,
-predictions, pyramid labels): glyph-safe text, boxes and arrows, a horizontal colour-bar
-strip with its units, and a line/bar chart with axes and a legend. Qt-free.
-
-Pillow's bundled font (used by `draw.font`) has no '×', '→' or '‖'; `safe` swaps them for
-ASCII when the font lacks the glyph, so labels never show tofu boxes.
+predictions, pyramid labels): boxes and arrows, the two colour bars (a horizontal strip
+with its range and units, a vertical bar with ticks), and a line/bar chart with axes and a
+legend. Text goes through `text.py` (one font, glyph-safe). Qt-free.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .colormap import apply_colormap
-from .draw import BACKGROUND, FOREGROUND, Color, font
+from .colormap import apply_colormap, colormap_lut
+from .draw import BACKGROUND, FOREGROUND, Color, canvas, draw_rect, paste
+from .text import measure, put_text, text_strip
 
 MUTED: Color = (154, 160, 166)
 ACCENT: Color = (255, 235, 59)  # the current stage / block, as on the canvas highlight
 WARNING: Color = (229, 57, 53)
-_FALLBACK = {"×": "x", "→": "->", "‖": "||", "≥": ">=", "≤": "<=", "—": "-", "²": "^2", "≈": "~"}
-
-
-@lru_cache(maxsize=256)
-def _has_glyph(ch: str, size: int) -> bool:
-    f = font(size)
-    missing = f.getmask("\uffff")
-    mask = f.getmask(ch)
-    return mask.size != missing.size or bytes(mask) != bytes(missing)
-
-
-def safe(text: str, size: int = 12) -> str:
-    """`text` with glyphs the font lacks replaced by ASCII look-alikes."""
-    return "".join(
-        _FALLBACK[ch] if ch in _FALLBACK and not _has_glyph(ch, size) else ch for ch in text
-    )
-
-
-def measure(text: str, size: int = 12) -> tuple[int, int]:
-    """(width, height) of `text` as `put_text` draws it."""
-    left, top, right, bottom = font(size).getbbox(safe(text, size))
-    return int(right - left), int(bottom - top)
-
-
-def put_text(
-    d: ImageDraw.ImageDraw,
-    xy: tuple[float, float],
-    text: str,
-    fill: Color = FOREGROUND,
-    size: int = 12,
-    anchor: str = "la",
-) -> None:
-    """Glyph-safe text; `anchor` as in Pillow ('la' left-top, 'mm' centre, 'ra' right)."""
-    d.text(xy, safe(text, size), fill=fill, font=font(size), anchor=anchor)
+COLORBAR_WIDTH = 14  # of the vertical colour bar
 
 
 def box(
@@ -111,42 +76,25 @@ def colorbar_strip(
     return np.asarray(img).copy()
 
 
-def blank(height: int, width: int, color: Color = BACKGROUND) -> np.ndarray:
-    """A (height, width, 3) uint8 image filled with `color` (fast: one broadcast copy)."""
-    out = np.empty((height, width, 3), np.uint8)
-    if height:
-        out[0] = color  # one row, then a row-wise broadcast copy (much faster than np.full)
-        out[1:] = out[0]
+def colorbar(cmap: str, levels: tuple[float, float], units: str, height: int = 180) -> np.ndarray:
+    """A vertical colour bar (top = high) with its units above it and its top, middle and
+    bottom values beside it."""
+    ramp = colormap_lut(cmap)[::-1]  # 256, 3: top row is the high end
+    rows = np.linspace(0, 255, height).round().astype(int)
+    bar = np.repeat(ramp[rows][:, None, :], COLORBAR_WIDTH, axis=1)  # height, w, 3
+    lo, hi = levels
+    ticks = [(0, hi), (height // 2, (lo + hi) / 2), (height - 1, lo)]
+    texts = [text_strip(f"{v:.3g}", 11) for _, v in ticks]
+    unit = text_strip(units, 11, MUTED)
+    width = max(COLORBAR_WIDTH + 8 + max(t.shape[1] for t in texts), unit.shape[1])
+    out = canvas(height + unit.shape[0] + 16, width)
+    paste(out, unit, 0, 0)
+    top = unit.shape[0] + 7
+    paste(out, bar, 1, top)
+    draw_rect(out, 0, top - 1, COLORBAR_WIDTH + 2, height + 2, MUTED, 1)  # frame outside
+    for (y, _), t in zip(ticks, texts, strict=True):
+        paste(out, t, COLORBAR_WIDTH + 7, top + y - t.shape[0] // 2)
     return out
-
-
-def compose(items: Sequence[tuple[np.ndarray, int, int]], height: int, width: int) -> np.ndarray:
-    """Paste (rgb, x, y) items onto a blank canvas of the given size."""
-    out = blank(height, width)
-    for rgb, x, y in items:
-        h, w = rgb.shape[:2]
-        out[y : y + h, x : x + w] = rgb[: height - y, : width - x]
-    return out
-
-
-def hcat(images: Sequence[np.ndarray], gap: int = 6) -> np.ndarray:
-    """Side by side, top-aligned (like `draw.hstack`, on a fast `blank`)."""
-    xs = np.cumsum([0] + [im.shape[1] + gap for im in images])
-    return compose(
-        [(im, int(x), 0) for im, x in zip(images, xs, strict=False)],
-        max(im.shape[0] for im in images),
-        int(xs[-1]) - gap,
-    )
-
-
-def vcat(images: Sequence[np.ndarray], gap: int = 6) -> np.ndarray:
-    """One above the other, left-aligned (like `draw.vstack`, on a fast `blank`)."""
-    ys = np.cumsum([0] + [im.shape[0] + gap for im in images])
-    return compose(
-        [(im, 0, int(y)) for im, y in zip(images, ys, strict=False)],
-        int(ys[-1]) - gap,
-        max(im.shape[1] for im in images),
-    )
 
 
 def mark_band(rgb: np.ndarray, cb: ChartBox, i: int, color: Color = (70, 66, 30)) -> np.ndarray:
@@ -158,25 +106,6 @@ def mark_band(rgb: np.ndarray, cb: ChartBox, i: int, color: Color = (70, 66, 30)
     bg = np.all(band == np.asarray(BACKGROUND, np.uint8), axis=2)
     band[bg] = color
     return out
-
-
-class Cache:
-    """A tiny LRU keyed by (trace identity, ...): entries remember their trace object so a
-    recycled id() never returns a stale picture."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size, self._items = size, {}
-
-    def get(self, trace, key: tuple, make):
-        full = (id(trace), *key)
-        hit = self._items.get(full)
-        if hit is not None and hit[0] is trace:
-            return hit[1]
-        value = make()
-        if len(self._items) >= self.size:
-            self._items.pop(next(iter(self._items)))
-        self._items[full] = (trace, value)
-        return value
 
 
 @dataclass(frozen=True)

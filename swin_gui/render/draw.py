@@ -1,15 +1,14 @@
-"""Small numpy/Pillow drawing primitives shared by every view: nearest-neighbour upscaling,
-grid lines, rectangles, alpha blending, captions and side-by-side composition.
+"""Small numpy drawing primitives shared by every view: nearest-neighbour upscaling, a fast
+blank canvas, grid lines, rectangles, alpha blending, hatching, pasting and side-by-side
+composition (text is in `text.py`).
 All images are (H, W, 3) uint8 RGB arrays; coordinates are (x = column, y = row).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 Color = tuple[int, int, int]
 BACKGROUND: Color = (32, 33, 36)
@@ -18,15 +17,22 @@ PADDING_TINT: Color = (255, 0, 255)  # padded tokens are drawn hatched in this c
 
 
 def upscale(a: np.ndarray, k: int) -> np.ndarray:
-    """Nearest-neighbour upscale by an integer factor so tokens/cells stay crisp."""
+    """Nearest-neighbour upscale by an integer factor so tokens/cells stay crisp (any
+    (H, W, ...) array; `a` itself when k = 1)."""
+    if k < 1:
+        raise ValueError(f"scale must be >= 1, not {k}")
     if k == 1:
         return a
     return np.repeat(np.repeat(a, k, axis=0), k, axis=1)
 
 
 def canvas(height: int, width: int, color: Color = BACKGROUND) -> np.ndarray:
+    """A (height, width, 3) uint8 picture filled with `color`: one row, then a row-wise
+    broadcast copy (much faster than np.full or a per-pixel fill)."""
     out = np.empty((height, width, 3), np.uint8)
-    out[:] = color
+    if height:
+        out[0] = color
+        out[1:] = out[0]
     return out
 
 
@@ -34,7 +40,7 @@ def draw_hlines(rgb: np.ndarray, ys: Sequence[int], color: Color, width: int = 1
     """Horizontal lines at rows `ys` (clipped), in place."""
     H = rgb.shape[0]
     for y in ys:
-        y0 = int(round(y)) - width // 2
+        y0 = round(float(y)) - width // 2
         rgb[max(0, y0) : max(0, min(H, y0 + width))] = color
 
 
@@ -42,7 +48,7 @@ def draw_vlines(rgb: np.ndarray, xs: Sequence[int], color: Color, width: int = 1
     """Vertical lines at columns `xs` (clipped), in place."""
     W = rgb.shape[1]
     for x in xs:
-        x0 = int(round(x)) - width // 2
+        x0 = round(float(x)) - width // 2
         rgb[:, max(0, x0) : max(0, min(W, x0 + width))] = color
 
 
@@ -88,82 +94,34 @@ def hatch(rgb: np.ndarray, mask: np.ndarray, color: Color = PADDING_TINT, period
     rgb[dim] = (rgb[dim] * 0.45).astype(np.uint8)
 
 
-FONT_FILES = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+def paste(dst: np.ndarray, src: np.ndarray, x: int, y: int) -> None:
+    """Copy `src` into `dst` with its top-left at (x, y), clipped, in place."""
+    H, W = dst.shape[:2]
+    h, w = src.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 > x0 and y1 > y0:
+        dst[y0:y1, x0:x1] = src[y0 - y : y1 - y, x0 - x : x1 - x]
 
 
-@lru_cache(maxsize=8)
-def font(size: int = 12) -> ImageFont.ImageFont:
-    """DejaVu Sans when installed (it has ×, Δ, σ, ≤, →), else Pillow's bundled font."""
-    for name in FONT_FILES:
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has no sized default font
-        return ImageFont.load_default()
-
-
-def text_size(text: str, size: int = 12) -> tuple[int, int]:
-    left, top, right, bottom = font(size).getbbox(text)
-    return right - left, bottom - top
-
-
-def draw_text(
-    rgb: np.ndarray,
-    xy: tuple[int, int],
-    text: str,
-    color: Color = FOREGROUND,
-    size: int = 12,
-    background: Color | None = None,
+def compose(
+    items: Sequence[tuple[np.ndarray, int, int]], height: int, width: int, color: Color = BACKGROUND
 ) -> np.ndarray:
-    """Text drawn onto a copy of `rgb` (with an optional box behind it)."""
-    img = Image.fromarray(rgb)
-    d = ImageDraw.Draw(img)
-    if background is not None:
-        w, h = text_size(text, size)
-        d.rectangle([xy[0] - 2, xy[1] - 1, xy[0] + w + 3, xy[1] + h + 5], fill=background)
-    d.text(xy, text, fill=color, font=font(size))
-    return np.asarray(img).copy()
-
-
-def titled(rgb: np.ndarray, title: str, size: int = 12, pad: int = 4) -> np.ndarray:
-    """`rgb` with a caption strip above it."""
-    h = text_size("Ag", size)[1] + 2 * pad + 2
-    out = canvas(rgb.shape[0] + h, max(rgb.shape[1], text_size(title, size)[0] + 2 * pad))
-    out[h : h + rgb.shape[0], : rgb.shape[1]] = rgb
-    return draw_text(out, (pad, pad), title, size=size)
+    """(rgb, x, y) items pasted onto a new canvas of the given size."""
+    out = canvas(height, width, color)
+    for rgb, x, y in items:
+        paste(out, rgb, x, y)
+    return out
 
 
 def hstack(images: Sequence[np.ndarray], gap: int = 6, color: Color = BACKGROUND) -> np.ndarray:
     """Side by side, top-aligned, `gap` pixels apart."""
-    H = max(im.shape[0] for im in images)
-    W = sum(im.shape[1] for im in images) + gap * (len(images) - 1)
-    out, x = canvas(H, W, color), 0
-    for im in images:
-        out[: im.shape[0], x : x + im.shape[1]] = im
-        x += im.shape[1] + gap
-    return out
+    xs = np.cumsum([0] + [im.shape[1] + gap for im in images])
+    items = [(im, int(x), 0) for im, x in zip(images, xs, strict=False)]
+    return compose(items, max(im.shape[0] for im in images), int(xs[-1]) - gap, color)
 
 
 def vstack(images: Sequence[np.ndarray], gap: int = 6, color: Color = BACKGROUND) -> np.ndarray:
     """One above the other, left-aligned, `gap` pixels apart."""
-    W = max(im.shape[1] for im in images)
-    H = sum(im.shape[0] for im in images) + gap * (len(images) - 1)
-    out, y = canvas(H, W, color), 0
-    for im in images:
-        out[y : y + im.shape[0], : im.shape[1]] = im
-        y += im.shape[0] + gap
-    return out
-
-
-def grid_of(images: Sequence[np.ndarray], columns: int, gap: int = 6) -> np.ndarray:
-    """Row-major grid of equally treated tiles."""
-    rows = [hstack(images[i : i + columns], gap) for i in range(0, len(images), columns)]
-    return vstack(rows, gap)
-
-
-def fit_scale(size: int, target: int) -> int:
-    """Integer upscale factor that brings `size` to at least ~`target` pixels (>= 1)."""
-    return max(1, int(round(target / max(size, 1))))
+    ys = np.cumsum([0] + [im.shape[0] + gap for im in images])
+    items = [(im, 0, int(y)) for im, y in zip(images, ys, strict=False)]
+    return compose(items, int(ys[-1]) - gap, max(im.shape[1] for im in images), color)

@@ -9,18 +9,19 @@ repeated by that stride and cropped to the image (padding tokens fall off the ed
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from ..analysis.features import channel_map, norm_map, pca, pca_rgb, top_channels
 from .colormap import apply_colormap
+from .draw import canvas, hstack, upscale, vstack
+from .text import draw_labels, measure
 
 MODES = ("channel", "norm", "pca")
 BACKGROUND = (255, 255, 255)
 TEXT = (20, 20, 20)
 LABEL_PAD = 3
+LABEL_SIZE = 12
 
 
 def feature_scalar(f: np.ndarray, mode: str, channel: int | None = 0) -> tuple[np.ndarray, str]:
@@ -32,13 +33,6 @@ def feature_scalar(f: np.ndarray, mode: str, channel: int | None = 0) -> tuple[n
         c = int(top_channels(f, 1)[0]) if channel is None else int(channel)
         return channel_map(f, c), f"channel {c}"
     raise ValueError(f"unknown feature mode {mode!r}; choose one of {', '.join(MODES)}")
-
-
-def upscale_nearest(rgb: np.ndarray, scale: int) -> np.ndarray:
-    """Repeat every pixel scale x scale times."""
-    if scale < 1:
-        raise ValueError(f"scale must be >= 1, not {scale}")
-    return np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
 
 
 def resize_nearest(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -53,7 +47,7 @@ def resize_nearest(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def align_to_image(rgb: np.ndarray, stride: int, size: tuple[int, int]) -> np.ndarray:
     """Repeat each token `stride` times and crop (or edge-pad) to the image (H, W)."""
     H, W = size
-    up = upscale_nearest(rgb, stride)[:H, :W]
+    up = upscale(rgb, stride)[:H, :W]
     ph, pw = H - up.shape[0], W - up.shape[1]
     if ph > 0 or pw > 0:
         pad = ((0, max(ph, 0)), (0, max(pw, 0))) + ((0, 0),) * (up.ndim - 2)
@@ -86,8 +80,8 @@ def render_feature_map(
         rgb = apply_colormap(values, cmap, levels)
     if upscale_to is not None:
         return resize_nearest(rgb, upscale_to)
-    if scale is not None and scale != 1:
-        return upscale_nearest(rgb, scale)
+    if scale is not None:
+        return upscale(rgb, scale)
     return rgb
 
 
@@ -106,53 +100,18 @@ def stage_label(index: int, resolution: tuple[int, int], dim: int) -> str:
     return f"stage {index} · {resolution[0]}×{resolution[1]} · {dim} ch"
 
 
-@lru_cache(maxsize=4)
-def label_font(size: int = 12) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """Pillow's bundled default font (FreeType when available)."""
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, OSError, ImportError):  # Pillow without FreeType: bitmap font
-        return ImageFont.load_default()
-
-
-_FALLBACK = {"×": "x", "·": "-", "–": "-", "²": "^2"}  # when the font lacks the glyph
-
-
-def _glyph_mask(font, char: str) -> tuple:
-    mask = font.getmask(char)
-    return mask.size, np.asarray(mask).tobytes() if mask.size[0] else b""
-
-
-@lru_cache(maxsize=256)
-def _has_glyph(font, char: str) -> bool:
-    """False when the font would draw its 'missing glyph' box for `char`."""
-    return _glyph_mask(font, char) != _glyph_mask(font, "\u0378")  # an unassigned code point
-
-
-def _text(text: str, font) -> str:
-    """Replace characters the font cannot draw (the bundled font lacks '×')."""
-    return "".join(c if c.isascii() or _has_glyph(font, c) else _FALLBACK.get(c, "?") for c in text)
-
-
-def _text_size(text: str, font) -> tuple[int, int]:
-    left, top, right, bottom = font.getbbox(_text(text, font))
-    return int(right - left), int(bottom - top)
-
-
-def label_strip(lines: list[str], width: int, font=None) -> np.ndarray:
+def label_strip(lines: list[str], width: int) -> np.ndarray:
     """A white (h, width, 3) strip with the lines of text drawn top-left."""
-    font = font or label_font()
-    line_h = max(_text_size("Ag·×", font)[1], 1) + LABEL_PAD
-    strip = Image.new("RGB", (width, LABEL_PAD + line_h * len(lines)), BACKGROUND)
-    draw = ImageDraw.Draw(strip)
-    for i, line in enumerate(lines):
-        draw.text((LABEL_PAD, LABEL_PAD + i * line_h), _text(line, font), fill=TEXT, font=font)
-    return np.asarray(strip)
+    line_h = max(measure("Ag·×", LABEL_SIZE)[1], 1) + LABEL_PAD
+    strip = canvas(LABEL_PAD + line_h * len(lines), width, BACKGROUND)
+    labels = [((LABEL_PAD, LABEL_PAD + i * line_h), line, TEXT, LABEL_SIZE, None)
+              for i, line in enumerate(lines)]  # fmt: skip
+    return draw_labels(strip, labels)
 
 
-def _panel_scale(labels: list[list[str]], width: int, font) -> int:
+def _panel_scale(labels: list[list[str]], width: int) -> int:
     """Integer upscale so the widest label line fits over one panel."""
-    widest = max(_text_size(line, font)[0] for lines in labels for line in lines)
+    widest = max(measure(line, LABEL_SIZE)[0] for lines in labels for line in lines)
     return max(1, math.ceil((widest + 2 * LABEL_PAD) / max(width, 1)))
 
 
@@ -189,19 +148,9 @@ def render_pyramid(
     if include_image:
         H, W = trace.image.shape[:2]
         panels.insert(0, (trace.image, ["input", f"{W}×{H} px"]))
-    font = label_font()
-    factor = _panel_scale([lines for _, lines in panels], trace.image.shape[1], font)
+    factor = _panel_scale([lines for _, lines in panels], trace.image.shape[1])
     columns = []
     for rgb, lines in panels:
-        img = upscale_nearest(rgb, factor) if factor > 1 else rgb
-        strip = label_strip(lines, img.shape[1], font)
-        columns.append(np.concatenate([strip, img], axis=0))
-    height = max(c.shape[0] for c in columns)
-    spacer = np.full((height, gap, 3), BACKGROUND, np.uint8)
-    parts: list[np.ndarray] = []
-    for i, col in enumerate(columns):
-        if i:
-            parts.append(spacer)
-        pad = height - col.shape[0]
-        parts.append(np.pad(col, ((0, pad), (0, 0), (0, 0)), constant_values=255))
-    return np.ascontiguousarray(np.concatenate(parts, axis=1))
+        img = upscale(rgb, factor)
+        columns.append(vstack([label_strip(lines, img.shape[1]), img], gap=0))
+    return hstack(columns, gap, color=BACKGROUND)

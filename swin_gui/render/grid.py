@@ -2,23 +2,32 @@
 over it in image pixels (window side = M x patch x 2**stage), the padded border hatched,
 and on SW-MSA the shifted partition with the 9 cyclic-shift regions tinted.
 
-Also the small helpers the shift and mask views share: the region palette, the label
-that says which attention the view shows, window pieces after the roll, and one-pass text.
+Also the small helpers the shift, mask and attention views share: the region palette, the
+label that says which attention the view shows, and window pieces after the roll.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from ..model.geometry import shift_regions
 from ..trace import BlockTrace, Trace
-from .draw import BACKGROUND, Color, draw_hlines, draw_rect, draw_vlines, fill_rect, font, hatch
+from .cache import TraceCache
+from .draw import (
+    Color,
+    canvas,
+    draw_hlines,
+    draw_rect,
+    draw_vlines,
+    fill_rect,
+    hatch,
+    upscale,
+)
 from .selection import Picture, Selection, view_shift
+from .text import Label, draw_labels
 
 # Nine distinct region colours (Tableau 10 minus grey), shared by the grid and shift views.
 REGION_COLORS: tuple[Color, ...] = (
@@ -38,54 +47,8 @@ TARGET_WIDTH = 448  # a 224 input is drawn at least this wide
 REGION_ALPHA = 100  # of 256: regions 1-8 (the ones the roll moved)
 REGION0_ALPHA = 40  # region 0, the bulk that stays in place
 
-Label = tuple[tuple[int, int], str, Color, int, Color | None]  # xy, text, colour, size, box
-
 
 # ---- shared helpers ----------------------------------------------------------------------
-_ASCII = str.maketrans({"−": "-", "×": "x", "‖": "|", "→": "->", "≤": "<=", "₂": "2",
-                        "↔": "<->", "Δ": "d", "…": "..."})  # fmt: skip
-
-
-@lru_cache(maxsize=16)
-def label_font(size: int) -> tuple[ImageFont.ImageFont, bool]:
-    """(font, has_unicode): DejaVu Sans when the system has it (it draws − × ‖ → ≤),
-    else Pillow's default font with those symbols spelled in ASCII."""
-    try:
-        return ImageFont.truetype("DejaVuSans.ttf", size), True
-    except OSError:
-        return font(size), False
-
-
-@lru_cache(maxsize=4096)
-def _sprite(text: str, size: int) -> tuple[np.ndarray, int, int]:
-    """Coverage (h, w) float32 in [0, 1] of a text string, and its (dx, dy) from the anchor."""
-    f, unicode_ok = label_font(size)
-    text = text if unicode_ok else text.translate(_ASCII)
-    left, top, right, bottom = f.getbbox(text)
-    img = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(img).text((-left, -top), text, fill=255, font=f)
-    return np.asarray(img, np.float32)[..., None] / 255.0, left, top
-
-
-def draw_labels(rgb: np.ndarray, labels: list[Label]) -> np.ndarray:
-    """Text labels blitted from cached glyph sprites (each with an optional box behind it),
-    in place; returns `rgb`. Much faster than a Pillow round trip of the whole picture."""
-    H, W = rgb.shape[:2]
-    for (x, y), text, color, size, box in labels:
-        alpha, dx, dy = _sprite(text, size)
-        h, w = alpha.shape[:2]
-        x0, y0 = x + dx, y + dy
-        if box is not None:
-            fill_rect(rgb, x0 - 2, y0 - 2, w + 4, h + 4, box)
-        cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(W, x0 + w), min(H, y0 + h)
-        if cx1 <= cx0 or cy1 <= cy0:
-            continue
-        a = alpha[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-        region = rgb[cy0:cy1, cx0:cx1]
-        region[:] = (region * (1 - a) + np.asarray(color, np.float32) * a + 0.5).astype(np.uint8)
-    return rgb
-
-
 def mode_label(trace: Trace, block: BlockTrace, shift: int) -> str:
     """Which attention the view shows: W-MSA, SW-MSA, or why an SW-MSA block has no shift."""
     M = trace.config.window_size
@@ -129,7 +92,7 @@ def window_index_grid(block: BlockTrace, shift: int) -> np.ndarray:
     return (rr[:, None] * (Wp // M) + cc[None, :]).astype(np.int64)
 
 
-def _spans(start: int, length: int, total: int) -> list[tuple[int, int]]:
+def ring_spans(start: int, length: int, total: int) -> list[tuple[int, int]]:
     """[start, start+length) on a ring of `total`, split where it wraps."""
     end = start + length
     return [(start, end)] if end <= total else [(start, total), (0, end - total)]
@@ -141,8 +104,8 @@ def window_pieces(block: BlockTrace, window: int, shift: int) -> list[tuple[int,
     Hp, Wp = block.padded
     M = block.window
     wr, wc = divmod(window, Wp // M)
-    rows = _spans(wr * M + shift, M, Hp)
-    cols = _spans(wc * M + shift, M, Wp)
+    rows = ring_spans(wr * M + shift, M, Hp)
+    cols = ring_spans(wc * M + shift, M, Wp)
     return [(r0, c0, r1, c1) for r0, r1 in rows for c0, c1 in cols]
 
 
@@ -219,38 +182,28 @@ def grid_layout(trace: Trace, sel: Selection) -> GridLayout:
 
 
 # ---- rendering -------------------------------------------------------------------------------
-_BASE_CACHE: dict[tuple, tuple[Trace, np.ndarray]] = {}
+_CACHE = TraceCache(traces=2, entries=32)  # image layers and the selection-free bases
 
 
 def _image_layer(trace: Trace, stage: int) -> np.ndarray:
     """Input-resolution canvas: the image, the stage's padded area hatched beyond it
     (cached per trace and stage; callers copy before drawing)."""
-    key = (id(trace), "image", stage)
-    hit = _BASE_CACHE.get(key)
-    if hit is not None and hit[0] is trace:
-        return hit[1]
+    return _CACHE.get(trace, ("image", stage), lambda: _make_image_layer(trace, stage))
+
+
+def _make_image_layer(trace: Trace, stage: int) -> np.ndarray:
     He, We = picture_extent(trace, stage)
     Hi, Wi = trace.image.shape[:2]
     tp = trace.token_pixels(stage)
     Hp, Wp = trace.stages[stage].blocks[0].padded
-    out = np.empty((He, We, 3), np.uint8)
-    out[:] = BACKGROUND
+    out = canvas(He, We)
     out[:Hi, :Wi] = trace.image
     pad = np.zeros((He, We), bool)
     pad[: Hp * tp, : Wp * tp] = True
     pad[:Hi, :Wi] = False
     out[pad] = (90, 90, 96)
     hatch(out, pad, period=8)
-    _BASE_CACHE[key] = (trace, out)
     return out
-
-
-def fast_upscale(a: np.ndarray, k: int) -> np.ndarray:
-    """Nearest-neighbour upscale of an (H, W, 3) image with a single copy."""
-    if k == 1:
-        return a.copy()
-    H, W, C = a.shape
-    return np.broadcast_to(a[:, None, :, None], (H, k, W, k, C)).reshape(H * k, W * k, C)
 
 
 def _tinted(trace: Trace, block: BlockTrace, shift: int) -> np.ndarray:
@@ -295,19 +248,17 @@ def _region_labels(lay: GridLayout, block: BlockTrace, shift: int) -> list[Label
 
 def _base(trace: Trace, sel: Selection, lay: GridLayout, shift: int) -> np.ndarray:
     """Everything that does not depend on the selected token (cached per trace/block)."""
-    key = (id(trace), sel.stage, sel.block, shift)
-    hit = _BASE_CACHE.get(key)
-    if hit is not None and hit[0] is trace:
-        return hit[1]
+    return _CACHE.get(
+        trace, (sel.stage, sel.block, shift), lambda: _make_base(trace, sel, lay, shift)
+    )
+
+
+def _make_base(trace: Trace, sel: Selection, lay: GridLayout, shift: int) -> np.ndarray:
     block = trace.block(sel.stage, sel.block)
-    k = lay.scale
-    rgb = fast_upscale(_tinted(trace, block, shift), k)
+    rgb = upscale(_tinted(trace, block, shift), lay.scale)  # a fresh copy: _tinted copies
     _lines(rgb, lay, block, shift)
     if shift > 0:
-        rgb = draw_labels(rgb, _region_labels(lay, block, shift))
-    if len(_BASE_CACHE) > 24:
-        _BASE_CACHE.clear()
-    _BASE_CACHE[key] = (trace, rgb)
+        draw_labels(rgb, _region_labels(lay, block, shift))
     return rgb
 
 

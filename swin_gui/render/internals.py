@@ -27,26 +27,23 @@ from ..analysis.internals import (
     stage_boundaries,
     token_norms,
 )
+from .cache import TraceCache
 from .chart import (
     ACCENT,
     MUTED,
-    Cache,
     ChartBox,
     Series,
     arrow,
     box,
     chart_box,
     colorbar_strip,
-    compose,
     draw_chart,
-    hcat,
     mark_band,
-    put_text,
-    vcat,
 )
 from .colormap import apply_colormap
-from .draw import BACKGROUND, FOREGROUND, draw_rect, upscale
+from .draw import BACKGROUND, FOREGROUND, compose, draw_rect, hstack, upscale, vstack
 from .selection import Picture, Selection
+from .text import put_text
 
 CHART_W, CHART_H = 760, 250
 SCHEMA_W, SCHEMA_H = 430, 350
@@ -69,7 +66,7 @@ LABELS = {
 }
 
 
-_CHARTS, _LOWER = Cache(8), Cache(64)
+_CHARTS, _LOWER = TraceCache(traces=4, entries=1), TraceCache(traces=2, entries=64)
 
 
 def _chart(trace) -> tuple[np.ndarray, ChartBox]:
@@ -170,7 +167,7 @@ def _heatmap(trace, stage: int, block: int, cmap: str) -> tuple[np.ndarray, int]
         ImageDraw.Draw(title), (0, 4), f"‖x_out‖ per token, block {stage}.{block}", FOREGROUND, 11
     )
     bar = colorbar_strip(rgb.shape[1], cmap, levels, "L2 norm", height=8)
-    return vcat([np.asarray(title), rgb, bar], gap=4), k
+    return vstack([np.asarray(title), rgb, bar], gap=4), k
 
 
 def _lower(trace, stage: int, block: int, cmap: str) -> tuple[np.ndarray, int]:
@@ -178,7 +175,7 @@ def _lower(trace, stage: int, block: int, cmap: str) -> tuple[np.ndarray, int]:
 
     def make():
         heat, k = _heatmap(trace, stage, block, cmap)
-        return hcat([_schematic(trace, stage, block), heat], gap=HEAT_GAP), k
+        return hstack([_schematic(trace, stage, block), heat], gap=HEAT_GAP), k
 
     return _LOWER.get(trace, (stage, block, cmap), make)
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 from ..model.geometry import MASK_VALUE, shift_mask
 from ..trace import BlockTrace, Trace
+from .cache import TraceCache
 from .draw import FOREGROUND, canvas, draw_rect, upscale
-from .grid import SELECTED, Label, draw_labels, label_font, mode_label
+from .grid import SELECTED, mode_label
 from .selection import Picture, Selection, view_shift
+from .text import Label, draw_labels, text_strip
 
 MARGIN, AXIS_LEFT, HEADER, AXIS_TOP, LEGEND, CAPTION, GAP = 8, 44, 24, 34, 30, 22, 6
 ATTEND: tuple[int, int, int] = (226, 230, 236)
@@ -160,16 +161,7 @@ def _thumbnail(mask: np.ndarray, side: int) -> np.ndarray:
 
 
 # ---- the static frame: axes, legend, thumbnails (cached per trace/block/shift) ------------------
-_FRAME_CACHE: dict[tuple, tuple[Trace, np.ndarray]] = {}
-
-
-@lru_cache(maxsize=4)
-def _vertical_text(text: str, size: int) -> np.ndarray:
-    f, _ = label_font(size)
-    _, _, right, bottom = f.getbbox(text)
-    img = Image.new("RGB", (right + 4, bottom + 4), (32, 33, 36))
-    ImageDraw.Draw(img).text((2, 2), text, fill=FOREGROUND, font=f)
-    return np.asarray(img.rotate(-90, expand=True)).copy()
+_FRAME_CACHE = TraceCache(traces=2, entries=16)
 
 
 def _frame_labels(lay: MaskLayout, nW: int) -> list[Label]:
@@ -196,10 +188,12 @@ def _frame_labels(lay: MaskLayout, nW: int) -> list[Label]:
 
 
 def _frame(trace: Trace, sel: Selection, lay: MaskLayout, shift: int) -> np.ndarray:
-    key = (id(trace), sel.stage, sel.block, shift)
-    hit = _FRAME_CACHE.get(key)
-    if hit is not None and hit[0] is trace:
-        return hit[1]
+    return _FRAME_CACHE.get(
+        trace, (sel.stage, sel.block, shift), lambda: _make_frame(trace, sel, lay, shift)
+    )
+
+
+def _make_frame(trace: Trace, sel: Selection, lay: MaskLayout, shift: int) -> np.ndarray:
     masks = block_masks(trace.block(sel.stage, sel.block), shift)
     rgb = canvas(*lay.size)
     for w, m in enumerate(masks):
@@ -208,14 +202,10 @@ def _frame(trace: Trace, sel: Selection, lay: MaskLayout, shift: int) -> np.ndar
     for (x, y), masked in zip(lay.swatches, (False, True), strict=True):
         n = swatch_side(lay.cell) // lay.cell
         rgb[y : y + n * lay.cell, x : x + n * lay.cell] = _tiled(masked, lay.cell, n)
-    rot = _vertical_text("query token i (in the window) →", 12)
+    rot = np.rot90(text_strip("query token i (in the window) →", 12), -1)  # reads downwards
     h = min(rot.shape[0], lay.tokens * lay.cell)
     rgb[lay.matrix[1] : lay.matrix[1] + h, MARGIN : MARGIN + rot.shape[1]] = rot[:h]
-    rgb = draw_labels(rgb, _frame_labels(lay, len(masks)))
-    if len(_FRAME_CACHE) > 16:
-        _FRAME_CACHE.clear()
-    _FRAME_CACHE[key] = (trace, rgb)
-    return rgb
+    return draw_labels(rgb, _frame_labels(lay, len(masks)))
 
 
 # ---- the view -----------------------------------------------------------------------------------

@@ -19,10 +19,11 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .chart import ACCENT, MUTED, arrow, box, hcat, measure, put_text, vcat
+from .chart import ACCENT, MUTED, arrow, box
 from .colormap import apply_colormap, symmetric_levels
-from .draw import BACKGROUND, FOREGROUND, draw_rect, hatch, upscale
+from .draw import BACKGROUND, FOREGROUND, draw_rect, hatch, hstack, upscale, vstack
 from .selection import Picture, Selection
+from .text import measure, put_text
 
 NEIGHBOUR_OFFSETS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1))  # (dr, dc)
 CROP_PX = 288  # side of the zoomed crop
@@ -122,7 +123,7 @@ def _captioned(rgb: np.ndarray, caption: str) -> np.ndarray:
     """`rgb` with a one-line caption under it; hatching marks padding."""
     strip = Image.new("RGB", (rgb.shape[1], 18), BACKGROUND)
     put_text(ImageDraw.Draw(strip), (2, 3), caption, MUTED, 11)
-    return vcat([rgb, np.asarray(strip)], gap=2)
+    return vstack([rgb, np.asarray(strip)], gap=2)
 
 
 def _vector_rows(rows: np.ndarray, labels: list[str], cmap: str, title: str) -> np.ndarray:
@@ -161,9 +162,16 @@ def _diagram(
     return np.asarray(img).copy()
 
 
-def _layout(parts: list[np.ndarray]) -> np.ndarray:
-    """Crop on the left; diagram and vector rows stacked on the right."""
-    return hcat([parts[0], vcat(parts[1:], gap=10)], gap=14)
+def _picture(parts: list[np.ndarray], vector: np.ndarray, title: str, notes: list[str]) -> Picture:
+    """Crop on the left, diagram and vector rows stacked on the right; `data` = the
+    embedded or merged token vector."""
+    return Picture(
+        rgb=hstack([parts[0], vstack(parts[1:], gap=10)], gap=14),
+        data=np.ascontiguousarray(vector, dtype=np.float32),
+        title=title,
+        units="activation",
+        notes=tuple(notes),
+    )
 
 
 def _render_embed(trace, sel: Selection) -> Picture:
@@ -187,13 +195,7 @@ def _render_embed(trace, sel: Selection) -> Picture:
         _diagram(boxes, (f"{k} → {C} ch · {res}", *notes[2:])),
         _vector_rows(vec[None], ["token"], DIVERGING, f"embedded token {token}, {C} ch"),
     ]
-    return Picture(
-        rgb=_layout(parts),
-        data=np.ascontiguousarray(vec, dtype=np.float32),
-        title=f"Patch embed · {k} → {C} · {res}",
-        units="activation",
-        notes=tuple(notes),
-    )
+    return _picture(parts, vec, f"Patch embed · {k} → {C} · {res}", notes)
 
 
 def _neighbour_rows(trace, stage: int, token: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
@@ -247,13 +249,9 @@ def _render_merge(trace, sel: Selection) -> Picture:
         _vector_rows(rows, labels, DIVERGING, f"4 neighbours of token {token} (4 × {c} = {c4})"),
         _vector_rows(merged[None], ["merged"], DIVERGING, f"merged token {token}, {c2} ch"),
     ]
-    return Picture(
-        rgb=_layout(parts),
-        data=np.ascontiguousarray(merged, dtype=np.float32),
-        title=f"Patch merging into stage {s} · {c} → {c4} → {c2} · {notes[1]}",
-        units="activation",
-        notes=tuple([*notes, "norm = L2 norm of each neighbour vector (before merging)"]),
-    )
+    title = f"Patch merging into stage {s} · {c} → {c4} → {c2} · {notes[1]}"
+    notes.append("norm = L2 norm of each neighbour vector (before merging)")
+    return _picture(parts, merged, title, notes)
 
 
 def crop_token_pixels(trace, stage: int) -> int:

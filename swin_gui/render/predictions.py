@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .chart import ACCENT, MUTED, WARNING, measure, put_text
+from .chart import ACCENT, MUTED, WARNING
 from .draw import BACKGROUND, FOREGROUND
 from .selection import Picture, Selection
+from .text import measure, put_text
 
 WIDTH, ROW_H, NAME_W = 560, 26, 200
 TOP_K = 5

@@ -19,17 +19,19 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..analysis.features import channel_energy, pca, robust_unit
-from .chart import ACCENT, MUTED, Cache, colorbar_strip, compose, put_text
+from .cache import TraceCache
+from .chart import ACCENT, MUTED, colorbar_strip
 from .colormap import apply_colormap
-from .draw import BACKGROUND, FOREGROUND, draw_rect, upscale
+from .draw import BACKGROUND, FOREGROUND, draw_rect, hstack, upscale
 from .features import align_to_image, feature_scalar, resize_nearest
 from .selection import Picture, Selection
+from .text import put_text
 
 MODES = ("channel", "norm", "pca")
 UNITS = {"channel": "activation", "norm": "L2 norm", "pca": ""}
 MAX_TILE = 384  # larger images are shown shrunk so four tiles fit on a screen
 PAD, LABEL_H, BAR_H = 4, 36, 30
-_TILES, _PICTURES = Cache(48), Cache(64)
+_TILES, _PICTURES = TraceCache(traces=2, entries=48), TraceCache(traces=2, entries=64)
 GAP = 6  # pixels between stage tiles
 
 
@@ -177,24 +179,9 @@ def render_pyramid_view(trace, sel: Selection) -> Picture:
         )
         for s, tile in enumerate(tiles)
     ]
-    step = parts[0].shape[1] + GAP
-    rgb = compose(
-        [(p, s * step, 0) for s, p in enumerate(parts)], parts[0].shape[0], step * len(parts) - GAP
-    )
+    rgb = hstack(parts, gap=GAP)  # equal tiles: x of stage s = s * (tile width + GAP)
     _outline_token(rgb, trace, sel)
     cur = tiles[sel.stage]
-    H, W = trace.image.shape[:2]
-    notes = [
-        f"each stage aligned to the {H}×{W} (H×W) input; stage s token = "
-        f"{trace.config.patch_size}·2^s px"
-    ]
-    if mode == "pca":
-        notes.append("PCA: first 3 components → RGB (per stage; colours are not comparable)")
-    else:
-        lo, hi = cur.levels
-        notes.append(f"stage {sel.stage}: {cur.lines[1]}, {lo:.3g} to {hi:.3g} {UNITS[mode]}")
-    if sel.token is not None:
-        notes.append(f"token {sel.token} on stage {sel.stage}")
     return Picture(
         rgb=rgb,
         data=cur.data,
@@ -203,5 +190,22 @@ def render_pyramid_view(trace, sel: Selection) -> Picture:
         levels=cur.levels,
         colormap=None if mode == "pca" else cmap,
         scale=display_scale(trace.image.shape),
-        notes=tuple(notes),
+        notes=_notes(trace, sel, cur),
     )
+
+
+def _notes(trace, sel: Selection, cur: StageTile) -> tuple[str, ...]:
+    H, W = trace.image.shape[:2]
+    notes = [
+        f"each stage aligned to the {H}×{W} (H×W) input; stage s token = "
+        f"{trace.config.patch_size}·2^s px"
+    ]
+    if sel.feature_mode == "pca":
+        notes.append("PCA: first 3 components → RGB (per stage; colours are not comparable)")
+    else:
+        lo, hi = cur.levels
+        units = UNITS[sel.feature_mode]
+        notes.append(f"stage {sel.stage}: {cur.lines[1]}, {lo:.3g} to {hi:.3g} {units}")
+    if sel.token is not None:
+        notes.append(f"token {sel.token} on stage {sel.stage}")
+    return tuple(notes)

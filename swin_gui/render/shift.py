@@ -13,15 +13,17 @@ import numpy as np
 
 from ..model.geometry import shift_regions
 from ..trace import BlockTrace, Trace
+from .cache import TraceCache
+from .chart import colorbar
 from .colormap import apply_colormap
 from .draw import (
-    BACKGROUND,
     FOREGROUND,
     canvas,
     draw_hlines,
     draw_rect,
     draw_vlines,
     hatch,
+    paste,
     upscale,
     vstack,
 )
@@ -29,9 +31,7 @@ from .grid import (
     REGION_COLORS,
     SELECTED,
     WINDOW_LINE,
-    Label,
     draw_cross,
-    draw_labels,
     mode_label,
     no_shift_reason,
     original_regions,
@@ -40,6 +40,7 @@ from .grid import (
     window_pieces,
 )
 from .selection import Picture, Selection, view_shift
+from .text import Label, draw_labels
 
 MARGIN, GAP, BANNER, CAPTION, LEGEND = 8, 28, 24, 20, 44
 MIXED: tuple[int, int, int] = (0, 0, 0)
@@ -100,15 +101,15 @@ def mixed_windows(block: BlockTrace, shift: int) -> np.ndarray:
     return (win != win[:, :1]).any(axis=1)
 
 
-_TOKEN_CACHE: dict[tuple, tuple[Trace, np.ndarray]] = {}
+_CACHE = TraceCache(traces=2, entries=32)  # token colours and selection-free bases
 
 
 def token_colours(trace: Trace, stage: int) -> np.ndarray:
     """(Hp, Wp, 3) uint8 mean image colour under each token of the padded grid (0 = padding)."""
-    key = (id(trace), stage)
-    hit = _TOKEN_CACHE.get(key)
-    if hit is not None and hit[0] is trace:
-        return hit[1]
+    return _CACHE.get(trace, ("colours", stage), lambda: _token_colours(trace, stage))
+
+
+def _token_colours(trace: Trace, stage: int) -> np.ndarray:
     tp = trace.token_pixels(stage)
     Hp, Wp = trace.stages[stage].blocks[0].padded
     Hi, Wi = trace.image.shape[:2]
@@ -116,11 +117,7 @@ def token_colours(trace: Trace, stage: int) -> np.ndarray:
     img[:Hi, :Wi, :3] = trace.image
     img[:Hi, :Wi, 3] = 1.0
     sums = img[: Hp * tp, : Wp * tp].reshape(Hp, tp, Wp, tp, 4).sum(axis=(1, 3))  # Hp, Wp, 4
-    out = (sums[..., :3] / np.maximum(sums[..., 3:], 1.0)).astype(np.uint8)
-    if len(_TOKEN_CACHE) > 16:
-        _TOKEN_CACHE.clear()
-    _TOKEN_CACHE[key] = (trace, out)
-    return out
+    return (sums[..., :3] / np.maximum(sums[..., 3:], 1.0)).astype(np.uint8)
 
 
 def _grid_rgb(colours: np.ndarray, labels: np.ndarray, pad: np.ndarray, cell: int, tinted: bool):
@@ -203,15 +200,14 @@ def _legend(lay: ShiftLayout, y: int, shifted: bool) -> tuple[list[Label], list]
     return labels, swatches
 
 
-_BASE_CACHE: dict[tuple, tuple[Trace, np.ndarray, np.ndarray]] = {}
-
-
 def _shift_base(trace: Trace, sel: Selection, lay: ShiftLayout) -> tuple[np.ndarray, np.ndarray]:
     """(picture without the selection marks, mixed-window flags), cached per trace/block."""
-    key = (id(trace), sel.stage, sel.block, lay.shift)
-    hit = _BASE_CACHE.get(key)
-    if hit is not None and hit[0] is trace:
-        return hit[1], hit[2]
+    return _CACHE.get(
+        trace, ("base", sel.stage, sel.block, lay.shift), lambda: _make_base(trace, sel, lay)
+    )
+
+
+def _make_base(trace: Trace, sel: Selection, lay: ShiftLayout) -> tuple[np.ndarray, np.ndarray]:
     block = trace.block(sel.stage, sel.block)
     s, k, M = lay.shift, lay.cell, block.window
     Hp, Wp = block.padded
@@ -232,9 +228,6 @@ def _shift_base(trace: Trace, sel: Selection, lay: ShiftLayout) -> tuple[np.ndar
     for x, y, col in swatches:
         _swatch(rgb, x, y, col)
     draw_labels(rgb, labels + legend_labels)
-    if len(_BASE_CACHE) > 16:
-        _BASE_CACHE.clear()
-    _BASE_CACHE[key] = (trace, rgb, mixed)
     return rgb, mixed
 
 
@@ -311,20 +304,17 @@ def render_ablation(trace: Trace, sel: Selection, ablation: np.ndarray) -> Pictu
     hi = float(delta.max()) or 1.0
     cell = int(np.clip(round(360 / max(block.padded)), 3, 40))
     heat = upscale(apply_colormap(delta, sel.colormap, levels=(0.0, hi)), cell)
-    bar = apply_colormap(np.linspace(hi, 0, heat.shape[0])[:, None], sel.colormap, (0.0, hi))
     h, w = heat.shape[:2]
+    bar = colorbar(sel.colormap, (0.0, hi), "‖Δout‖₂ per token", height=h)
     rgb = canvas(h + 2 * MARGIN + 2 * CAPTION, w + 150)
     top = MARGIN + 2 * CAPTION
     rgb[top : top + h, MARGIN : MARGIN + w] = heat
-    rgb[top : top + h, MARGIN + w + 10 : MARGIN + w + 24] = bar
+    paste(rgb, bar, MARGIN + w + 10, top - (bar.shape[0] - h - 9))  # ramp level with the map
     labels: list[Label] = [
         ((MARGIN, MARGIN), f"Shift ablation: block output with s=0 instead of s={block.shift}",
          FOREGROUND, 13, None),
         ((MARGIN, MARGIN + CAPTION), f"relative change ‖Δout‖ / ‖out‖ = {100 * rel:.1f} %",
          (255, 214, 0), 12, None),
-        ((MARGIN + w + 28, top), f"{hi:.3g}", FOREGROUND, 11, None),
-        ((MARGIN + w + 28, top + h - 12), "0", FOREGROUND, 11, None),
-        ((MARGIN + w + 28, top + h // 2 - 6), "‖Δout‖₂ per token", FOREGROUND, 11, None),
     ]  # fmt: skip
     return Picture(
         rgb=draw_labels(rgb, labels),
@@ -339,7 +329,7 @@ def render_ablation(trace: Trace, sel: Selection, ablation: np.ndarray) -> Pictu
 
 
 def _pending_strip(width: int) -> np.ndarray:
-    strip = canvas(40, width, BACKGROUND)
+    strip = canvas(40, width)
     text = "computing ablation… (block re-run with the shift off)"
     return draw_labels(strip, [((MARGIN, 12), text, (255, 214, 0), 13, None)])
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from importlib import import_module
+from typing import Any
 
 import numpy as np
 
-from .chart import safe
-from .draw import titled
 from .selection import Picture, Selection, view_shift
+from .text import titled
 
 VIEWS: tuple[str, ...] = (
     "grid",
@@ -48,6 +48,16 @@ def _check_range(what: str, value: int, count: int, owner: str) -> None:
         raise ValueError(f"{what} {value} out of range: {owner} has {what}s 0..{count - 1}")
 
 
+def _checked_token(trace, stage: int, token) -> tuple[int, int]:
+    H, W = trace.stages[stage].resolution
+    r, c = (int(v) for v in token)
+    if not (0 <= r < H and 0 <= c < W):
+        raise ValueError(
+            f"token ({r}, {c}) out of range: stage {stage} has rows 0..{H - 1}, cols 0..{W - 1}"
+        )
+    return r, c
+
+
 def snapshot_selection(
     trace,
     *,
@@ -72,16 +82,10 @@ def snapshot_selection(
         _check_range("channel", channel, trace.stages[stage].dim, f"stage {stage}")
     window = 0
     if token is not None:
-        H, W = trace.stages[stage].resolution
-        r, c = (int(v) for v in token)
-        if not (0 <= r < H and 0 <= c < W):
-            raise ValueError(
-                f"token ({r}, {c}) out of range: stage {stage} has rows 0..{H - 1}, cols 0..{W - 1}"
-            )
-        token = (r, c)
+        token = _checked_token(trace, stage, token)
         sel = Selection(stage=stage, block=block, shift_view=shift_view)
         bt = trace.block(stage, block)
-        window = bt.locate(r, c, shift=view_shift(bt, sel))[0]
+        window = bt.locate(*token, shift=view_shift(bt, sel))[0]
     return Selection(
         step="block",
         stage=stage,
@@ -96,40 +100,18 @@ def snapshot_selection(
     )
 
 
-def render_snapshot(
-    trace,
-    view: str,
-    *,
-    stage: int = 0,
-    block: int = 0,
-    head: int | None = None,
-    token: tuple[int, int] | None = None,
-    shift_view: bool | None = None,
-    feature_mode: str = "norm",
-    channel: int | None = None,
-    colormap: str = "viridis",
-    title: bool = False,
-) -> Picture:
+def render_snapshot(trace, view: str, *, title: bool = False, **selection: Any) -> Picture:
     """Render `view` ("grid", "shift", "mask", "attention", "bias", "pyramid", "merging",
-    "internals", "predictions") for the given selection; `stage`/`block`/`head`/`token`
-    are 0-based (token = (row, col) on the stage grid; head None = mean of heads).
+    "internals", "predictions") for the selection given by the keywords of
+    `snapshot_selection` (stage, block, head, token, shift_view, feature_mode, channel,
+    colormap); `stage`/`block`/`head`/`token` are 0-based (token = (row, col) on the stage
+    grid; head None = mean of heads).
 
-    With `title=True` the picture gets a caption strip with its title (`draw.titled`).
+    With `title=True` the picture gets a caption strip with its title (`text.titled`).
     Raises a one-line ValueError for an unknown view or an out-of-range index.
     """
     fn = renderer(view)
-    sel = snapshot_selection(
-        trace,
-        stage=stage,
-        block=block,
-        head=head,
-        token=token,
-        shift_view=shift_view,
-        feature_mode=feature_mode,
-        channel=channel,
-        colormap=colormap,
-    )
-    pic = fn(trace, sel)
+    pic = fn(trace, snapshot_selection(trace, **selection))
     if not title or not pic.title:
         return pic
     return with_title(pic)
@@ -137,5 +119,5 @@ def render_snapshot(
 
 def with_title(pic: Picture, size: int = 13) -> Picture:
     """The same picture with its title drawn in a strip above it."""
-    rgb = np.ascontiguousarray(titled(pic.rgb, safe(pic.title, size), size=size))
+    rgb = np.ascontiguousarray(titled(pic.rgb, pic.title, size=size))
     return replace(pic, rgb=rgb)

@@ -2,8 +2,10 @@
 
 Before any Qt import: the offscreen platform (no display needed), one torch thread and
 synchronous inference by default (`SWIN_GUI_SYNC=1`; the threaded path is tested with the
-`threaded` fixture). Then the PySide6 6.12 refcount guard. Every test gets its own settings
-file, and no modal dialog can block a test: QMessageBox is replaced by a recorder.
+`threaded` fixture). Every test gets its own settings file, and no modal dialog can block a
+test: QMessageBox is replaced by a recorder. The models and traces are in tests/conftest.py;
+here are `make_panel` (a shown panel on its own session) and `picture_mouse` (real mouse
+events at picture pixels).
 """
 
 from __future__ import annotations
@@ -19,35 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from swin_gui import api
-from swin_gui.model import SwinConfig, SwinTransformer
-
-TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-# Swin-T's depths and head growth, but narrow so it stays cheap
-NARROW_T = SwinConfig(embed_dim=24, depths=(2, 2, 6, 2), num_heads=(1, 2, 3, 6), num_classes=8)
-CLASS_NAMES = ("star", "ring", "cross", "arrow", "triangle", "hexagon", "square", "disc")
-
-
-def build_model(cfg: SwinConfig, label: str) -> SwinTransformer:
-    torch.manual_seed(0)
-    model = SwinTransformer(cfg.with_(class_names=CLASS_NAMES)).eval()
-    model.info = api.ModelInfo(label, "preset", label, True, CLASS_NAMES)
-    return model
-
-
-@pytest.fixture(scope="session")
-def tiny_model() -> SwinTransformer:
-    return build_model(TINY, "tiny (random)")
-
-
-@pytest.fixture(scope="session")
-def narrow_t_model() -> SwinTransformer:
-    return build_model(NARROW_T, "narrow Swin-T (random)")
+from swin_gui.app.state import Session
 
 
 @pytest.fixture(scope="session")
@@ -56,13 +34,8 @@ def tiny_checkpoint(tmp_path_factory, tiny_model) -> Path:
     from swin_gui.model.checkpoints import save_checkpoint
 
     path = tmp_path_factory.mktemp("ckpt") / "tiny_swin.safetensors"
-    save_checkpoint(tiny_model, path, CLASS_NAMES)
+    save_checkpoint(tiny_model, path, tiny_model.info.class_names)
     return path
-
-
-@pytest.fixture(scope="session")
-def tiny_trace(tiny_model):
-    return api.capture(tiny_model, torch.randn(1, 3, 224, 224))
 
 
 def _scene(height: int, width: int, seed: int) -> np.ndarray:
@@ -126,6 +99,50 @@ def dialogs(monkeypatch) -> DialogRecorder:
     for kind in ("warning", "critical", "information", "question", "about"):
         monkeypatch.setattr(QMessageBox, kind, staticmethod(rec.record(kind)))
     return rec
+
+
+@pytest.fixture
+def make_panel(qtbot) -> Callable:
+    """make_panel(cls, trace, size=(900, 1000)) -> a shown `cls` panel on a new Session,
+    the trace set after the panel exists (as the app does)."""
+
+    def make(cls, trace, size: tuple[int, int] = (900, 1000)):
+        session = Session()
+        panel = cls(session)
+        qtbot.addWidget(panel)
+        panel.resize(*size)
+        panel.show()
+        qtbot.waitExposed(panel)
+        session.set_trace(trace)
+        return panel
+
+    return make
+
+
+class PictureMouse:
+    """Real mouse events on a panel's canvas viewport at picture pixels (x, y)."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+
+    def point(self, panel, x: float, y: float) -> QPoint:
+        """Viewport position of picture pixel (x, y), once pending layout changes have
+        settled (a new colour bar resizes the view box on the next event-loop pass)."""
+        QApplication.processEvents()
+        canvas = panel.canvas
+        return canvas.mapFromScene(canvas.view.mapViewToScene(QPointF(x, y)))
+
+    def click(self, panel, x: float, y: float) -> None:
+        pos = self.point(panel, x, y)
+        self.qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+    def move(self, panel, x: float, y: float) -> None:
+        self.qtbot.mouseMove(panel.canvas.viewport(), self.point(panel, x, y))
+
+
+@pytest.fixture
+def picture_mouse(qtbot) -> PictureMouse:
+    return PictureMouse(qtbot)
 
 
 @pytest.fixture

@@ -3,46 +3,19 @@ session changes redraw the picture (head outline, query token)."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QApplication
 
 from swin_gui.analysis.attention import query_attention
 from swin_gui.app.panels.attention import AttentionPanel
-from swin_gui.app.state import Hover, Session
+from swin_gui.app.state import Hover
 from swin_gui.render.attention import token_rect
 from swin_gui.render.attention_matrix import SELECTED
 
 
 @pytest.fixture
-def panel(qtbot, tiny_trace) -> AttentionPanel:
-    session = Session()
-    panel = AttentionPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(900, 1000)
-    panel.show()
-    qtbot.waitExposed(panel)
-    session.set_trace(tiny_trace)
-    return panel
-
-
-def viewport_point(panel, x: float, y: float) -> QPoint:
-    """Viewport position of picture pixel (x, y), once pending layout changes have settled
-    (a new colour bar resizes the view box on the next event-loop pass)."""
-    QApplication.processEvents()
-    canvas = panel.canvas
-    return canvas.mapFromScene(canvas.view.mapViewToScene(QPointF(x, y)))
-
-
-def click_picture(qtbot, panel, x: float, y: float) -> None:
-    """A real mouse click on the canvas viewport at picture pixel (x, y)."""
-    pos = viewport_point(panel, x, y)
-    qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+def panel(make_panel, trace224) -> AttentionPanel:
+    return make_panel(AttentionPanel, trace224)
 
 
 def outlined(panel, head) -> bool:
@@ -50,15 +23,15 @@ def outlined(panel, head) -> bool:
     return bool((panel.picture.rgb[slot.title_y - 2, slot.x + 10] == SELECTED).all())
 
 
-def test_clicking_a_head_title_selects_the_head(qtbot, panel):
+def test_clicking_a_head_title_selects_the_head(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=3, block=0)  # 4 heads
     slot = panel.layout_info.slots[2]
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        click_picture(qtbot, panel, slot.x + 8, slot.title_y + 8)
+        picture_mouse.click(panel, slot.x + 8, slot.title_y + 8)
     assert session.selection.head == 2
     mean = panel.layout_info.slots[-1]
-    click_picture(qtbot, panel, mean.x + 8, mean.title_y + 8)
+    picture_mouse.click(panel, mean.x + 8, mean.title_y + 8)
     assert session.selection.head is None
 
 
@@ -73,38 +46,38 @@ def test_session_head_change_moves_the_outline(panel):
     assert "head 1" in panel.heading.text()
 
 
-def test_clicking_a_token_in_a_tile_selects_it(qtbot, panel):
+def test_clicking_a_token_in_a_tile_selects_it(panel, picture_mouse):
     session = panel.session
     session.select(stage=1, block=1)
     slot = panel.layout_info.slots[1]  # head 1
     x, y, w, h = token_rect(panel.layout_info, slot, (5, 9))
-    click_picture(qtbot, panel, x + w / 2, y + h / 2)
+    picture_mouse.click(panel, x + w / 2, y + h / 2)
     assert session.selection.token == (5, 9) and session.selection.head == 1
     q = query_attention(session.trace.block(1, 1), (5, 9))
     np.testing.assert_allclose(panel.picture.data[1][5, 9], q.rows[1][q.position])
 
 
-def test_clicking_a_matrix_cell_selects_its_key(qtbot, panel):
+def test_clicking_a_matrix_cell_selects_its_key(panel, picture_mouse):
     session = panel.session
     session.select(stage=2, block=0, token=(3, 3))
     q = query_attention(session.trace.block(2, 0), (3, 3))
     info = panel.layout_info
     j = 40
     mx, my = info.matrix
-    click_picture(qtbot, panel, mx + (j + 0.5) * info.cell, my + (q.position + 0.5) * info.cell)
+    picture_mouse.click(panel, mx + (j + 0.5) * info.cell, my + (q.position + 0.5) * info.cell)
     assert session.selection.token == tuple(int(v) for v in q.keys[j])
 
 
-def test_hovering_a_matrix_cell_emits_query_and_key(qtbot, panel):
+def test_hovering_a_matrix_cell_emits_query_and_key(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=0, block=1, token=(55, 55))
     q = query_attention(session.trace.block(0, 1), (55, 55))
     info = panel.layout_info
     i, j = 10, 44
     mx, my = info.matrix
-    pos = viewport_point(panel, mx + (j + 0.5) * info.cell, my + (i + 0.5) * info.cell)
+    x, y = mx + (j + 0.5) * info.cell, my + (i + 0.5) * info.cell
     with qtbot.waitSignal(session.hoverChanged, timeout=2000) as blocker:
-        qtbot.mouseMove(panel.canvas.viewport(), pos)  # a real mouse move
+        picture_mouse.move(panel, x, y)  # a real mouse move
     hover = blocker.args[0]
     assert isinstance(hover, Hover) and hover.source == "attention" and hover.stage == 0
     assert hover.tokens == (tuple(int(v) for v in q.keys[i]), tuple(int(v) for v in q.keys[j]))

@@ -3,38 +3,19 @@ the outline and the token row, hovers name the tokens an offset or a cell connec
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QApplication
 
 from swin_gui.analysis.attention import window_keys
 from swin_gui.app.panels.bias import BiasPanel
-from swin_gui.app.state import Hover, Session
+from swin_gui.app.state import Hover
 from swin_gui.render.attention_matrix import FRAME, HIGHLIGHT, SELECTED
 from swin_gui.render.bias import slot_rect
 
 
 @pytest.fixture
-def panel(qtbot, tiny_trace) -> BiasPanel:
-    session = Session()
-    panel = BiasPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(900, 1000)
-    panel.show()
-    qtbot.waitExposed(panel)
-    session.set_trace(tiny_trace)
-    return panel
-
-
-def viewport_point(panel, x: float, y: float) -> QPoint:
-    QApplication.processEvents()  # let a new colour bar settle the view box first
-    canvas = panel.canvas
-    return canvas.mapFromScene(canvas.view.mapViewToScene(QPointF(x, y)))
+def panel(make_panel, trace224) -> BiasPanel:
+    return make_panel(BiasPanel, trace224)
 
 
 def outlined(panel, head) -> bool:
@@ -43,14 +24,13 @@ def outlined(panel, head) -> bool:
     return bool((panel.picture.rgb[y, x + 5] == SELECTED).all())
 
 
-def test_clicking_a_table_selects_its_head(qtbot, panel):
+def test_clicking_a_table_selects_its_head(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=3, block=1)  # 4 heads
     info = panel.layout_info
     slot = info.slots[2]
-    pos = viewport_point(panel, slot.x + info.side / 2, slot.y + info.side / 3)
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        picture_mouse.click(panel, slot.x + info.side / 2, slot.y + info.side / 3)
     assert session.selection.head == 2
     assert outlined(panel, 2) and not outlined(panel, None)
 
@@ -78,7 +58,7 @@ def test_token_matters_only_through_its_row(panel):
     np.testing.assert_array_equal(panel.picture.rgb[my - FRAME + 25 * c, mx + 20], HIGHLIGHT)
 
 
-def test_hovering_a_table_cell_names_the_offset_key(qtbot, panel):
+def test_hovering_a_table_cell_names_the_offset_key(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=1, block=0, token=(10, 12))
     info = panel.layout_info
@@ -87,13 +67,13 @@ def test_hovering_a_table_cell_names_the_offset_key(qtbot, panel):
     x = slot.x + (dx + M - 1 + 0.5) * t
     y = slot.y + (dy + M - 1 + 0.5) * t
     with qtbot.waitSignal(session.hoverChanged, timeout=2000) as blocker:
-        qtbot.mouseMove(panel.canvas.viewport(), viewport_point(panel, x, y))
+        picture_mouse.move(panel, x, y)
     hover = blocker.args[0]
     assert isinstance(hover, Hover) and hover.source == "bias" and hover.stage == 1
     assert hover.tokens == ((10, 12), (8, 15))
 
 
-def test_expansion_cells_hover_and_click(qtbot, panel):
+def test_expansion_cells_hover_and_click(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=2, block=1, token=(5, 6))
     bt = session.trace.block(2, 1)
@@ -104,6 +84,5 @@ def test_expansion_cells_hover_and_click(qtbot, panel):
     with qtbot.waitSignal(session.hoverChanged, timeout=2000) as blocker:
         panel.canvas.hovered.emit(mx + (j + 0.5) * c, my + (i + 0.5) * c)
     assert blocker.args[0].tokens == (tuple(map(int, keys[i])), tuple(map(int, keys[j])))
-    pos = viewport_point(panel, mx + (j + 0.5) * c, my + (i + 0.5) * c)
-    qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    picture_mouse.click(panel, mx + (j + 0.5) * c, my + (i + 0.5) * c)
     assert session.selection.token == tuple(map(int, keys[j]))

@@ -4,59 +4,23 @@ in other panels are outlined on the canvas."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import numpy as np
 import pytest
-import torch
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF
 
-from swin_gui import api
 from swin_gui.app.panels.grid import GridPanel
-from swin_gui.app.state import Hover, Session
+from swin_gui.app.state import Hover
 from swin_gui.render.grid import SELECTED
 
 
-@pytest.fixture(scope="module")
-def trace224(tiny_model):
-    torch.manual_seed(1)
-    return api.capture(tiny_model, torch.randn(1, 3, 224, 224) * 0.3)
-
-
-@pytest.fixture(scope="module")
-def trace333(tiny_model):
-    torch.manual_seed(2)
-    return api.capture(tiny_model, torch.randn(1, 3, 250, 333) * 0.3)
-
-
-def make_panel(qtbot, trace) -> GridPanel:
-    session = Session()
-    panel = GridPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(700, 760)
-    panel.show()
-    qtbot.waitExposed(panel)
-    session.set_trace(trace)
-    return panel
-
-
 @pytest.fixture
-def panel(qtbot, trace224) -> GridPanel:
-    return make_panel(qtbot, trace224)
+def panel(make_panel, trace224) -> GridPanel:
+    return make_panel(GridPanel, trace224, (700, 760))
 
 
 def centre(panel, r: int, c: int) -> tuple[float, float]:
     x, y, w, h = panel.layout_info.token_rect(r, c)
     return x + w / 2, y + h / 2
-
-
-def click_picture(qtbot, panel, x: float, y: float) -> None:
-    """A real mouse click on the canvas viewport at picture pixel (x, y)."""
-    canvas = panel.canvas
-    scene = canvas.view.mapViewToScene(QPointF(x, y))
-    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.mapFromScene(scene))
 
 
 def test_click_selects_the_token_and_its_window(panel):
@@ -68,16 +32,16 @@ def test_click_selects_the_token_and_its_window(panel):
     assert session.selection.window == block.locate(5, 9)[0]
 
 
-def test_real_mouse_click_selects_the_token(qtbot, panel):
+def test_real_mouse_click_selects_the_token(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=0, block=0)
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        click_picture(qtbot, panel, *centre(panel, 20, 31))
+        picture_mouse.click(panel, *centre(panel, 20, 31))
     assert session.selection.token == (20, 31)
 
 
-def test_click_on_padding_selects_nothing(qtbot, trace333):
-    panel = make_panel(qtbot, trace333)
+def test_click_on_padding_selects_nothing(make_panel, trace_native):
+    panel = make_panel(GridPanel, trace_native, (700, 760))
     session = panel.session
     session.select(stage=3, block=0, token=(1, 1))
     assert session.current_block().resolution == (8, 11)

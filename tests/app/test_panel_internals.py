@@ -3,10 +3,6 @@ and irrelevant selection changes do not re-render."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import numpy as np
 import pytest
 
@@ -18,36 +14,28 @@ from swin_gui.render.internals import CHART_H, CHART_W
 
 
 @pytest.fixture
-def session(tiny_trace) -> Session:
-    s = Session()
-    s.set_trace(tiny_trace)
-    return s
+def panel(make_panel, trace224) -> InternalsPanel:
+    return make_panel(InternalsPanel, trace224, (800, 700))
 
 
 @pytest.fixture
-def panel(qtbot, session) -> InternalsPanel:
-    p = InternalsPanel(session)
-    qtbot.addWidget(p)
-    p.resize(800, 700)
-    p.show()
-    qtbot.waitExposed(p)
-    p.refresh()
-    return p
+def session(panel) -> Session:
+    return panel.session
 
 
-def test_follows_the_block(panel, session, tiny_trace):
+def test_follows_the_block(panel, session, trace224):
     assert "block 0.0" in panel.picture.title
     first = panel.picture.rgb
     session.select(stage=2, block=1)
     assert "block 2.1" in panel.picture.title
     assert "block 2.1" in panel.heading.text()
     assert not np.array_equal(panel.picture.rgb, first)
-    np.testing.assert_array_equal(panel.picture.data, block_norms(tiny_trace))
+    np.testing.assert_array_equal(panel.picture.data, block_norms(trace224))
     assert "pre-norm" in panel.caption.text()
 
 
-def test_click_on_chart_selects_block(panel, session, tiny_trace):
-    blocks = block_list(tiny_trace)
+def test_click_on_chart_selects_block(panel, session, trace224):
+    blocks = block_list(trace224)
     cb = chart_box(CHART_W, CHART_H, len(blocks))
     i = blocks.index((3, 1))
     panel.canvas.clicked.emit(cb.x(i), (cb.y0 + cb.y1) / 2)

@@ -4,42 +4,17 @@ matrix of the selected window."""
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import numpy as np
 import pytest
-import torch
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF
 
-from swin_gui import api
 from swin_gui.app.panels.mask import MaskPanel
-from swin_gui.app.state import Hover, Session
-
-
-@pytest.fixture(scope="module")
-def trace224(tiny_model):
-    torch.manual_seed(1)
-    return api.capture(tiny_model, torch.randn(1, 3, 224, 224) * 0.3)
+from swin_gui.app.state import Hover
 
 
 @pytest.fixture
-def panel(qtbot, trace224) -> MaskPanel:
-    session = Session()
-    panel = MaskPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(700, 900)
-    panel.show()
-    qtbot.waitExposed(panel)
-    session.set_trace(trace224)
-    return panel
-
-
-def click_picture(qtbot, panel, x: float, y: float) -> None:
-    canvas = panel.canvas
-    scene = canvas.view.mapViewToScene(QPointF(x, y))
-    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.mapFromScene(scene))
+def panel(make_panel, trace224) -> MaskPanel:
+    return make_panel(MaskPanel, trace224, (700, 900))
 
 
 def middle(rect) -> tuple[float, float]:
@@ -47,13 +22,13 @@ def middle(rect) -> tuple[float, float]:
     return x + w / 2, y + h / 2
 
 
-def test_thumbnail_click_selects_the_window(qtbot, panel):
+def test_thumbnail_click_selects_the_window(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=1, block=1)
     panel._on_canvas_clicked(*middle(panel.layout_info.thumb_rect(6)))
     assert session.selection.window == 6
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        click_picture(qtbot, panel, *middle(panel.layout_info.thumb_rect(15)))
+        picture_mouse.click(panel, *middle(panel.layout_info.thumb_rect(15)))
     assert session.selection.window == 15
     np.testing.assert_array_equal(panel.picture.data, session.current_block().mask[15])
 

@@ -3,13 +3,8 @@ and top-channels combo with the session, and clicks on stage tiles / the merging
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
 
 from swin_gui.analysis.features import top_channels
 from swin_gui.app.panels.merging import MergingPanel
@@ -20,29 +15,13 @@ from swin_gui.render.pyramid import tile_origins
 
 
 @pytest.fixture
-def session(tiny_trace) -> Session:
-    s = Session()
-    s.set_trace(tiny_trace)
-    return s
+def panel(make_panel, trace224) -> PyramidPanel:
+    return make_panel(PyramidPanel, trace224, (1000, 420))
 
 
 @pytest.fixture
-def panel(qtbot, session) -> PyramidPanel:
-    p = PyramidPanel(session)
-    qtbot.addWidget(p)
-    p.resize(1000, 420)
-    p.show()
-    qtbot.waitExposed(p)
-    p.refresh()
-    return p
-
-
-def click_picture(qtbot, panel, x: float, y: float) -> None:
-    """A real left click on the canvas at picture pixel (x, y)."""
-    canvas = panel.canvas
-    scene_pos = canvas.view.mapViewToScene(QPointF(x, y))
-    pos = canvas.mapFromScene(scene_pos)
-    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+def session(panel) -> Session:
+    return panel.session
 
 
 def test_mode_combo_two_way(panel, session):
@@ -57,22 +36,22 @@ def test_mode_combo_two_way(panel, session):
     assert panel.mode_combo.currentText() == "norm"
 
 
-def test_channel_spin_two_way(panel, session, tiny_trace):
+def test_channel_spin_two_way(panel, session, trace224):
     assert panel.channel_spin.text() == "top" and session.selection.channel is None
     panel.channel_spin.setValue(5)  # widget -> session (and channel mode)
     assert session.selection.channel == 5 and session.selection.feature_mode == "channel"
-    np.testing.assert_array_equal(panel.picture.data, tiny_trace.stages[0].out[:, :, 5])
+    np.testing.assert_array_equal(panel.picture.data, trace224.stages[0].out[:, :, 5])
     panel.channel_spin.setValue(-1)
     assert session.selection.channel is None
     session.select(channel=11)  # session -> widget
     assert panel.channel_spin.value() == 11
     session.select(stage=2, channel=40)
-    assert panel.channel_spin.maximum() == tiny_trace.stages[2].dim - 1
+    assert panel.channel_spin.maximum() == trace224.stages[2].dim - 1
     assert panel.channel_spin.value() == 40
 
 
-def test_top_channels_follow_the_stage_and_select(panel, session, tiny_trace):
-    expected = [int(c) for c in top_channels(tiny_trace.stages[0].out, 8)]
+def test_top_channels_follow_the_stage_and_select(panel, session, trace224):
+    expected = [int(c) for c in top_channels(trace224.stages[0].out, 8)]
     items = [panel.top_combo.itemData(i) for i in range(panel.top_combo.count())]
     assert items == expected and "energy" in panel.top_combo.itemText(0)
     panel.top_combo.activated.emit(2)  # the user picks the third strongest channel
@@ -80,25 +59,25 @@ def test_top_channels_follow_the_stage_and_select(panel, session, tiny_trace):
     assert panel.top_combo.currentIndex() == 2
     session.select(stage=3)
     items = [panel.top_combo.itemData(i) for i in range(panel.top_combo.count())]
-    assert items == [int(c) for c in top_channels(tiny_trace.stages[3].out, 8)]
+    assert items == [int(c) for c in top_channels(trace224.stages[3].out, 8)]
 
 
-def test_click_stage_tile_selects_stage_and_token(qtbot, panel, session, tiny_trace):
+def test_click_stage_tile_selects_stage_and_token(panel, session, trace224, picture_mouse):
     session.select(stage=0, block=1)
-    x0, y0 = tile_origins(tiny_trace)[2]
-    P = tiny_trace.token_pixels(2)
-    click_picture(qtbot, panel, x0 + 3 * P + P / 2, y0 + 5 * P + P / 2)
+    x0, y0 = tile_origins(trace224)[2]
+    P = trace224.token_pixels(2)
+    picture_mouse.click(panel, x0 + 3 * P + P / 2, y0 + 5 * P + P / 2)
     sel = session.selection
     assert (sel.stage, sel.block, sel.step, sel.token) == (2, 0, "block", (5, 3))
-    framed = tile_origins(tiny_trace)[2][0] - 3  # the current stage's frame moved
+    framed = tile_origins(trace224)[2][0] - 3  # the current stage's frame moved
     assert tuple(panel.picture.rgb[1, framed]) == (255, 235, 59)
 
 
-def test_hover_reports_the_token(qtbot, panel, session, tiny_trace):
+def test_hover_reports_the_token(panel, session, trace224):
     got = []
     session.hoverChanged.connect(got.append)
-    x0, y0 = tile_origins(tiny_trace)[1]
-    P = tiny_trace.token_pixels(1)
+    x0, y0 = tile_origins(trace224)[1]
+    P = trace224.token_pixels(1)
     panel.canvas.hovered.emit(x0 + 2 * P + 1, y0 + 7 * P + 1)
     assert got[-1].stage == 1 and got[-1].tokens == ((7, 2),)
     panel.canvas.hovered.emit(-1.0, -1.0)
@@ -112,14 +91,13 @@ def test_irrelevant_changes_do_not_rerender(panel, session):
     assert panel.picture is pic
 
 
-def test_merging_panel_follows_stage_and_token(qtbot, session, tiny_trace):
-    p = MergingPanel(session)
-    qtbot.addWidget(p)
-    p.refresh()
+def test_merging_panel_follows_stage_and_token(make_panel, trace224):
+    p = make_panel(MergingPanel, trace224, (1000, 420))
+    session = p.session
     assert "Patch embed" in p.picture.title
     session.select(stage=2, token=(4, 6))
     assert "Patch merging into stage 2" in p.picture.title
-    np.testing.assert_array_equal(p.picture.data, tiny_trace.stages[2].merge_out[4, 6])
-    q = crop_token_pixels(tiny_trace, 2)
+    np.testing.assert_array_equal(p.picture.data, trace224.stages[2].merge_out[4, 6])
+    q = crop_token_pixels(trace224, 2)
     p.canvas.clicked.emit(2.5 * q, 0.5 * q)  # right-top token of the 3x3 crop
     assert session.selection.token == (3, 7)

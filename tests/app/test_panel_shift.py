@@ -4,43 +4,19 @@ token grid select the original token; hovers from other panels outline both plac
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import numpy as np
 import pytest
-import torch
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 
 from swin_gui import api
 from swin_gui.app.panels.shift import ShiftPanel
-from swin_gui.app.state import Hover, Session
+from swin_gui.app.state import Hover
 from swin_gui.render.shift import render_shift
 
 
-@pytest.fixture(scope="module")
-def trace224(tiny_model):
-    torch.manual_seed(1)
-    return api.capture(tiny_model, torch.randn(1, 3, 224, 224) * 0.3)
-
-
 @pytest.fixture
-def panel(qtbot, trace224) -> ShiftPanel:
-    session = Session()
-    panel = ShiftPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(800, 760)
-    panel.show()
-    qtbot.waitExposed(panel)
-    session.set_trace(trace224)
-    return panel
-
-
-def click_picture(qtbot, panel, x: float, y: float) -> None:
-    canvas = panel.canvas
-    scene = canvas.view.mapViewToScene(QPointF(x, y))
-    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.mapFromScene(scene))
+def panel(make_panel, trace224) -> ShiftPanel:
+    return make_panel(ShiftPanel, trace224, (800, 760))
 
 
 def test_button_writes_the_shift_view(qtbot, panel):
@@ -86,7 +62,7 @@ def test_ablation_appears_below_the_grids(tiny_model, trace224, panel):
     assert session.ablation is None and panel.picture.rgb.shape[0] == plain
 
 
-def test_clicks_on_both_grids_select_the_original_token(qtbot, panel):
+def test_clicks_on_both_grids_select_the_original_token(qtbot, panel, picture_mouse):
     session = panel.session
     session.select(stage=2, block=1)
     lay = panel.layout_info
@@ -96,7 +72,7 @@ def test_clicks_on_both_grids_select_the_original_token(qtbot, panel):
     _, (ax, ay, _, _) = lay.token_rects(8, 2)
     assert (ax, ay) != lay.token_rects(8, 2)[0][:2]  # rolled elsewhere
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        click_picture(qtbot, panel, ax + k / 2, ay + k / 2)
+        picture_mouse.click(panel, ax + k / 2, ay + k / 2)
     assert session.selection.token == (8, 2)
 
 

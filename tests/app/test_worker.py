@@ -135,24 +135,24 @@ def test_models_are_cached_by_spec_and_device(tiny_checkpoint):
     assert finished[0][1].meta["model"] == tiny_checkpoint.name
 
 
-def test_ablation_job_reruns_block_without_shift(qtbot, worker, tiny_model, tiny_trace):
+def test_ablation_job_reruns_block_without_shift(qtbot, worker, tiny_model, trace224):
     worker.model = tiny_model
-    block = tiny_trace.block(0, 1)
+    block = trace224.block(0, 1)
     assert block.shift > 0
     with qtbot.waitSignal(worker.ablated, timeout=30_000) as blocker:
-        worker.ablate(tiny_trace, 0, 1, 0)
+        worker.ablate(trace224, 0, 1, 0)
     out = blocker.args[1]
     assert out.shape == block.out.shape
     assert not np.allclose(out, block.out, atol=1e-5)  # the shift changes the block output
     same = worker.ablate  # the recorded shift reproduces the recorded output
     with qtbot.waitSignal(worker.ablated, timeout=30_000) as blocker:
-        same(tiny_trace, 0, 1, block.shift)
+        same(trace224, 0, 1, block.shift)
     np.testing.assert_allclose(blocker.args[1], block.out, atol=1e-4)
 
 
-def test_export_job_writes_trace(qtbot, worker, tiny_trace, tmp_path):
+def test_export_job_writes_trace(qtbot, worker, trace224, tmp_path):
     with qtbot.waitSignal(worker.exported, timeout=60_000) as blocker:
-        worker.export(tiny_trace, tmp_path / "out")
+        worker.export(trace224, tmp_path / "out")
     written = blocker.args[1]
     assert (tmp_path / "out" / "trace.npz") in written and (tmp_path / "out" / "trace.npz").exists()
 

@@ -10,7 +10,7 @@ import random
 
 import pytest
 import torch
-from conftest import (
+from ckpt_layouts import (
     assert_same_model,
     hf_config,
     random_model,

@@ -24,23 +24,19 @@ from swin_gui.model.checkpoints import save_checkpoint
 from swin_gui.model.cost import count_params, format_macs, macs
 
 REPO = Path(__file__).resolve().parents[2]
-CFG = SwinConfig(
-    img_size=64,
-    window_size=4,
-    embed_dim=16,
-    depths=(1, 1, 2, 1),
-    num_heads=(1, 2, 2, 4),
-    num_classes=5,
-    name="tiny-cli",
-)
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
+def cfg(tiny64_config) -> SwinConfig:
+    return tiny64_config.with_(name="tiny-cli")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, cfg) -> dict[str, Path]:
     """A tiny swin-gui checkpoint, two good images and one broken one."""
     d = tmp_path_factory.mktemp("cli")
     torch.manual_seed(0)
-    save_checkpoint(SwinTransformer(CFG).eval(), d / "tiny.safetensors")
+    save_checkpoint(SwinTransformer(cfg).eval(), d / "tiny.safetensors")
     rng = np.random.default_rng(0)
     for name, size in (("cat.png", (40, 56)), ("dog.jpg", (70, 50))):
         Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(d / name)
@@ -235,21 +231,25 @@ def test_export_same_stem_twice_gets_distinct_folders(files, tmp_path):
     assert (out / "cat" / "trace.npz").exists() and (out / "cat-2" / "trace.npz").exists()
 
 
-def test_inspect_reports_architecture_params_and_macs(files, capsys):
+def test_inspect_reports_architecture_params_and_macs(files, capsys, cfg):
     assert cli.main(["inspect", str(files["model"])]) == 0
     out = capsys.readouterr().out
     model = load_model(files["model"])
     assert "swin-gui" in out  # detected format
     assert re.search(r"^depths +1, 1, 2, 1$", out, re.MULTILINE)
     assert f"{count_params(model):,}" in out
-    assert format_macs(macs(CFG, 64, 64)["total"]) in out
+    assert format_macs(macs(cfg, 64, 64)["total"]) in out
     assert "64×64" in out
 
 
 @pytest.mark.parametrize(
     ("command", "needle", "code"),
     [
-        ("inspect swin_no_such_preset", "not a file, a folder, 'demo' or a known preset", 2),
+        (
+            "inspect swin_no_such_preset",
+            "not a file, a folder, 'demo', 'hf-hub:<repo>' or a known preset",
+            2,
+        ),
         ("export {cat} --out {dir}/o --model {model} --size 2", "smaller", 1),  # per image
         ("snapshot {cat} --view grid --stage 9 --model {model} --out {dir}/s.png", "--stage 9", 2),
         ("export {cat} --out {dir}/o2 --model {model} --cmap jet", "unknown colormap", 2),

@@ -106,8 +106,9 @@ def test_generated_samples_are_recognised(demo_model):
     assert len(single) >= 4
     for e in entries:
         image = Image.open(SAMPLES / e["file"]).convert("RGB")
-        regenerated = make_scene(e["seed"], tuple(e["size"]), len(e["classes"]),
-                                 ref_area=e["ref_area"])
+        regenerated = make_scene(
+            e["seed"], tuple(e["size"]), len(e["classes"]), ref_area=e["ref_area"]
+        )
         assert np.array_equal(np.asarray(image), np.asarray(regenerated.image)), e["file"]
         if len(e["classes"]) == 1:  # native size: exercises padding for non-224 inputs
             assert CLASSES[int(predict(demo_model, [image])[0])] == e["classes"][0], e["file"]
@@ -120,3 +121,22 @@ def test_held_out_accuracy_well_above_chance(demo_model):
     acc, _, count = accuracy_per_class(demo_model, 48, batch=48)
     assert count.sum() == 48
     assert acc > 0.8, acc
+
+
+# ---------------------------------------------------------------- training recipe
+def test_resumed_training_matches_a_straight_run(tmp_path):
+    from swin_gui.demo.train import Recipe, train
+
+    torch.set_num_threads(1)
+    recipe = Recipe(
+        batch=2, low_steps=2, high_steps=1, high_res=112, warmup=1, easy_steps=1, curriculum=2
+    )
+    straight = train(tmp_path / "a.safetensors", ckpt=tmp_path / "a.pt", recipe=recipe)
+    train(tmp_path / "b.safetensors", minutes=0.0, ckpt=tmp_path / "b.pt", recipe=recipe)
+    resumed = train(tmp_path / "b.safetensors", resume=True, ckpt=tmp_path / "b.pt", recipe=recipe)
+    state = torch.load(tmp_path / "b.pt", weights_only=True)
+    assert state["step"] == recipe.total_steps
+    for (name, p), q in zip(
+        straight.state_dict().items(), resumed.state_dict().values(), strict=True
+    ):
+        assert torch.allclose(p, q, atol=1e-6), name

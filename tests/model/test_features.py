@@ -16,13 +16,12 @@ from swin_gui.analysis.features import (
     top_channels,
 )
 from swin_gui.api import capture
-from swin_gui.model import SwinConfig, SwinTransformer
+from swin_gui.model import SwinTransformer
 from swin_gui.render.colormap import COLORMAPS, apply_colormap, colormap_lut, symmetric_levels
 from swin_gui.render.features import (
     _panel_scale,
     _stage_panels,
     align_to_image,
-    label_font,
     label_strip,
     render_feature_map,
     render_pyramid,
@@ -32,17 +31,9 @@ RNG = np.random.default_rng(0)
 
 
 @pytest.fixture(scope="module")
-def trace():
-    cfg = SwinConfig(
-        img_size=64,
-        window_size=4,
-        embed_dim=16,
-        depths=(1, 1, 2, 1),
-        num_heads=(1, 2, 2, 4),
-        num_classes=5,
-    )
+def trace(tiny64_config):
     torch.manual_seed(0)
-    model = SwinTransformer(cfg).eval()
+    model = SwinTransformer(tiny64_config).eval()
     image = np.random.default_rng(3).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     return capture(model, image, size="native")
 
@@ -148,7 +139,7 @@ def test_pyramid_panels_are_the_aligned_stage_maps(trace):
     H, W = trace.image.shape[:2]
     pyramid = render_pyramid(trace, "norm", cmap="magma", gap=5)
     panels = _stage_panels(trace, "norm", None, "magma")
-    factor = _panel_scale([lines for _, lines in panels], W, label_font())
+    factor = _panel_scale([lines for _, lines in panels], W)
     strip_h = label_strip(panels[0][1], W * factor).shape[0]
     assert pyramid.shape == (strip_h + H * factor, 4 * W * factor + 3 * 5, 3)
     for s, st in enumerate(trace.stages):

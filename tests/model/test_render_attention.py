@@ -8,11 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
-from swin_gui import api
 from swin_gui.analysis.attention import masked_entries, query_attention, window_matrix
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.render.attention import (
     DIM,
     attention_layout,
@@ -24,24 +21,6 @@ from swin_gui.render.attention_matrix import MASK_CROSS, MASK_FILL
 from swin_gui.render.colormap import apply_colormap, colormap_lut
 from swin_gui.render.draw import PADDING_TINT
 from swin_gui.render.selection import Selection
-
-CFG = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-
-
-@pytest.fixture(scope="module")
-def model() -> SwinTransformer:
-    torch.manual_seed(0)
-    return SwinTransformer(CFG).eval()
-
-
-@pytest.fixture(scope="module")
-def trace224(model):
-    return api.capture(model, torch.randn(1, 3, 224, 224))
-
-
-@pytest.fixture(scope="module")
-def trace_odd(model):
-    return api.capture(model, torch.randn(1, 3, 250, 333))
 
 
 def _with_attention(trace, stage: int, block: int, attn: np.ndarray, grey: int = 128):
@@ -139,10 +118,9 @@ def test_colour_bar_and_levels(trace224):
     assert render_attention(trace224, sel.with_(colormap="coolwarm")).colormap == "viridis"
 
 
-@pytest.mark.parametrize("which", ["224", "odd"])
 @pytest.mark.parametrize("stage", [0, 3])
-def test_picture_sizes_are_sane(trace224, trace_odd, which, stage):
-    trace = trace224 if which == "224" else trace_odd
+def test_picture_sizes_are_sane(each_trace, stage):
+    trace = each_trace
     bt = trace.block(stage, 1)
     pic = render_attention(trace, Selection(stage=stage, block=1))
     layout = attention_layout(trace, stage, 1)
@@ -157,17 +135,17 @@ def test_picture_sizes_are_sane(trace224, trace_odd, which, stage):
     assert layout.matrix[1] + layout.n * layout.cell <= pic.rgb.shape[0]
 
 
-def test_padding_is_hatched_on_the_odd_input(trace_odd):
-    bt = trace_odd.block(3, 1)  # 8 x 11 tokens padded to 14 x 14
+def test_padding_is_hatched_on_the_odd_input(trace_native):
+    bt = trace_native.block(3, 1)  # 8 x 11 tokens padded to 14 x 14
     assert bt.padded == (14, 14)
-    pic = render_attention(trace_odd, Selection(stage=3, block=1, token=(0, 0)))
-    layout = attention_layout(trace_odd, 3, 1)
+    pic = render_attention(trace_native, Selection(stage=3, block=1, token=(0, 0)))
+    layout = attention_layout(trace_native, 3, 1)
     s = layout.slots[0]
     below_image = pic.rgb[s.y + s.h - 6 : s.y + s.h, s.x : s.x + s.w].reshape(-1, 3)
     tint = np.uint8(np.array(PADDING_TINT) * DIM)
     assert (below_image == tint).all(axis=1).any()  # dimmed magenta stripes
     assert any("padding keys" in n for n in render_attention(
-        trace_odd, Selection(stage=3, block=1, token=(7, 10))).notes)  # fmt: skip
+        trace_native, Selection(stage=3, block=1, token=(7, 10))).notes)  # fmt: skip
 
 
 def test_hit_test_round_trips(trace224):

@@ -6,42 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from swin_gui import api
 from swin_gui.analysis.attention import bias_table, expand_bias_table
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.render.attention_matrix import FRAME, HIGHLIGHT, SELECTED
 from swin_gui.render.bias import bias_hit, bias_layout, render_bias, slot_rect
 from swin_gui.render.colormap import apply_colormap, is_diverging
 from swin_gui.render.selection import Selection
 
-CFG = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-CFG_V2 = SwinConfig(
-    version=2, img_size=256, window_size=8, embed_dim=16, depths=(2, 2, 2, 2),
-    num_heads=(1, 2, 2, 4), num_classes=8,
-)  # fmt: skip
-
-
-def _capture(cfg: SwinConfig, shape: tuple[int, ...]):
-    torch.manual_seed(0)
-    model = SwinTransformer(cfg).eval()
-    return api.capture(model, torch.randn(*shape))
-
 
 @pytest.fixture(scope="module")
-def trace224():
-    return _capture(CFG, (1, 3, 224, 224))
-
-
-@pytest.fixture(scope="module")
-def trace_odd():
-    return _capture(CFG, (1, 3, 250, 333))
-
-
-@pytest.fixture(scope="module")
-def trace_v2():
-    return _capture(CFG_V2, (1, 3, 256, 256))
+def trace_v2(make_model, make_trace):
+    return make_trace(make_model(version=2, img_size=256, window_size=8), 256, 256)
 
 
 def test_v1_tables_are_diverging_around_zero(trace224):
@@ -107,10 +82,9 @@ def test_v2_is_sequential_within_0_16_with_tau_in_the_notes(trace_v2):
     assert f"{bt.logit_scale[0]:.3g}" in tau_note
 
 
-@pytest.mark.parametrize("which", ["224", "odd"])
 @pytest.mark.parametrize("stage", [0, 3])
-def test_picture_sizes_are_sane(trace224, trace_odd, which, stage):
-    trace = trace224 if which == "224" else trace_odd
+def test_picture_sizes_are_sane(each_trace, stage):
+    trace = each_trace
     bt = trace.block(stage, 1)
     pic = render_bias(trace, Selection(stage=stage, block=1))
     layout = bias_layout(trace, stage, 1)

@@ -6,32 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from swin_gui import api
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.render.draw import PADDING_TINT
 from swin_gui.render.grid import WINDOW_LINE, grid_layout, original_regions, render_grid
 from swin_gui.render.selection import Selection
-
-
-@pytest.fixture(scope="module")
-def model() -> SwinTransformer:
-    torch.manual_seed(0)
-    cfg = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-    return SwinTransformer(cfg).eval()
-
-
-@pytest.fixture(scope="module")
-def t224(model):
-    torch.manual_seed(1)  # mild noise: no saturated pixels that could mimic a drawn colour
-    return api.capture(model, torch.randn(1, 3, 224, 224) * 0.3)
-
-
-@pytest.fixture(scope="module")
-def t333(model):
-    torch.manual_seed(2)
-    return api.capture(model, torch.randn(1, 3, 250, 333) * 0.3)
 
 
 def line_positions(rgb: np.ndarray, axis: int, extent: int, frac: float = 0.9) -> set[int]:
@@ -57,11 +35,11 @@ def boundaries(t, stage: int, block: int, scale: int, shift: int) -> list[int]:
 
 
 @pytest.mark.parametrize("stage", [0, 2])
-def test_window_lines_at_multiples_of_window_pixels(t224, stage):
-    pic = render_grid(t224, Selection(stage=stage, block=0))
+def test_window_lines_at_multiples_of_window_pixels(trace224, stage):
+    pic = render_grid(trace224, Selection(stage=stage, block=0))
     scale = int(pic.scale)
     assert scale >= 2 and pic.rgb.shape[1] >= 448  # a 224 input is drawn >= 448 px wide
-    bounds, window_px = boundaries(t224, stage, 0, scale, 0)
+    bounds, window_px = boundaries(trace224, stage, 0, scale, 0)
     assert window_px == 7 * 4 * 2**stage * scale
     assert set(bounds[1:-1]) == set(range(window_px, pic.rgb.shape[1] - 1, window_px))
     H, W = pic.rgb.shape[:2]
@@ -69,45 +47,45 @@ def test_window_lines_at_multiples_of_window_pixels(t224, stage):
     assert line_positions(pic.rgb, 0, W) == expected_lines(bounds, H)
 
 
-def test_stage3_on_224_is_one_window_without_interior_lines(t224):
-    pic = render_grid(t224, Selection(stage=3, block=0, token=(3, 3)))
+def test_stage3_on_224_is_one_window_without_interior_lines(trace224):
+    pic = render_grid(trace224, Selection(stage=3, block=0, token=(3, 3)))
     H, W = pic.rgb.shape[:2]
     assert line_positions(pic.rgb, 1, H) == {0, W - 1}  # only the outer border
     assert line_positions(pic.rgb, 0, W) == {0, H - 1}
     assert np.all(pic.data == 0)  # every token in window 0
 
 
-def test_sw_msa_lines_are_offset_by_the_shift(t224):
+def test_sw_msa_lines_are_offset_by_the_shift(trace224):
     stage = 1
-    block = t224.block(stage, 1)
+    block = trace224.block(stage, 1)
     assert block.shift == 3
-    pic = render_grid(t224, Selection(stage=stage, block=1))
+    pic = render_grid(trace224, Selection(stage=stage, block=1))
     scale = int(pic.scale)
-    bounds, _ = boundaries(t224, stage, 1, scale, block.shift)
-    tp = t224.token_pixels(stage) * scale
+    bounds, _ = boundaries(trace224, stage, 1, scale, block.shift)
+    tp = trace224.token_pixels(stage) * scale
     assert bounds[1] == block.shift * tp  # first window boundary at s * token pixels
     H, W = pic.rgb.shape[:2]
     assert line_positions(pic.rgb, 1, H) == expected_lines(bounds, W)
-    unshifted, _ = boundaries(t224, stage, 1, scale, 0)
+    unshifted, _ = boundaries(trace224, stage, 1, scale, 0)
     assert line_positions(pic.rgb, 1, H) != expected_lines(unshifted, W)
 
 
-def test_toggle_off_draws_the_regular_partition(t224):
-    pic = render_grid(t224, Selection(stage=1, block=1, shift_view=False))
-    bounds, _ = boundaries(t224, 1, 1, int(pic.scale), 0)
+def test_toggle_off_draws_the_regular_partition(trace224):
+    pic = render_grid(trace224, Selection(stage=1, block=1, shift_view=False))
+    bounds, _ = boundaries(trace224, 1, 1, int(pic.scale), 0)
     H, W = pic.rgb.shape[:2]
     assert line_positions(pic.rgb, 1, H) == expected_lines(bounds, W)
     assert "shift toggled off" in pic.title
 
 
-def test_padding_is_shown_and_hatched_on_333x250(t333):
+def test_padding_is_shown_and_hatched_on_333x250(trace_native):
     for stage in (0, 3):
-        pic = render_grid(t333, Selection(stage=stage, block=0))
-        lay = grid_layout(t333, Selection(stage=stage, block=0))
+        pic = render_grid(trace_native, Selection(stage=stage, block=0))
+        lay = grid_layout(trace_native, Selection(stage=stage, block=0))
         k = lay.scale
-        Hi, Wi = t333.image.shape[:2]
+        Hi, Wi = trace_native.image.shape[:2]
         Hp, Wp = lay.padded
-        tp = t333.token_pixels(stage) * k
+        tp = trace_native.token_pixels(stage) * k
         assert Hp * tp > Hi * k and Wp * tp > Wi * k  # the padded grid extends past the image
         assert pic.rgb.shape[:2] == (Hp * tp, Wp * tp)
         is_tint = np.all(pic.rgb == PADDING_TINT, axis=-1)
@@ -119,34 +97,34 @@ def test_padding_is_shown_and_hatched_on_333x250(t333):
     assert "padded to 14×14" in " ".join(pic.notes)
 
 
-def test_data_is_the_window_index_of_every_token(t224):
-    block = t224.block(1, 1)
-    pic = render_grid(t224, Selection(stage=1, block=1))
+def test_data_is_the_window_index_of_every_token(trace224):
+    block = trace224.block(1, 1)
+    pic = render_grid(trace224, Selection(stage=1, block=1))
     assert pic.data.shape == block.resolution
     for r, c in [(0, 0), (2, 3), (3, 3), (27, 27), (10, 20)]:
         assert pic.data[r, c] == block.locate(r, c)[0]
     assert pic.data[0, 0] == pic.data[27, 27]  # the corners share the wrapped last window
 
 
-def test_nine_regions_in_original_coordinates(t224):
+def test_nine_regions_in_original_coordinates(trace224):
     """Hand-worked: after roll(-3), rolled rows [0:-7] / [-7:-3] / [-3:] are regions
     0 / 1 / 2 per axis, so original rows [3:24) are 0, [24:28) are 1, [0:3) are 2."""
-    block = t224.block(1, 1)
+    block = trace224.block(1, 1)
     labels = original_regions(block, 3)
     band = np.array([2] * 3 + [0] * 21 + [1] * 4)
     np.testing.assert_array_equal(labels, 3 * band[:, None] + band[None, :])
-    pic = render_grid(t224, Selection(stage=1, block=1))
-    T = grid_layout(t224, Selection(stage=1, block=1)).token_px
+    pic = render_grid(trace224, Selection(stage=1, block=1))
+    T = grid_layout(trace224, Selection(stage=1, block=1)).token_px
     per_pixel = np.repeat(np.repeat(labels, T, 0), T, 1)  # picture-sized region map
     means = np.array([pic.rgb[per_pixel == k].mean(axis=0) for k in range(9)])  # 9, 3
     gaps = np.linalg.norm(means[:, None] - means[None], axis=-1)  # 9, 9
     assert gaps[~np.eye(9, dtype=bool)].min() > 8  # nine visibly different tints
 
 
-def test_selected_token_and_wrapped_window_are_marked(t224):
+def test_selected_token_and_wrapped_window_are_marked(trace224):
     sel = Selection(stage=1, block=1, token=(13, 1))
-    pic = render_grid(t224, sel)
-    lay = grid_layout(t224, sel)
+    pic = render_grid(trace224, sel)
+    lay = grid_layout(trace224, sel)
     T = lay.token_px
     assert tuple(pic.rgb[13 * T + T // 2, 1 * T + T // 2]) == (255, 214, 0)  # the ✚
     # token col 1 < s: its window wraps; the piece at the right border is outlined too

@@ -6,27 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from swin_gui import api
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.model.geometry import shift_mask
 from swin_gui.render.draw import BACKGROUND
 from swin_gui.render.mask import MASKED, cell_pattern, mask_layout, render_mask
 from swin_gui.render.selection import Selection
-
-
-@pytest.fixture(scope="module")
-def model() -> SwinTransformer:
-    torch.manual_seed(0)
-    cfg = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-    return SwinTransformer(cfg).eval()
-
-
-@pytest.fixture(scope="module")
-def t224(model):
-    torch.manual_seed(1)
-    return api.capture(model, torch.randn(1, 3, 224, 224) * 0.3)
 
 
 def cell_pixels(pic, lay, i: int, j: int) -> np.ndarray:
@@ -39,10 +23,10 @@ def swatch_pixels(pic, lay, which: int) -> np.ndarray:
     return pic.rgb[y : y + lay.cell, x : x + lay.cell]
 
 
-def test_masked_cell_is_drawn_like_the_masked_swatch(t224):
+def test_masked_cell_is_drawn_like_the_masked_swatch(trace224):
     sel = Selection(stage=0, block=1, window=63)  # bottom-right: four regions meet
-    pic, lay = render_mask(t224, sel), mask_layout(t224, sel)
-    block = t224.block(0, 1)
+    pic, lay = render_mask(trace224, sel), mask_layout(trace224, sel)
+    block = trace224.block(0, 1)
     np.testing.assert_array_equal(pic.data, block.mask[63])
     M = block.window
     off_line = np.arange(pic.data.shape[0]) % M != 0  # cells not under a group line
@@ -66,20 +50,20 @@ def _matrix_has_masked_cell(pic, lay) -> bool:
 
 
 @pytest.mark.parametrize("stage,block", [(0, 0), (3, 1)])  # W-MSA; SW-MSA switched off (7×7)
-def test_unshifted_block_has_no_masked_cells(t224, stage, block):
+def test_unshifted_block_has_no_masked_cells(trace224, stage, block):
     sel = Selection(stage=stage, block=block)
-    pic, lay = render_mask(t224, sel), mask_layout(t224, sel)
+    pic, lay = render_mask(trace224, sel), mask_layout(trace224, sel)
     assert np.all(pic.data == 0)
     assert not _matrix_has_masked_cell(pic, lay)
     shifted = Selection(stage=0, block=1, window=63)
-    assert _matrix_has_masked_cell(render_mask(t224, shifted), mask_layout(t224, shifted))
+    assert _matrix_has_masked_cell(render_mask(trace224, shifted), mask_layout(trace224, shifted))
     assert "no mask" in " ".join(pic.notes)
 
 
-def test_toggle_forces_or_removes_the_mask(t224):
-    forced = render_mask(t224, Selection(stage=0, block=0, window=63, shift_view=True))
+def test_toggle_forces_or_removes_the_mask(trace224):
+    forced = render_mask(trace224, Selection(stage=0, block=0, window=63, shift_view=True))
     np.testing.assert_array_equal(forced.data, shift_mask(56, 56, 7, 3)[63].numpy())
-    removed = render_mask(t224, Selection(stage=0, block=1, window=63, shift_view=False))
+    removed = render_mask(trace224, Selection(stage=0, block=1, window=63, shift_view=False))
     assert np.all(removed.data == 0)
 
 
@@ -90,10 +74,10 @@ def _runs(line: np.ndarray) -> int:
 
 
 @pytest.mark.parametrize("stage", [0, 1, 2])
-def test_one_thumbnail_per_window(t224, stage):
+def test_one_thumbnail_per_window(trace224, stage):
     sel = Selection(stage=stage, block=1, window=0)
-    pic, lay = render_mask(t224, sel), mask_layout(t224, sel)
-    nW = t224.block(stage, 1).mask.shape[0]
+    pic, lay = render_mask(trace224, sel), mask_layout(trace224, sel)
+    nW = trace224.block(stage, 1).mask.shape[0]
     nWh, nWw = lay.grid
     assert nWh * nWw == nW
     x, y, t, _ = lay.thumb_rect(nW - 1)  # last row: away from the selected outline
@@ -106,18 +90,18 @@ def test_one_thumbnail_per_window(t224, stage):
         assert not np.all(pic.rgb[ty : ty + ts, tx : tx + ts] == BACKGROUND, axis=-1).any()
 
 
-def test_selected_thumbnail_is_outlined(t224):
-    a = render_mask(t224, Selection(stage=1, block=1, window=2))
-    b = render_mask(t224, Selection(stage=1, block=1, window=5))
-    lay = mask_layout(t224, Selection(stage=1, block=1))
+def test_selected_thumbnail_is_outlined(trace224):
+    a = render_mask(trace224, Selection(stage=1, block=1, window=2))
+    b = render_mask(trace224, Selection(stage=1, block=1, window=5))
+    lay = mask_layout(trace224, Selection(stage=1, block=1))
     x, y, t, _ = lay.thumb_rect(5)
     ring = b.rgb[y - 3, x : x + t]
     assert np.all(ring == (255, 214, 0), axis=-1).all()
     assert not np.all(a.rgb[y - 3, x : x + t] == (255, 214, 0), axis=-1).any()
 
 
-def test_layout_maps_pixels_back(t224):
-    lay = mask_layout(t224, Selection(stage=1, block=1))
+def test_layout_maps_pixels_back(trace224):
+    lay = mask_layout(trace224, Selection(stage=1, block=1))
     for i, j in [(0, 0), (5, 40), (48, 48)]:
         x, y, w, h = lay.cell_rect(i, j)
         assert lay.cell_at(x + w / 2, y + h / 2) == (i, j)

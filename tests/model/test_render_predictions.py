@@ -7,27 +7,16 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
-from swin_gui import api
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.render.chart import ACCENT, WARNING
 from swin_gui.render.predictions import RANDOM_WARNING, render_predictions
 from swin_gui.render.selection import Selection
 
-TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-
-
-def _trace(num_classes: int = 8, names=()):
-    torch.manual_seed(0)
-    model = SwinTransformer(TINY.with_(num_classes=num_classes)).eval()
-    trace = api.capture(model, torch.randn(1, 3, 224, 224))
-    return replace(trace, class_names=tuple(names))
-
 
 @pytest.fixture(scope="module")
-def trace():
-    return _trace(names=("star", "ring", "cross", "arrow", "triangle", "hexagon", "sq", "disc"))
+def trace(make_model, make_trace):
+    names = ("star", "ring", "cross", "arrow", "triangle", "hexagon", "sq", "disc")
+    return replace(make_trace(make_model()), class_names=names)
 
 
 def test_top5_order_and_probabilities(trace):
@@ -60,8 +49,8 @@ def test_random_weights_warning(trace):
     assert (pic.rgb == WARNING).all(axis=2).sum() > 1000  # a prominent red banner
 
 
-def test_no_classifier_head():
-    pic = render_predictions(_trace(num_classes=0))
+def test_no_classifier_head(make_model, make_trace):
+    pic = render_predictions(make_trace(make_model(num_classes=0)))
     assert pic.data.size == 0
     assert any("no classifier head" in n for n in pic.notes)
     assert pic.rgb.dtype == np.uint8 and pic.rgb.size > 0

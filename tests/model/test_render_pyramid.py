@@ -11,7 +11,7 @@ import torch
 
 from swin_gui import api
 from swin_gui.analysis.features import channel_energy, pca_rgb
-from swin_gui.model import SwinConfig, SwinTransformer
+from swin_gui.model import SwinTransformer
 from swin_gui.render.chart import ACCENT
 from swin_gui.render.colormap import apply_colormap, colormap_lut
 from swin_gui.render.merging import merge_neighbours, render_merging
@@ -24,28 +24,21 @@ from swin_gui.render.pyramid import (
 )
 from swin_gui.render.selection import Selection
 
-TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
 
-
-def _model(version: int = 1) -> SwinTransformer:
-    torch.manual_seed(0)
-    return SwinTransformer(TINY.with_(version=version)).eval()
+@pytest.fixture(scope="module")
+def model(make_model) -> SwinTransformer:
+    return make_model(1)
 
 
 @pytest.fixture(scope="module")
-def model() -> SwinTransformer:
-    return _model(1)
+def model_v2(make_model) -> SwinTransformer:
+    return make_model(2)
 
 
-@pytest.fixture(scope="module")
-def model_v2() -> SwinTransformer:
-    return _model(2)
-
-
-@pytest.fixture(scope="module", params=[(224, 224), (250, 333)], ids=["224", "333x250"])
-def trace(request, model):
-    torch.manual_seed(1)
-    return api.capture(model, torch.randn(1, 3, *request.param))
+@pytest.fixture
+def trace(each_trace):
+    """The pyramid tests run on the 224 and on the 333x250 (padded) input."""
+    return each_trace
 
 
 def _aligned(colours: np.ndarray, stride: int, size: tuple[int, int]) -> np.ndarray:
@@ -203,8 +196,8 @@ def test_merging_numbers_match_the_config(trace):
     assert embed.rgb.dtype == np.uint8 and embed.rgb.shape[2] == 3
 
 
-def test_merging_marks_padding_neighbours(model):
-    trace = api.capture(model, torch.randn(1, 3, 250, 333))  # stage 2 is 16x21: odd width
+def test_merging_marks_padding_neighbours(trace_native):
+    trace = trace_native  # stage 2 is 16x21: odd width
     pic = render_merging(trace, Selection(stage=3, token=(7, 10)))
     assert any("16×21 is odd" in n for n in pic.notes)
     inside = render_merging(trace, Selection(stage=3, token=(7, 9)))

@@ -7,21 +7,9 @@ import importlib.util
 
 import numpy as np
 import pytest
-import torch
 
-from swin_gui import api
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.render.selection import Selection
 from swin_gui.render.snapshot import RENDERERS, VIEWS, render_snapshot, renderer
-
-TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-
-
-@pytest.fixture(scope="module")
-def trace():
-    torch.manual_seed(0)
-    model = SwinTransformer(TINY).eval()
-    return api.capture(model, torch.randn(1, 3, 224, 224))
 
 
 def _require(view: str) -> None:
@@ -38,25 +26,25 @@ def test_views_list():
 
 @pytest.mark.parametrize("stage", [0, 3])
 @pytest.mark.parametrize("view", VIEWS)
-def test_every_view_renders(trace, view, stage):
+def test_every_view_renders(trace224, view, stage):
     _require(view)
-    pic = render_snapshot(trace, view, stage=stage, block=1, token=(1, 1))
+    pic = render_snapshot(trace224, view, stage=stage, block=1, token=(1, 1))
     assert pic.rgb.dtype == np.uint8 and pic.rgb.ndim == 3 and pic.rgb.shape[2] == 3
     assert pic.rgb.shape[0] > 16 and pic.rgb.shape[1] > 16
     assert pic.rgb.std() > 0  # not a blank canvas
 
 
 @pytest.mark.parametrize("view", ["pyramid", "merging", "internals", "predictions"])
-def test_snapshot_equals_the_view_function(trace, view):
+def test_snapshot_equals_the_view_function(trace224, view):
     kw = dict(stage=2, block=1, token=(3, 4), feature_mode="pca")
-    pic = render_snapshot(trace, view, **kw)
-    sel = Selection(step="block", window=trace.block(2, 1).locate(3, 4)[0], **kw)
-    np.testing.assert_array_equal(pic.rgb, renderer(view)(trace, sel).rgb)
+    pic = render_snapshot(trace224, view, **kw)
+    sel = Selection(step="block", window=trace224.block(2, 1).locate(3, 4)[0], **kw)
+    np.testing.assert_array_equal(pic.rgb, renderer(view)(trace224, sel).rgb)
 
 
-def test_title_strip(trace):
-    plain = render_snapshot(trace, "pyramid")
-    titled = render_snapshot(trace, "pyramid", title=True)
+def test_title_strip(trace224):
+    plain = render_snapshot(trace224, "pyramid")
+    titled = render_snapshot(trace224, "pyramid", title=True)
     assert titled.rgb.shape[0] > plain.rgb.shape[0]
     np.testing.assert_array_equal(
         titled.rgb[-plain.rgb.shape[0] :, : plain.rgb.shape[1]], plain.rgb
@@ -75,13 +63,13 @@ def test_title_strip(trace):
         ({"stage": 0, "channel": 16}, "channel 16 out of range: stage 0 has channels 0..15"),
     ],
 )
-def test_bad_selection_is_a_one_line_value_error(trace, kwargs, message):
+def test_bad_selection_is_a_one_line_value_error(trace224, kwargs, message):
     with pytest.raises(ValueError) as info:
-        render_snapshot(trace, "pyramid", **kwargs)
+        render_snapshot(trace224, "pyramid", **kwargs)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
 
 
-def test_unknown_view(trace):
+def test_unknown_view(trace224):
     with pytest.raises(ValueError, match=r"^unknown view 'nope'; choose one of: grid, shift"):
-        render_snapshot(trace, "nope")
+        render_snapshot(trace224, "nope")

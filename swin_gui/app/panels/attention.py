@@ -12,14 +12,12 @@ Hovers from other panels are outlined in every tile.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
 from ...analysis.attention import query_attention
-from ...render.attention import AttentionLayout, Hit, attention_layout, hit_test, token_rect
+from ...render.attention import Hit, attention_layout, hit_test, token_rect
 from ...render.attention import render_attention as _render
 from ...render.selection import Picture, Selection
-from ..state import Hover, Session
-from .base import Panel
+from ..state import Hover
+from .base import Panel, Rect
 
 TOOLTIP = (
     "Where the selected token looks: its softmax attention over its window for every head "
@@ -36,22 +34,14 @@ class AttentionPanel(Panel):
 
     title = "Attention"
     view_name = "attention"
-
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(session, parent)
-        self.setToolTip(TOOLTIP)
-        self.canvas.setToolTip(CANVAS_TOOLTIP)
-        self.layout_info: AttentionLayout | None = None
-        self._last_hover: tuple | None = None
+    watches = ("stage", "block", "head", "token", "colormap", "shift_view")
+    tooltip = TOOLTIP
+    canvas_tooltip = CANVAS_TOOLTIP
 
     # ---- rendering ---------------------------------------------------------------------------
     def render(self, trace, selection: Selection) -> Picture:
         self.layout_info = attention_layout(trace, selection.stage, selection.block)
         return _render(trace, selection)
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        keys = ("stage", "block", "head", "token", "colormap", "shift_view")
-        return any(getattr(new, k) != getattr(old, k) for k in keys)
 
     # ---- mouse -------------------------------------------------------------------------------
     def hit(self, x: float, y: float) -> Hit | None:
@@ -74,11 +64,7 @@ class AttentionPanel(Panel):
             self.session.select(head=hit.head, token=hit.token)
         elif hit.kind == "matrix":
             q = self._query()
-            j = hit.cell[1]
-            if q.padding[j]:
-                self.session.message.emit(f"key {j} is a padding token: it is not on the image")
-                return
-            self.session.select(token=(int(q.keys[j][0]), int(q.keys[j][1])))
+            self._select_key(q.keys, q.padding, hit.cell[1])
 
     def _on_canvas_hovered(self, x: float, y: float) -> None:
         hit = self.hit(x, y) if x >= 0 else None
@@ -89,17 +75,11 @@ class AttentionPanel(Panel):
             tokens = (tuple(int(v) for v in q.keys[i]), tuple(int(v) for v in q.keys[j]))
         elif hit is not None and hit.kind == "tile" and hit.token is not None:
             tokens = (hit.token,)
-        if tokens == (self._last_hover or ()):
-            return
-        self._last_hover = tokens or None
-        stage = self.session.selection.stage
-        self.session.set_hover(Hover(stage, tokens, "attention") if tokens else None)
+        self._hover(tokens)
 
-    def _on_hover_changed(self, hover: Hover | None) -> None:
+    def hover_rects(self, hover: Hover) -> list[Rect] | None:
         """Outline hovered tokens (from any panel) in every head tile."""
         info = self.layout_info
-        if hover is None or info is None or hover.stage != info.stage:
-            self.canvas.set_highlight([])
-            return
-        rects = [token_rect(info, s, t) for s in info.slots for t in hover.tokens]
-        self.canvas.set_highlight(rects)
+        if info is None or hover.stage != info.stage:
+            return []
+        return [token_rect(info, s, t) for s in info.slots for t in hover.tokens]

@@ -1,6 +1,8 @@
-"""Shared panel plumbing: an image canvas (pyqtgraph) that shows a `Picture`, maps mouse
-positions back to picture pixels, draws hover highlights as one path item, and a `Panel`
-base that re-renders on session changes and exports PNG + NPY.
+"""Shared panel plumbing: an image canvas (pyqtgraph) that shows a `Picture` (smoothed only
+while drawn smaller than 1:1), maps mouse positions back to picture pixels and draws hover
+highlights as one path item; a `Panel` base that re-renders on the session changes it
+watches, sends and outlines hovers, selects tokens and exports PNG + NPY; and
+`TokenGridPanel`, the hover/click behaviour of the views drawn on a token grid.
 
 Colour bars, legends and labels are part of the rendered picture itself (so an exported
 PNG carries them); the canvas adds only zoom/pan and transient hover highlights.
@@ -8,23 +10,27 @@ PNG carries them); the canvas adds only zoom/pan and transient hover highlights.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
 from ...render.selection import Picture, Selection
 from ..state import Hover, Session
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+Rect = tuple[float, float, float, float]  # x, y, w, h in picture pixels
 
 
 class ImageCanvas(pg.GraphicsLayoutWidget):
     """A zoomable view of an RGB picture. Emits `hovered(x, y)` / `clicked(x, y)` in picture
-    pixels (x = column, y = row; (-1, -1) when the mouse leaves the picture)."""
+    pixels (x = column, y = row; (-1, -1) when the mouse leaves the picture). The picture
+    is filtered only while drawn smaller than 1:1, so captions stay legible in a small
+    panel and tokens stay crisp when zoomed in."""
 
     hovered = Signal(float, float)
     clicked = Signal(float, float)
@@ -41,6 +47,8 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self._shape: tuple[int, int] | None = None
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.view.sigTransformChanged.connect(self._on_view_changed)
+        self.view.sigResized.connect(self._on_view_changed)
 
     def show_rgb(self, rgb: np.ndarray) -> None:
         self.image.setImage(np.ascontiguousarray(rgb), autoLevels=False, levels=(0, 255))
@@ -62,6 +70,14 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         pen.setCosmetic(True)
         self.highlight.setPen(pen)
         self.highlight.setPath(path)
+
+    def _on_view_changed(self, *_) -> None:
+        sx, sy = self.view.viewPixelSize()  # picture pixels per screen pixel
+        smooth = bool(max(float(sx), float(sy)) > 1.0)
+        hint = QPainter.RenderHint.SmoothPixmapTransform
+        if bool(self.renderHints() & hint) != smooth:
+            self.setRenderHint(hint, smooth)
+            self.viewport().update()
 
     def _to_pixel(self, pos: QPointF) -> tuple[float, float] | None:
         if self._shape is None or not self.view.sceneBoundingRect().contains(pos):
@@ -86,16 +102,23 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
 
 class Panel(QWidget):
     """Base panel: a title, an `ImageCanvas`, a caption. Subclasses implement `render`
-    (call a `swin_gui.render` function) and may override the mouse handlers."""
+    (call a `swin_gui.render` function), name the `Selection` fields their picture
+    `watches`, and may override the mouse handlers and `hover_rects`."""
 
     title = "Panel"
-    view_name = "panel"  # used for export file names and `snapshot --view`
+    view_name = "panel"  # used for export file names, `snapshot --view` and `Hover.source`
     lazy = False  # the main window sets True: hidden (tabbed-away) panels render when shown
+    watches: tuple[str, ...] | None = None  # Selection fields the picture depends on; None: all
+    tooltip = ""  # of the whole panel
+    canvas_tooltip = ""  # of the picture: what the mouse does there
+    hover_width = 2.0  # pen width of the outlines of tokens hovered elsewhere
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.picture: Picture | None = None
+        self.layout_info = None  # the render module's layout of the picture, for hit tests
+        self._last_hover: Hashable = ()  # what the mouse was last over (see `_hover`)
         self._stale = False
         self.heading = QLabel(f"<b>{self.title}</b>")
         self.canvas = ImageCanvas(self)
@@ -107,6 +130,10 @@ class Panel(QWidget):
         for w in (self.heading, self.canvas, self.caption):
             layout.addWidget(w)
         layout.setStretch(1, 1)
+        if self.tooltip:
+            self.setToolTip(self.tooltip)
+        if self.canvas_tooltip:
+            self.canvas.setToolTip(self.canvas_tooltip)
         session.traceChanged.connect(self._on_trace_changed)
         session.selectionChanged.connect(self._on_selection_changed)
         session.hoverChanged.connect(self._on_hover_changed)
@@ -118,8 +145,11 @@ class Panel(QWidget):
         raise NotImplementedError
 
     def depends_on(self, new: Selection, old: Selection) -> bool:
-        """Whether a selection change alters this panel's picture (default: always)."""
-        return True
+        """Whether a selection change alters this panel's picture: a change of one of the
+        fields it `watches` (every change when it names none)."""
+        if self.watches is None:
+            return True
+        return any(getattr(new, k) != getattr(old, k) for k in self.watches)
 
     def _on_canvas_hovered(self, x: float, y: float) -> None:
         """Picture pixel under the mouse; (-1, -1) on leave."""
@@ -127,8 +157,51 @@ class Panel(QWidget):
     def _on_canvas_clicked(self, x: float, y: float) -> None:
         """A left click on the picture."""
 
+    def hover_rects(self, hover: Hover) -> list[Rect] | None:
+        """Outlines for tokens hovered in a panel: [] clears, None keeps what is drawn."""
+        return None
+
     def _on_hover_changed(self, hover: Hover | None) -> None:
-        """Another panel hovers tokens; draw them with `canvas.set_highlight`."""
+        """Draw `hover_rects` with `canvas.set_highlight`; cleared when the hover ends."""
+        rects = [] if hover is None else self.hover_rects(hover)
+        if rects is not None:
+            self.canvas.set_highlight(rects, width=self.hover_width)
+
+    # ---- helpers for the mouse handlers ----------------------------------------------------------
+    def _hover(
+        self,
+        tokens: tuple,
+        key: Hashable = None,
+        message: Callable[[], str] | None = None,
+        stage: int | None = None,
+    ) -> None:
+        """Tell every panel which tokens the mouse is over (a `Hover` from this view on the
+        current stage; None for no tokens), once per change of `key` (default: the tokens),
+        after the status-bar `message` if one is given."""
+        key = tokens if key is None else key
+        if key == self._last_hover:
+            return
+        self._last_hover = key
+        if message is not None and tokens:
+            self.session.message.emit(message())
+        stage = self.session.selection.stage if stage is None else stage
+        self.session.set_hover(Hover(stage, tokens, self.view_name) if tokens else None)
+
+    def _select_token(self, token: tuple[int, int] | None) -> None:
+        """Select `token` when it is on the current block's grid (not padding)."""
+        block = self.session.current_block()
+        if token is None or block is None:
+            return
+        if token[0] < block.resolution[0] and token[1] < block.resolution[1]:
+            self.session.select(token=token)
+
+    def _select_key(self, keys: np.ndarray, padding: np.ndarray, j: int) -> None:
+        """Follow a matrix column to key token j of the window (`keys` (N, 2) stage-grid
+        positions, `padding` (N,) flags); a padding key is not on the image: say so."""
+        if padding[j]:
+            self.session.message.emit(f"key {j} is a padding token: it is not on the image")
+            return
+        self.session.select(token=(int(keys[j][0]), int(keys[j][1])))
 
     # ---- plumbing -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -174,3 +247,28 @@ class Panel(QWidget):
         save_png(self.picture.rgb, png, overwrite=overwrite)
         save_npy(self.picture.data, npy, overwrite=overwrite)
         return png, npy
+
+
+class TokenGridPanel(Panel):
+    """A view drawn on a token grid whose `layout_info` has `token_at(x, y)`: hovering
+    names the token in the status bar (`describe`) and hovers it everywhere; a click
+    selects it (padding tokens are not selectable)."""
+
+    def describe(self, r: int, c: int) -> str:
+        """Status-bar text for token (r, c) of the padded grid."""
+        return f"token ({r}, {c})"
+
+    def _token_under(self, x: float, y: float) -> tuple[int, int] | None:
+        if self.layout_info is None or x < 0 or y < 0:
+            return None
+        return self.layout_info.token_at(x, y)
+
+    def _on_canvas_hovered(self, x: float, y: float) -> None:
+        token = self._token_under(x, y)
+        sel = self.session.selection
+        key = () if token is None else (sel.stage, sel.block, sel.shift_view, token)
+        tokens = () if token is None else (token,)
+        self._hover(tokens, key, lambda: self.describe(*token))
+
+    def _on_canvas_clicked(self, x: float, y: float) -> None:
+        self._select_token(self._token_under(x, y))

@@ -11,13 +11,10 @@ The picture depends on the token only through the outlined row (its window posit
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
 from ...analysis.attention import default_token, window_keys
 from ...render.attention import Hit
-from ...render.bias import BiasLayout, bias_hit, bias_layout, render_bias
+from ...render.bias import bias_hit, bias_layout, render_bias
 from ...render.selection import Picture, Selection
-from ..state import Hover, Session
 from .base import Panel
 
 TOOLTIP = (
@@ -35,13 +32,9 @@ class BiasPanel(Panel):
 
     title = "Relative position bias"
     view_name = "bias"
-
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(session, parent)
-        self.setToolTip(TOOLTIP)
-        self.canvas.setToolTip(CANVAS_TOOLTIP)
-        self.layout_info: BiasLayout | None = None
-        self._last_hover: tuple | None = None
+    watches = ("stage", "block", "head", "colormap")
+    tooltip = TOOLTIP
+    canvas_tooltip = CANVAS_TOOLTIP
 
     # ---- rendering ---------------------------------------------------------------------------
     def render(self, trace, selection: Selection) -> Picture:
@@ -49,8 +42,7 @@ class BiasPanel(Panel):
         return render_bias(trace, selection)
 
     def depends_on(self, new: Selection, old: Selection) -> bool:
-        keys = ("stage", "block", "head", "colormap")
-        if any(getattr(new, k) != getattr(old, k) for k in keys):
+        if super().depends_on(new, old):
             return True
         return self._row(new) != self._row(old)  # the outlined row: the token's position
 
@@ -83,11 +75,7 @@ class BiasPanel(Panel):
             self.session.select(head=hit.head)
             return
         _, _, keys, padding = self._window()
-        j = hit.cell[1]
-        if padding[j]:
-            self.session.message.emit(f"key {j} is a padding token: it is not on the image")
-            return
-        self.session.select(token=(int(keys[j][0]), int(keys[j][1])))
+        self._select_key(keys, padding, hit.cell[1])
 
     def _hover_tokens(self, hit: Hit | None) -> tuple:
         if hit is None or hit.kind == "title":
@@ -102,9 +90,4 @@ class BiasPanel(Panel):
         return (tuple(token), key) if 0 <= key[0] < H and 0 <= key[1] < W else (tuple(token),)
 
     def _on_canvas_hovered(self, x: float, y: float) -> None:
-        tokens = self._hover_tokens(self.hit(x, y) if x >= 0 else None)
-        if tokens == (self._last_hover or ()):
-            return
-        self._last_hover = tokens or None
-        stage = self.session.selection.stage
-        self.session.set_hover(Hover(stage, tokens, "bias") if tokens else None)
+        self._hover(self._hover_tokens(self.hit(x, y) if x >= 0 else None))

@@ -8,11 +8,8 @@ Mouse: click a block's column in the chart to select that block.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
 from ...render.internals import internals_hit, render_internals
 from ...render.selection import Picture, Selection
-from ..state import Session
 from .base import Panel
 
 TOOLTIP = (
@@ -27,18 +24,12 @@ class InternalsPanel(Panel):
 
     title = "Block internals"
     view_name = "internals"
-
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(session, parent)
-        self.setToolTip(TOOLTIP)
-        self.canvas.setToolTip("Click a block's column in the chart to select that block.")
+    watches = ("stage", "block", "token", "colormap")
+    tooltip = TOOLTIP
+    canvas_tooltip = "Click a block's column in the chart to select that block."
 
     def render(self, trace, selection: Selection) -> Picture:
         return render_internals(trace, selection)
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        keys = ("stage", "block", "token", "colormap")
-        return any(getattr(new, k) != getattr(old, k) for k in keys)
 
     def _on_canvas_clicked(self, x: float, y: float) -> None:
         trace = self.session.trace

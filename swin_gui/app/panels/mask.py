@@ -6,11 +6,10 @@ the other views; clicking a thumbnail selects that window, clicking a cell its q
 from __future__ import annotations
 
 from ...model.geometry import MASK_VALUE
-from ...render.mask import MaskLayout, mask_layout, render_mask
+from ...render.mask import mask_layout, render_mask
 from ...render.selection import Picture, Selection, view_shift
 from ..state import Hover
-from .base import Panel
-from .grid import SmoothWhenShrunk
+from .base import Panel, Rect
 
 MASK_TOOLTIP = (
     "The additive mask of one window: −100 where query and key come from different "
@@ -24,13 +23,11 @@ class MaskPanel(Panel):
 
     title = "Attention mask"
     view_name = "mask"
+    watches = ("stage", "block", "window", "shift_view")
+    canvas_tooltip = MASK_TOOLTIP
 
     def __init__(self, session, parent=None) -> None:
-        self.layout_info: MaskLayout | None = None
-        self._last_hover: tuple | None = None
         super().__init__(session, parent)
-        self.canvas.setToolTip(MASK_TOOLTIP)
-        self._smoothing = SmoothWhenShrunk(self.canvas)
         self.refresh()
 
     # ---- rendering ------------------------------------------------------------------------
@@ -38,10 +35,6 @@ class MaskPanel(Panel):
         self.layout_info = mask_layout(trace, selection)
         self.canvas.set_highlight([])  # hover outlines belong to the previous picture
         return render_mask(trace, selection)
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        keys = ("stage", "block", "window", "shift_view")
-        return any(getattr(new, k) != getattr(old, k) for k in keys)
 
     def _window_tokens(self):
         block = self.session.current_block()
@@ -93,21 +86,18 @@ class MaskPanel(Panel):
             return
         cell = lay.cell_at(x, y)
         if cell is not None:
-            block, tokens = self._window_tokens()
-            r, c = (int(v) for v in tokens[cell[0]])
-            if r < block.resolution[0] and c < block.resolution[1]:
-                self.session.select(token=(r, c))
+            _, tokens = self._window_tokens()
+            self._select_token(tuple(int(v) for v in tokens[cell[0]]))
 
     # ---- hover from other panels ---------------------------------------------------------
-    def _on_hover_changed(self, hover: Hover | None) -> None:
-        """A token hovered elsewhere: outline its query row and key column if it is in
-        the selected window."""
+    def hover_rects(self, hover: Hover) -> list[Rect] | None:
+        """A token hovered elsewhere: its query row and key column if it is in the selected
+        window (this panel's own hover keeps its cell outline)."""
         lay = self.layout_info
-        sel = self.session.selection
-        if hover is None or hover.source == "mask" or lay is None or hover.stage != sel.stage:
-            if hover is None or hover.source != "mask":
-                self.canvas.set_highlight([])
-            return
+        if hover.source == self.view_name:
+            return None
+        if lay is None or hover.stage != self.session.selection.stage:
+            return []
         _, tokens = self._window_tokens()
         index = {(int(r), int(c)): n for n, (r, c) in enumerate(tokens)}
         side = lay.tokens * lay.cell
@@ -120,4 +110,4 @@ class MaskPanel(Panel):
                     (x0, y0 + n * lay.cell, side, lay.cell),
                     (x0 + n * lay.cell, y0, lay.cell, side),
                 ]
-        self.canvas.set_highlight(rects)
+        return rects

@@ -7,11 +7,8 @@ Mouse: click the image crop to select the stage-s token under the mouse.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
 from ...render.merging import merging_hit, render_merging
 from ...render.selection import Picture, Selection
-from ..state import Session
 from .base import Panel
 
 TOOLTIP = (
@@ -26,17 +23,12 @@ class MergingPanel(Panel):
 
     title = "Patch merging"
     view_name = "merging"
-
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(session, parent)
-        self.setToolTip(TOOLTIP)
-        self.canvas.setToolTip("Click a token in the image crop to select it.")
+    watches = ("stage", "token", "colormap")
+    tooltip = TOOLTIP
+    canvas_tooltip = "Click a token in the image crop to select it."
 
     def render(self, trace, selection: Selection) -> Picture:
         return render_merging(trace, selection)
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        return (new.stage, new.token, new.colormap) != (old.stage, old.token, old.colormap)
 
     def _on_canvas_clicked(self, x: float, y: float) -> None:
         trace = self.session.trace

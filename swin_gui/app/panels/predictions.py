@@ -22,14 +22,12 @@ class PredictionsPanel(Panel):
 
     title = "Predictions"
     view_name = "predictions"
+    watches = ()  # the trace only
+    tooltip = TOOLTIP
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
-        self.setToolTip(TOOLTIP)
         self.canvas.setMinimumHeight(120)
 
     def render(self, trace, selection: Selection) -> Picture:
         return render_predictions(trace, selection)
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        return False

@@ -24,7 +24,7 @@ from ...render.pyramid import (
 )
 from ...render.selection import Picture, Selection
 from ..state import Hover, Session
-from .base import Panel
+from .base import Panel, Rect
 
 MODES = (("channel", "channel"), ("norm", "norm"), ("PCA", "pca"))  # (label, feature_mode)
 TOP_K = 8
@@ -47,11 +47,12 @@ class PyramidPanel(Panel):
 
     title = "Feature pyramid"
     view_name = "pyramid"
+    watches = ("stage", "feature_mode", "channel", "colormap", "token")
+    tooltip = TOOLTIP
+    canvas_tooltip = "Click a stage to select it and the token under the mouse."
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
-        self.setToolTip(TOOLTIP)
-        self.canvas.setToolTip("Click a stage to select it and the token under the mouse.")
         self.mode_combo = QComboBox()
         for label, mode in MODES:
             self.mode_combo.addItem(label, mode)
@@ -80,10 +81,6 @@ class PyramidPanel(Panel):
     # ---- rendering ---------------------------------------------------------------------------
     def render(self, trace, selection: Selection) -> Picture:
         return render_pyramid_view(trace, selection)
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        keys = ("stage", "feature_mode", "channel", "colormap", "token")
-        return any(getattr(new, k) != getattr(old, k) for k in keys)
 
     def refresh(self) -> None:
         self._sync_controls()
@@ -146,14 +143,13 @@ class PyramidPanel(Panel):
     def _on_canvas_hovered(self, x: float, y: float) -> None:
         trace = self.session.trace
         hit = None if trace is None or x < 0 else pyramid_hit(trace, x, y)
-        self.session.set_hover(Hover(hit[0], (hit[1],), "pyramid") if hit else None)
+        self._hover((hit[1],) if hit else (), hit, stage=hit[0] if hit else None)
 
-    def _on_hover_changed(self, hover: Hover | None) -> None:
+    def hover_rects(self, hover: Hover) -> list[Rect] | None:
         """Outline tokens hovered in any panel on their stage's tile."""
         trace = self.session.trace
-        if hover is None or trace is None or not 0 <= hover.stage < len(trace.stages):
-            self.canvas.set_highlight([])
-            return
+        if trace is None or not 0 <= hover.stage < len(trace.stages):
+            return []
         x0, y0 = tile_origins(trace)[hover.stage]
         p = trace.token_pixels(hover.stage) * display_scale(trace.image.shape)
-        self.canvas.set_highlight([(x0 + c * p, y0 + r * p, p, p) for r, c in hover.tokens])
+        return [(x0 + c * p, y0 + r * p, p, p) for r, c in hover.tokens]

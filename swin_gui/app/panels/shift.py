@@ -10,10 +10,9 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
 from ...model.geometry import shift_regions
 from ...render.selection import Picture, Selection, view_shift
-from ...render.shift import ShiftLayout, ablation_applies, render_shift_view, shift_layout
+from ...render.shift import ablation_applies, render_shift_view, shift_layout
 from ..state import Hover
-from .base import Panel
-from .grid import SmoothWhenShrunk
+from .base import Rect, TokenGridPanel
 
 SHIFT_TOOLTIP = (
     "Swin shifts its windows by rolling the token grid by (−s, −s) with s = M/2; tokens "
@@ -26,18 +25,17 @@ BUTTON_TOOLTIP = (
 )
 
 
-class ShiftPanel(Panel):
+class ShiftPanel(TokenGridPanel):
     """Before/after the cyclic shift; the shift toggle and the shift ablation."""
 
     title = "Cyclic shift"
     view_name = "shift"
+    watches = ("stage", "block", "token", "window", "shift_view", "colormap")
+    canvas_tooltip = SHIFT_TOOLTIP
+    hover_width = 3.0
 
     def __init__(self, session, parent=None) -> None:
-        self.layout_info: ShiftLayout | None = None
-        self._last_hover: tuple | None = None
         super().__init__(session, parent)
-        self.canvas.setToolTip(SHIFT_TOOLTIP)
-        self._smoothing = SmoothWhenShrunk(self.canvas)
         self.shift_button = QPushButton("Shift (S)")
         self.shift_button.setCheckable(True)
         self.shift_button.setToolTip(BUTTON_TOOLTIP)
@@ -55,10 +53,6 @@ class ShiftPanel(Panel):
         self.layout_info = shift_layout(trace, selection)
         self.canvas.set_highlight([])  # hover outlines belong to the previous picture
         return render_shift_view(trace, selection, self.session.ablation)
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        keys = ("stage", "block", "token", "window", "shift_view", "colormap")
-        return any(getattr(new, k) != getattr(old, k) for k in keys)
 
     def _on_trace_changed(self, trace) -> None:
         self._sync_button()
@@ -99,25 +93,7 @@ class ShiftPanel(Panel):
         self._sync_button()
 
     # ---- mouse ------------------------------------------------------------------------------
-    def _token_under(self, x: float, y: float) -> tuple[int, int] | None:
-        if self.layout_info is None or x < 0 or y < 0:
-            return None
-        return self.layout_info.token_at(x, y)
-
-    def _on_canvas_hovered(self, x: float, y: float) -> None:
-        token = self._token_under(x, y)
-        sel = self.session.selection
-        key = None if token is None else (sel.stage, sel.block, sel.shift_view, token)
-        if key == self._last_hover:
-            return
-        self._last_hover = key
-        if token is None:
-            self.session.set_hover(None)
-            return
-        self.session.message.emit(self._describe(*token))
-        self.session.set_hover(Hover(sel.stage, (token,), "shift"))
-
-    def _describe(self, r: int, c: int) -> str:
+    def describe(self, r: int, c: int) -> str:
         """'token (r, c) → region k, rolled to (p, q)' for the status bar."""
         lay = self.layout_info
         block = self.session.current_block()
@@ -129,19 +105,10 @@ class ShiftPanel(Panel):
         kind = "token" if r < H and c < W else "padding token"
         return f"{kind} ({r}, {c}) → region {region}, rolled to ({p}, {q})"
 
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        token = self._token_under(x, y)
-        block = self.session.current_block()
-        if token is None or block is None:
-            return
-        if token[0] < block.resolution[0] and token[1] < block.resolution[1]:
-            self.session.select(token=token)
-
-    def _on_hover_changed(self, hover: Hover | None) -> None:
+    def hover_rects(self, hover: Hover) -> list[Rect] | None:
+        """Tokens hovered in other panels, in both grids (before and after the roll)."""
         lay = self.layout_info
-        sel = self.session.selection
-        if hover is None or hover.source == "shift" or lay is None or hover.stage != sel.stage:
-            self.canvas.set_highlight([])
-            return
-        rects = [rect for r, c in hover.tokens for rect in lay.token_rects(r, c)]
-        self.canvas.set_highlight(rects, width=3)
+        own = hover.source == self.view_name
+        if own or lay is None or hover.stage != self.session.selection.stage:
+            return []
+        return [rect for r, c in hover.tokens for rect in lay.token_rects(r, c)]
