@@ -1,64 +1,43 @@
 """The main window's panels and docks: which panel goes where, the default layout, and
 which panel is "current" (the last one clicked or focused, for File › Export panel).
-
-Panels are imported defensively: a panel module that is missing (or fails to import) is
-skipped, and the centre falls back to a plain view of the input image.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
-from ..render.selection import Picture, Selection
 from .navigator import NavigatorPanel
-from .panels.base import Panel
+from .panels.attention import AttentionPanel
+from .panels.bias import BiasPanel
+from .panels.grid import GridPanel
+from .panels.internals import InternalsPanel
+from .panels.mask import MaskPanel
+from .panels.merging import MergingPanel
+from .panels.predictions import PredictionsPanel
+from .panels.pyramid import PyramidPanel
+from .panels.shift import ShiftPanel
 
 if TYPE_CHECKING:
     from .main import MainWindow
 
-# (name, module, class, area); area: center | right | bottom | bottom-right
+# (name, panel class, area); area: center | right | bottom | bottom-right
 PANEL_SPECS = [
-    ("grid", "panels.grid", "GridPanel", "center"),
-    ("attention", "panels.attention", "AttentionPanel", "right"),
-    ("mask", "panels.mask", "MaskPanel", "right"),
-    ("shift", "panels.shift", "ShiftPanel", "right"),
-    ("bias", "panels.bias", "BiasPanel", "right"),
-    ("internals", "panels.internals", "InternalsPanel", "right"),
-    ("pyramid", "panels.pyramid", "PyramidPanel", "bottom"),
-    ("merging", "panels.merging", "MergingPanel", "bottom"),
-    ("predictions", "panels.predictions", "PredictionsPanel", "bottom-right"),
+    ("grid", GridPanel, "center"),
+    ("attention", AttentionPanel, "right"),
+    ("mask", MaskPanel, "right"),
+    ("shift", ShiftPanel, "right"),
+    ("bias", BiasPanel, "right"),
+    ("internals", InternalsPanel, "right"),
+    ("pyramid", PyramidPanel, "bottom"),
+    ("merging", MergingPanel, "bottom"),
+    ("predictions", PredictionsPanel, "bottom-right"),
 ]
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
-
-
-class ImagePanel(Panel):
-    """Fallback centre view (the input image) when the window-grid panel is missing."""
-
-    title = "Input image"
-    view_name = "image"
-
-    def render(self, trace, selection: Selection) -> Picture:
-        return Picture(trace.image, trace.image, title="Input image")
-
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        return False
-
-
-def load_panel_class(module: str, cls: str) -> type | None:
-    try:
-        return getattr(importlib.import_module(f".{module}", __package__), cls)
-    except (ImportError, AttributeError) as e:
-        if os.environ.get("SWIN_GUI_DEBUG") == "1":
-            print(f"swin-gui: panel {cls} unavailable: {e}", file=sys.stderr)
-        return None
 
 
 class _ClickTracker(QObject):
@@ -78,10 +57,7 @@ def build_docks(window: MainWindow) -> None:
     """Navigator dock, the centre panel and one dock per available panel."""
     window.navigator = NavigatorPanel(window.session, window)
     _add_dock(window, "navigator", window.navigator, "Navigator")
-    for name, module, cls_name, area in PANEL_SPECS:
-        cls = load_panel_class(module, cls_name) or (ImagePanel if name == "grid" else None)
-        if cls is None:
-            continue
+    for name, cls, area in PANEL_SPECS:
         panel = cls(window.session, window)
         panel.lazy = area != "center"  # tabbed-away panels render when shown
         window.panels[name] = panel
@@ -113,7 +89,7 @@ def default_layout(window: MainWindow) -> None:
 
     Splits come before tabs: `splitDockWidget` on a tabbed dock would add another tab."""
     docks = window.docks
-    areas = {name: area for name, _, _, area in PANEL_SPECS}
+    areas = {name: area for name, _, area in PANEL_SPECS}
     right = [n for n in docks if areas.get(n) == "right"]
     bottom = [n for n in docks if areas.get(n) == "bottom"]
     for dock in docks.values():
