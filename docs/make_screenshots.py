@@ -14,11 +14,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["SWIN_GUI_SYNC"] = "1"  # inference applies before the next line runs
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from swin_gui.api import load_model  # noqa: E402
-from swin_gui.app.main import MainWindow  # noqa: E402
-from swin_gui.app.settings import AppSettings  # noqa: E402
+from swin_gui.api import load_model
+from swin_gui.app.main import MainWindow
+from swin_gui.app.settings import AppSettings
 
 OUT = Path(__file__).resolve().parent / "screenshots"
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
