@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from .navigator import NavigatorPanel
 from .panels.attention import AttentionPanel
+from .panels.base import Panel
 from .panels.bias import BiasPanel
 from .panels.grid import GridPanel
 from .panels.internals import InternalsPanel
@@ -75,6 +76,8 @@ def _add_dock(window: MainWindow, name: str, widget: QWidget, title: str) -> QDo
     dock = QDockWidget(title, window)
     dock.setObjectName(f"dock_{name}")
     dock.setWidget(widget)
+    if isinstance(widget, Panel):
+        dock.visibilityChanged.connect(widget.set_exposed)
     dock.setFeatures(
         QDockWidget.DockWidgetFeature.DockWidgetMovable
         | QDockWidget.DockWidgetFeature.DockWidgetFloatable

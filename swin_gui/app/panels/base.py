@@ -51,7 +51,9 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self.view.sigResized.connect(self._on_view_changed)
 
     def show_rgb(self, rgb: np.ndarray) -> None:
-        self.image.setImage(np.ascontiguousarray(rgb), autoLevels=False, levels=(0, 255))
+        self.image.setImage(
+            np.ascontiguousarray(rgb), autoLevels=False, levels=None
+        )  # uint8: no rescale
         if self._shape != rgb.shape[:2]:
             self._shape = rgb.shape[:2]
             self.view.autoRange(padding=0.01)
@@ -216,16 +218,21 @@ class Panel(QWidget):
         self.caption.setText(" · ".join(pic.notes))
 
     def _request_refresh(self) -> None:
-        """Re-render now, or — for a `lazy` panel hidden behind a tab — when next shown."""
-        if self.lazy and not self.isVisible():
+        """Re-render now, or — for a `lazy` panel not on screen (a tabbed-away dock keeps
+        `isVisible()` but has an empty visible region) — when it is next exposed."""
+        if self.lazy and (not self.isVisible() or self.visibleRegion().isEmpty()):
             self._stale = True
         else:
             self.refresh()
 
+    def set_exposed(self, exposed: bool) -> None:
+        """Connected to the dock's `visibilityChanged`: render what was deferred."""
+        if exposed and self._stale:
+            self.refresh()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._stale:
-            self.refresh()
+        self.set_exposed(True)
 
     def _on_trace_changed(self, trace) -> None:
         self._request_refresh()
