@@ -19,21 +19,16 @@ import sys
 import time
 from pathlib import Path
 
+from .errors import debug_log, one_line
 from .render.snapshot import VIEWS
 
 COMMANDS = ("export", "inspect", "snapshot", "bench")
 SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
 DEVICES = ("cpu", "cuda", "auto")
 DEFAULT_MODEL = "demo"
+
+
 # (module, class) pairs whose exceptions are the user's fault: one line, exit 2
-_USER_ERRORS = (
-    ("swin_gui.images", "ImageLoadError"),
-    ("swin_gui.export", "ExportError"),
-    ("swin_gui.model.checkpoints.base", "CheckpointError"),
-    ("swin_gui.model.checkpoints", "CheckpointError"),
-)
-
-
 class CLIError(Exception):
     """A usage problem found by the CLI itself (one line, exit 2)."""
 
@@ -366,20 +361,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 # ---- entry point ----------------------------------------------------------------------
-def one_line(e: BaseException) -> str:
-    """An exception as one readable line (KeyError without its repr quotes)."""
-    text = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-    return " ".join(text.split()) or type(e).__name__
-
-
 def is_user_error(e: BaseException) -> bool:
-    if isinstance(e, (CLIError, KeyError, FileNotFoundError)):
-        return True
-    for module, name in _USER_ERRORS:
-        cls = getattr(sys.modules.get(module), name, None)
-        if isinstance(cls, type) and isinstance(e, cls):
-            return True
-    return False
+    from .errors import user_error_types
+
+    return isinstance(e, (CLIError, *user_error_types()))
 
 
 def _pop_threads(rest: list[str]) -> tuple[int | None, list[str]]:
@@ -415,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         _say("swin-gui: interrupted")
         return 130
     except Exception as e:
-        if not is_user_error(e):
-            raise
-        _say(f"swin-gui: error: {one_line(e)}")
-        return 2
+        if is_user_error(e):
+            _say(f"swin-gui: error: {one_line(e)}")
+            return 2
+        debug_log(e)
+        _say(f"swin-gui: internal error: {one_line(e)} (SWIN_GUI_DEBUG=1 shows the traceback)")
+        return 1

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog
 
+from ..errors import one_line
 from .actions import DIALOG_OPTIONS
 from .dialogs import ask_overwrite
-from .worker import one_line
 
 if TYPE_CHECKING:
     from .main import MainWindow

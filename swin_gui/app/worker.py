@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import threading
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ..errors import debug_log, one_line
 
 MODEL_CACHE_SIZE = 3
 _threads_configured = False
@@ -43,28 +43,6 @@ def configure_torch_threads() -> int:
         if not os.environ.get("OMP_NUM_THREADS"):
             torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     return torch.get_num_threads()
-
-
-def one_line(error: BaseException) -> str:
-    """A readable one-line message for the user (never a traceback)."""
-    from ..export import ExportError
-    from ..images import ImageLoadError
-    from ..model.checkpoints import CheckpointError
-
-    arg = error.args[0] if isinstance(error, KeyError) and error.args else error
-    lines = [ln.strip() for ln in str(arg).strip().splitlines() if ln.strip()]
-    text = lines[0] if lines else ""
-    readable = (ImageLoadError, CheckpointError, ExportError, ValueError, KeyError, OSError)
-    if isinstance(error, MemoryError) or "out of memory" in text.lower():
-        text = f"out of memory: {text or 'try a smaller size or the CPU'}"
-    elif not text or not isinstance(error, readable):
-        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _debug_log(error: BaseException) -> None:
-    if os.environ.get("SWIN_GUI_DEBUG") == "1":
-        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -113,7 +91,7 @@ class _Runner(QObject):
         except CaptureCancelled:
             self.cancelled.emit(job.id)
         except Exception as e:
-            _debug_log(e)
+            debug_log(e)
             self.failed.emit(job.id, one_line(e))
         else:
             self.done.emit(job.id, result)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from swin_gui.app.worker import CaptureRequest, InferenceWorker, one_line
+from swin_gui.app.worker import CaptureRequest, InferenceWorker
+from swin_gui.errors import one_line
 from swin_gui.images import ImageLoadError
 from swin_gui.model.checkpoints import CheckpointError
 
