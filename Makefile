@@ -29,8 +29,8 @@ lint: $(STAMP)
 bench: $(STAMP)          ## speed ratios: capture vs plain, ours vs timm, UI latency, scaling
 	$(VENV)/bin/swin-gui bench $(ARGS)
 
-screenshot: $(STAMP)     ## headless check of `make run`: writes docs/screenshots/main.png
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/swin-gui --screenshot docs/screenshots/main.png
+screenshot: $(STAMP)     ## headless check of `make run`: writes docs/screenshots/startup.png
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/swin-gui --screenshot docs/screenshots/startup.png
 
 demo-train: $(STAMP)
 	$(PY) -m swin_gui.demo train --resume

@@ -81,8 +81,14 @@ def load_model(path_or_preset: str | Path = "demo", device: str | None = "cpu") 
 
 
 def model_info(model: torch.nn.Module) -> ModelInfo:
+    """`model.info` as `load_model` set it; for any other module, a label and the class names
+    its config carries."""
     info = getattr(model, "info", None)
-    return info or ModelInfo(type(model).__name__, "module", "", False)
+    cfg = getattr(model, "cfg", None)
+    names = tuple(getattr(cfg, "class_names", ()) or ())
+    return info or ModelInfo(
+        getattr(cfg, "name", "") or type(model).__name__, "module", "", False, names
+    )
 
 
 def _prepare(

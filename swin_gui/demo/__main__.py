@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue from runs/demo/last.pt")
     t.add_argument("--checkpoint", type=Path, default=Path("runs/demo/last.pt"))
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument(
+        "--extra-steps",
+        type=int,
+        default=0,
+        help="continue past the main schedule with a second cosine (use --resume)",
+    )
     e = sub.add_parser("evaluate", help="accuracy and attention-on-object on held-out scenes")
     e.add_argument("--weights", type=Path, default=Path("assets/demo/swin_demo.safetensors"))
     e.add_argument("--n", type=int, default=1000)
@@ -40,10 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     if args.command == "train":
-        from .train import train
+        from .train import Recipe, train
 
         torch.set_num_threads(args.threads)
-        train(out=args.out, minutes=args.minutes, resume=args.resume, ckpt=args.checkpoint)
+        recipe = Recipe(extra_steps=args.extra_steps)
+        train(args.out, args.minutes, args.resume, args.checkpoint, recipe)
     elif args.command == "evaluate":
         from .evaluate import DemoError, evaluate
 

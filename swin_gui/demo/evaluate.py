@@ -11,13 +11,13 @@ activation map (ReLU of the head weights of the true class applied to the final 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from swin_gui.model import Recorder, SwinConfig, SwinTransformer
+from swin_gui.model import Recorder, SwinTransformer
+from swin_gui.model.checkpoints import CheckpointError, load_checkpoint
 
 from .scenes import CLASSES, eval_seed, make_scene
 from .train import to_tensor
@@ -28,31 +28,14 @@ class DemoError(RuntimeError):
 
 
 def load_demo_model(path: Path | str) -> SwinTransformer:
-    """Load the shipped demo weights (safetensors with swin_gui metadata) in eval mode."""
+    """Load the shipped demo weights (the project's safetensors format) in eval mode."""
     path = Path(path)
     if not path.is_file():
         raise DemoError(f"no demo weights at {path}; run `python -m swin_gui.demo train` first")
     try:
-        from swin_gui.model.checkpoints import load_checkpoint  # written by another helper
-    except ImportError:
-        load_checkpoint = None
-    if load_checkpoint is not None:
-        loaded = load_checkpoint(path)
-        model = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "model", loaded)
-        return model.eval()
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    with safe_open(str(path), "pt") as f:
-        meta = f.metadata() or {}
-    if "swin_gui.config" not in meta:
-        raise DemoError(f"{path} has no swin_gui.config metadata")
-    d = json.loads(meta["swin_gui.config"])
-    d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-    names = tuple(json.loads(meta.get("swin_gui.class_names", "[]")))
-    model = SwinTransformer(SwinConfig(**d, class_names=names))
-    model.load_state_dict(load_file(str(path)), strict=True)
-    return model.eval()
+        return load_checkpoint(path).model.eval()
+    except CheckpointError as exc:
+        raise DemoError(str(exc)) from None
 
 
 @torch.no_grad()

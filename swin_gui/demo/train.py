@@ -13,7 +13,6 @@ scenes a straight run would.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from swin_gui.model import SwinConfig, SwinTransformer
+from swin_gui.model.checkpoints import save_checkpoint
 
 from .scenes import CLASSES, make_scene, train_seed
 
@@ -53,9 +53,9 @@ class Recipe:
 
     batch: int = 32
     low_res: int = 112
-    low_steps: int = 6500
+    low_steps: int = 5000
     high_res: int = 224
-    high_steps: int = 800
+    high_steps: int = 2200
     lr: float = 5e-4
     min_lr: float = 1e-5
     warmup: int = 100
@@ -66,12 +66,24 @@ class Recipe:
     clip: float = 5.0
     aux_weight: float = 1.0  # dense token loss on stage 2 (object class or background)
     aux_stage: int = 2
+    # Optional continuation (`train --resume --extra-steps N`): a warm restart, a second
+    # cosine from extra_lr, its first extra_low_share of steps at low_res, the rest at high_res.
+    extra_steps: int = 0
+    extra_lr: float = 2e-4
+    extra_low_share: float = 0.0
+
+    @property
+    def main_steps(self) -> int:
+        return self.low_steps + self.high_steps
 
     @property
     def total_steps(self) -> int:
-        return self.low_steps + self.high_steps
+        return self.main_steps + self.extra_steps
 
     def resolution(self, step: int) -> int:
+        if step >= self.main_steps:
+            extra_low = round(self.extra_steps * self.extra_low_share)
+            return self.low_res if step - self.main_steps < extra_low else self.high_res
         return self.low_res if step < self.low_steps else self.high_res
 
     def plain_share(self, step: int) -> float:
@@ -82,9 +94,12 @@ class Recipe:
         return max(0.0, 1.0 - (step - self.easy_steps) / max(1, self.curriculum - self.easy_steps))
 
     def lr_at(self, step: int) -> float:
+        if step >= self.main_steps:  # the continuation's own cosine
+            t = (step - self.main_steps) / max(1, self.extra_steps)
+            return self.min_lr + 0.5 * (self.extra_lr - self.min_lr) * (1 + math.cos(math.pi * t))
         if step < self.warmup:
             return self.lr * (step + 1) / self.warmup
-        t = (step - self.warmup) / max(1, self.total_steps - self.warmup)
+        t = (step - self.warmup) / max(1, self.main_steps - self.warmup)
         return self.min_lr + 0.5 * (self.lr - self.min_lr) * (1 + math.cos(math.pi * t))
 
 
@@ -161,23 +176,8 @@ def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.AdamW:
 
 
 def save_weights(model: SwinTransformer, path: Path) -> None:
-    """Write the shipped .safetensors with the project's metadata."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        from swin_gui.model.checkpoints import save_checkpoint  # written by another helper
-    except ImportError:
-        save_checkpoint = None
-    if save_checkpoint is not None:
-        save_checkpoint(model, path, list(CLASSES))
-        return
-    from safetensors.torch import save_file
-
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    meta = {
-        "swin_gui.config": json.dumps(model.cfg.to_dict()),
-        "swin_gui.class_names": json.dumps(list(CLASSES)),
-    }
-    save_file(state, str(path), metadata=meta)
+    """Write the shipped weights in the project's safetensors format (config + class names)."""
+    save_checkpoint(model, path, list(CLASSES))
 
 
 def save_state(path: Path, model, opt, step: int, elapsed: float, aux) -> None:
@@ -226,8 +226,8 @@ def _log(
     remaining_s: float,
 ) -> None:
     print(
-        f"step {step:5d}/{recipe.total_steps} res {recipe.resolution(step)} "
-        f"lr {recipe.lr_at(step):.2e} loss {loss:.3f} train_acc {acc:.3f} "
+        f"step {step:5d}/{recipe.total_steps} res {recipe.resolution(step - 1)} "
+        f"lr {recipe.lr_at(step - 1):.2e} loss {loss:.3f} train_acc {acc:.3f} "
         f"{ips:.1f} img/s elapsed {elapsed / 60:.1f} min ETA {remaining_s / 60:.1f} min",
         flush=True,
     )

@@ -9,8 +9,9 @@ token carries a crosshair, the selected head's tile a yellow outline.
 Bottom: the window's N x N attention matrix for the selected head (mean when None) with the
 query row outlined and masked entries crossed out.
 
-One colour scale for the whole picture: probability from 0 to the largest attention of the
-window (all heads), so every tile and the matrix compare directly.
+One colour scale for the whole picture: probability from 0 to the selected query's largest
+attention (all heads), so the tiles compare directly and stay readable where some other
+query of the window attends sharply (the matrix saturates above it, as the notes say).
 `Picture.data` is (heads + 1, H_s, W_s): the maps on the stage grid, NaN outside the window,
 the last map being the mean over heads; padding keys are not on the grid (their mass is in
 the notes). `attention_layout` and `hit_test` map picture pixels back to heads/tokens/cells.
@@ -281,7 +282,9 @@ def _heading(trace, sel: Selection, q: QueryAttention) -> str:
 
 def _notes(trace, sel: Selection, q: QueryAttention, hi: float, masked: int) -> tuple[str, ...]:
     bt = trace.block(sel.stage, sel.block)
-    notes = [f"colour: probability 0 … {hi:.3g} (largest attention in this window, all heads)"]
+    notes = [
+        f"colour: probability 0 … {hi:.3g} (this query's largest, all heads; higher saturates)"
+    ]
     shown = view_shift(bt, sel)
     if shown != bt.shift:
         notes.append(
@@ -318,7 +321,7 @@ def render_attention(trace, selection: Selection) -> Picture:
     layout = attention_layout(trace, sel.stage, sel.block)
     cmap = sequential(sel.colormap)
     q = query_attention(bt, sel.token)
-    hi = float(bt.attn[q.window].max()) or 1.0
+    hi = float(q.rows.max()) or 1.0
     rgb = _PAINTED.get(
         trace, (sel.stage, sel.block, q.token, cmap), lambda: _painted(trace, layout, q, hi, cmap)
     ).copy()

@@ -106,9 +106,10 @@ def test_colour_bar_and_levels(trace224):
     sel = Selection(stage=1, block=1, token=(4, 4))
     bt = trace224.block(1, 1)
     pic = render_attention(trace224, sel)
-    window, _ = bt.locate(4, 4)
+    q = query_attention(bt, sel.token)
     assert pic.units == "probability" and pic.colormap == "viridis"
-    assert pic.levels == (0.0, pytest.approx(float(bt.attn[window].max())))
+    assert pic.levels == (0.0, pytest.approx(float(q.rows.max())))
+    assert pic.levels[1] == pytest.approx(float(pic.data[np.isfinite(pic.data)].max()))
     x0, y0 = attention_layout(trace224, 1, 1).colorbar
     bar = pic.rgb[y0:, x0:].reshape(-1, 3)
     lut = colormap_lut("viridis")

@@ -214,8 +214,8 @@ class Panel(QWidget):
         pic = self.render(trace, self.session.selection)
         self.picture = pic
         self.canvas.show_rgb(pic.rgb)
-        self.heading.setText(f"<b>{pic.title or self.title}</b>")
-        self.caption.setText(" · ".join(pic.notes))
+        _set_text(self.heading, f"<b>{pic.title or self.title}</b>")
+        _set_text(self.caption, " · ".join(pic.notes))
 
     def _request_refresh(self) -> None:
         """Re-render now, or — for a `lazy` panel not on screen (a tabbed-away dock keeps
@@ -279,3 +279,9 @@ class TokenGridPanel(Panel):
 
     def _on_canvas_clicked(self, x: float, y: float) -> None:
         self._select_token(self._token_under(x, y))
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    """Set a label's text only when it changes: a word-wrapped label re-lays out its dock."""
+    if label.text() != text:
+        label.setText(text)

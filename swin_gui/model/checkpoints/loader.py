@@ -8,14 +8,13 @@ Our own "swin-gui" format is a safetensors file whose metadata carries
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save as safetensors_bytes
 
+from ...export import atomic_write
 from ..config import SwinConfig
 from ..swin import SwinTransformer
 from .base import (
@@ -187,7 +186,8 @@ def _name_hint(path: Path) -> str:
 def save_checkpoint(
     model: SwinTransformer, path: str | Path, class_names: Sequence[str] = ()
 ) -> None:
-    """Write `model` in the "swin-gui" safetensors format, atomically (temp file + rename)."""
+    """Write `model` in the "swin-gui" safetensors format, atomically (temp file + rename;
+    an existing file is replaced)."""
     path = Path(path)
     names = list(class_names) or list(model.cfg.class_names)
     if names and len(names) != model.cfg.num_classes:
@@ -195,14 +195,7 @@ def save_checkpoint(
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     metadata = {CONFIG_KEY: json.dumps(model.cfg.to_dict()), NAMES_KEY: json.dumps(names)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: f.write(safetensors_bytes(tensors, metadata)), overwrite=True)
 
 
 __all__ = ["build", "check_fit", "load_checkpoint", "load_state_dict", "save_checkpoint"]
