@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ..analysis.attention import default_token
 from ..render.selection import Selection, view_shift
 from ..trace import Trace
 
@@ -74,6 +75,10 @@ class Session(QObject):
         self._trace = trace
         self.set_ablation(None)
         self._selection = self._clamped(self._selection)
+        if trace is not None and self._selection.token is None:
+            # one token for every panel: the centre one the attention views default to
+            block = trace.block(self._selection.stage, self._selection.block)
+            self._selection = self._selection.with_(token=default_token(block))
         self.traceChanged.emit(trace)
 
     def set_ablation(self, out: np.ndarray | None) -> None:
