@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 
@@ -24,9 +25,16 @@ def _timed(app, change, repeats: int) -> float:
     return statistics.median(samples)
 
 
+def _quiet_offscreen(mode, context, message: str) -> None:
+    """Qt messages to stderr, less the offscreen plugin's note on every window resize."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
 def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dict[str, float]:
     """{'token': ms, 'head': ms, 'block': ms} for a `size` x `size` input."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
     from ..api import capture, load_model
@@ -34,6 +42,7 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
     from .settings import AppSettings
 
     app = QApplication.instance() or QApplication([])
+    qInstallMessageHandler(_quiet_offscreen)
     model = load_model(preset_name)
     torch.manual_seed(0)
     trace = capture(model, torch.randn(1, 3, size, size))

@@ -221,6 +221,9 @@ class MainWindow(QMainWindow):
     # ---- selection ----------------------------------------------------------------------------
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
         self.breadcrumb.setText(breadcrumb(self.session.trace, new))
+        # grow-only width: a shorter breadcrumb must not re-lay out the toolbar on every token
+        hint = self.breadcrumb.sizeHint().width()
+        self.breadcrumb.setMinimumWidth(max(self.breadcrumb.minimumWidth(), hint))
         if f"cmap_{new.colormap}" in self.acts:
             self.acts[f"cmap_{new.colormap}"].setChecked(True)
         self._maybe_ablate(new)

@@ -37,3 +37,19 @@ def test_a_panel_without_its_own_filter_gets_it(make_panel, trace224):
     panel = make_panel(AttentionPanel, trace224, (320, 360))  # a ~1000 px wide picture
     assert panel.picture.rgb.shape[1] > 2 * panel.canvas.width()
     assert smooth(panel.canvas)
+
+
+def test_a_new_token_does_not_resize_the_picture(make_panel, trace224):
+    """Captions only grow, so a caption that wraps differently for the next token does not
+    re-lay out the panel (which painted the picture twice per change)."""
+    panel = make_panel(AttentionPanel, trace224, (320, 360))
+    session = panel.session
+    sizes, heights = set(), []
+    for i in range(12):
+        session.select(stage=0, block=1, token=((i * 7) % 56, (i * 11) % 56))
+        QApplication.processEvents()
+        sizes.add(panel.canvas.size().toTuple())
+        heights.append(panel.caption.minimumHeight())
+    assert heights == sorted(heights)  # never shrinks
+    assert heights[-1] >= panel.caption.heightForWidth(panel.caption.width())
+    assert len(sizes) <= 2  # at most one growth step, not a resize per token

@@ -215,7 +215,19 @@ class Panel(QWidget):
         self.picture = pic
         self.canvas.show_rgb(pic.rgb)
         _set_text(self.heading, f"<b>{pic.title or self.title}</b>")
-        _set_text(self.caption, " · ".join(pic.notes))
+        self._set_caption(" · ".join(pic.notes))
+
+    def _set_caption(self, text: str) -> None:
+        """The caption's height only grows: a caption that wraps to one line fewer for the
+        next token must not resize (and so repaint twice) the picture above it."""
+        if self.caption.text() == text:
+            return
+        self.caption.setText(text)
+        if not self.caption.isVisible():  # not laid out yet: its width means nothing
+            return
+        height = self.caption.heightForWidth(self.caption.width())
+        if height > self.caption.minimumHeight():
+            self.caption.setMinimumHeight(height)
 
     def _request_refresh(self) -> None:
         """Re-render now, or — for a `lazy` panel not on screen (a tabbed-away dock keeps
