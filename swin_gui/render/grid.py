@@ -302,9 +302,9 @@ def _notes(trace: Trace, block: BlockTrace, shift: int, window: int) -> tuple[st
     notes = [
         f"{_count(nWh * nWw, 'window')} ({nWh}×{nWw}) of {block.window}×{block.window} tokens = "
         f"{block.window * tp} px; token = {tp} px",
-        f"image {Wi}×{Hi} px; tokens {W}×{H} padded to {Wp}×{Hp} (hatched: padding)"
+        f"image {Wi}×{Hi} px (W×H); tokens {H}×{W} (H×W) padded to {Hp}×{Wp} (hatched: padding)"
         if (Hp * tp, Wp * tp) != (Hi, Wi)
-        else f"image {Wi}×{Hi} px = {W}×{H} tokens, no padding",
+        else f"image {Wi}×{Hi} px (W×H) = {H}×{W} tokens (H×W), no padding",
         f"selected window {window}",
     ]
     if shift > 0:
