@@ -42,7 +42,7 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
     from .settings import AppSettings
 
     app = QApplication.instance() or QApplication([])
-    qInstallMessageHandler(_quiet_offscreen)
+    previous_handler = qInstallMessageHandler(_quiet_offscreen)
     model = load_model(preset_name)
     torch.manual_seed(0)
     trace = capture(model, torch.randn(1, 3, size, size))
@@ -68,4 +68,5 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
             "block": _timed(app, lambda i: session.step_by(1 if i % 2 else -1), repeats),
         }
         window.close()
+    qInstallMessageHandler(previous_handler)
     return result

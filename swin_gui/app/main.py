@@ -28,6 +28,7 @@ from ..render.selection import Selection
 from . import actions, docks, menus
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
+from .panels.base import set_stable_text
 from .screenshot import save_screenshot
 from .settings import AppSettings
 from .state import Session
@@ -220,10 +221,7 @@ class MainWindow(QMainWindow):
 
     # ---- selection ----------------------------------------------------------------------------
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
-        self.breadcrumb.setText(breadcrumb(self.session.trace, new))
-        # grow-only width: a shorter breadcrumb must not re-lay out the toolbar on every token
-        hint = self.breadcrumb.sizeHint().width()
-        self.breadcrumb.setMinimumWidth(max(self.breadcrumb.minimumWidth(), hint))
+        set_stable_text(self.breadcrumb, breadcrumb(self.session.trace, new))
         if f"cmap_{new.colormap}" in self.acts:
             self.acts[f"cmap_{new.colormap}"].setChecked(True)
         self._maybe_ablate(new)

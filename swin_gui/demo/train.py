@@ -66,11 +66,10 @@ class Recipe:
     clip: float = 5.0
     aux_weight: float = 1.0  # dense token loss on stage 2 (object class or background)
     aux_stage: int = 2
-    # Optional continuation (`train --resume --extra-steps N`): a warm restart, a second
-    # cosine from extra_lr, its first extra_low_share of steps at low_res, the rest at high_res.
+    # Optional continuation (`train --resume --extra-steps N`): a warm restart at high_res,
+    # a second cosine from extra_lr.
     extra_steps: int = 0
     extra_lr: float = 2e-4
-    extra_low_share: float = 0.0
 
     @property
     def main_steps(self) -> int:
@@ -81,9 +80,6 @@ class Recipe:
         return self.main_steps + self.extra_steps
 
     def resolution(self, step: int) -> int:
-        if step >= self.main_steps:
-            extra_low = round(self.extra_steps * self.extra_low_share)
-            return self.low_res if step - self.main_steps < extra_low else self.high_res
         return self.low_res if step < self.low_steps else self.high_res
 
     def plain_share(self, step: int) -> float:
@@ -173,11 +169,6 @@ def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.AdamW:
         {"params": no_decay, "weight_decay": 0.0},
     ]
     return torch.optim.AdamW(groups, lr=recipe.lr)
-
-
-def save_weights(model: SwinTransformer, path: Path) -> None:
-    """Write the shipped weights in the project's safetensors format (config + class names)."""
-    save_checkpoint(model, path, list(CLASSES))
 
 
 def save_state(path: Path, model, opt, step: int, elapsed: float, aux) -> None:
@@ -328,7 +319,7 @@ def train(
             )
             break
     model.eval()
-    save_weights(model, out)
+    save_checkpoint(model, out, list(CLASSES))  # the shipped format: config + class names
     minutes_total = progress.total_s() / 60
     print(f"wrote {out} after {step} steps; training wall time {minutes_total:.1f} min", flush=True)
     return model

@@ -214,20 +214,8 @@ class Panel(QWidget):
         pic = self.render(trace, self.session.selection)
         self.picture = pic
         self.canvas.show_rgb(pic.rgb)
-        _set_text(self.heading, f"<b>{pic.title or self.title}</b>")
-        self._set_caption(" · ".join(pic.notes))
-
-    def _set_caption(self, text: str) -> None:
-        """The caption's height only grows: a caption that wraps to one line fewer for the
-        next token must not resize (and so repaint twice) the picture above it."""
-        if self.caption.text() == text:
-            return
-        self.caption.setText(text)
-        if not self.caption.isVisible():  # not laid out yet: its width means nothing
-            return
-        height = self.caption.heightForWidth(self.caption.width())
-        if height > self.caption.minimumHeight():
-            self.caption.setMinimumHeight(height)
+        set_stable_text(self.heading, f"<b>{pic.title or self.title}</b>")
+        set_stable_text(self.caption, " · ".join(pic.notes))
 
     def _request_refresh(self) -> None:
         """Re-render now, or — for a `lazy` panel not on screen (a tabbed-away dock keeps
@@ -293,7 +281,17 @@ class TokenGridPanel(Panel):
         self._select_token(self._token_under(x, y))
 
 
-def _set_text(label: QLabel, text: str) -> None:
-    """Set a label's text only when it changes: a word-wrapped label re-lays out its dock."""
-    if label.text() != text:
-        label.setText(text)
+def set_stable_text(label: QLabel, text: str) -> None:
+    """Set a label that changes with the selection without re-laying out its window: only
+    when the text differs, and its size only grows (height for a word-wrapped label, width
+    otherwise). A caption one line shorter for the next token would otherwise resize, and
+    repaint twice, the picture above it; a shorter breadcrumb would re-lay out the toolbar."""
+    if label.text() == text:
+        return
+    label.setText(text)
+    if not label.isVisible():  # not laid out yet: its width means nothing
+        return
+    if label.wordWrap():
+        label.setMinimumHeight(max(label.minimumHeight(), label.heightForWidth(label.width())))
+    else:
+        label.setMinimumWidth(max(label.minimumWidth(), label.sizeHint().width()))
