@@ -153,3 +153,38 @@ def ablate_shift(
     x = torch.from_numpy(trace.block_input(stage, block))[None].to(device)  # 1, H, W, C
     out = model.layers[stage].blocks[block](x, None, shift=shift)
     return out[0].float().cpu().numpy()
+
+
+def describe_model(model) -> list[tuple[str, str]]:
+    """(field, value) rows describing a model: what `swin-gui inspect` prints."""
+    from .model.cost import count_params, format_macs, macs, macs_by_group, token_grids
+
+    cfg, info = model.cfg, model_info(model)
+    params = count_params(model)
+    groups = macs_by_group(macs(cfg, cfg.img_size, cfg.img_size))
+    grids = token_grids(cfg, cfg.img_size, cfg.img_size)
+    shown = ", ".join(info.class_names[:3]) + (", ..." if len(info.class_names) > 3 else "")
+    names = f"names: {shown}" if info.class_names else "no class names"
+    rows = [
+        ("model", info.label),
+        ("format", info.format),
+        ("weights", "random init (no checkpoint)" if info.random_weights else "from checkpoint"),
+        ("source", info.source or "-"),
+        (
+            "architecture",
+            f"Swin v{cfg.version}, patch {cfg.patch_size}, window M={cfg.window_size}, "
+            f"embed_dim C={cfg.embed_dim}, mlp_ratio {cfg.mlp_ratio:g}",
+        ),
+        ("depths", ", ".join(map(str, cfg.depths))),
+        ("heads", ", ".join(map(str, cfg.num_heads))),
+        ("stages", ", ".join(f"{h}×{w}·{cfg.stage_dim(s)}" for s, (h, w) in enumerate(grids))),
+        ("classes", f"{cfg.num_classes} ({names})" if cfg.num_classes else "0 (no head)"),
+        ("input size", f"{cfg.img_size}×{cfg.img_size}"),
+        ("parameters", f"{params / 1e6:.2f} M ({params:,})"),
+        ("MACs", f"{format_macs(groups['total'])} at {cfg.img_size}×{cfg.img_size}"),
+    ]
+    if cfg.version == 2:
+        rows.insert(6, ("pretrained windows", ", ".join(map(str, cfg.pretrained_window_sizes))))
+    detail = [k for k in groups if k != "total" and groups[k]]
+    rows += [(f"  {k.replace('_', ' ')}", format_macs(groups[k])) for k in detail]
+    return rows

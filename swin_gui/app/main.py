@@ -1,4 +1,4 @@
-"""The main window and `run_app`.
+"""The main window (`launch.run_app` opens it).
 
 One window, one selection: the navigator (left), the window grid (centre), Attention | Mask |
 Shift | Bias | Internals (right), feature pyramid | merging and predictions (bottom). Only
@@ -8,14 +8,12 @@ change re-renders from the cached Trace.
 
 from __future__ import annotations
 
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -29,7 +27,6 @@ from . import actions, docks, menus
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
 from .panels.base import set_stable_text
-from .screenshot import save_screenshot
 from .settings import AppSettings
 from .state import Session
 from .worker import CaptureRequest, InferenceWorker
@@ -374,36 +371,3 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.worker.shutdown()
         super().closeEvent(event)
-
-
-def run_app(image=None, model=None, screenshot=None, size=None, device: str = "cpu") -> int:
-    """Open the explorer (returns the exit code). With `screenshot=FILE.png`: wait for the
-    first trace, save the whole window and exit (0; 1 with one line if inference failed)."""
-    import pyqtgraph as pg
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Swin Explorer")
-    app.setOrganizationName("SwinExplorer")
-    pg.setConfigOptions(imageAxisOrder="row-major")
-    settings = AppSettings()
-    if model is None:
-        last = settings.last_model()
-        model = last if last and _model_available(last) else "demo"
-    window = MainWindow(
-        model=model,
-        image=image,
-        size=size,
-        device=device,
-        settings=settings,
-        quiet=screenshot is not None,
-    )
-    window.show()
-    if screenshot is None:
-        return app.exec()
-    return save_screenshot(app, window, Path(screenshot))
-
-
-def _model_available(spec: str) -> bool:
-    from ..model import PRESETS
-
-    return spec == "demo" or spec in PRESETS or Path(spec).exists()

@@ -28,8 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--extra-steps",
         type=int,
-        default=0,
-        help="continue past the main schedule with a second cosine (use --resume)",
+        default=None,
+        help="steps of the final warm restart at 224 px (default: the recipe's 1000); "
+        "with --resume, a larger value extends a finished run",
     )
     e = sub.add_parser("evaluate", help="accuracy and attention-on-object on held-out scenes")
     e.add_argument("--weights", type=Path, default=Path("assets/demo/swin_demo.safetensors"))
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         from .train import Recipe, train
 
         torch.set_num_threads(args.threads)
-        recipe = Recipe(extra_steps=args.extra_steps)
+        recipe = Recipe() if args.extra_steps is None else Recipe(extra_steps=args.extra_steps)
         train(args.out, args.minutes, args.resume, args.checkpoint, recipe)
     elif args.command == "evaluate":
         from .evaluate import DemoError, evaluate

@@ -131,26 +131,42 @@ def _smooth_noise(
     return out.reshape(height, width, channels)  # H, W, channels
 
 
-def _pattern(rng: np.random.Generator, width: int, height: int, kind: str) -> np.ndarray:
-    """A 0..1 mixing pattern (H, W, 1) between two colours."""
+def _pattern(
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    kind: str,
+    where: np.ndarray | None = None,
+) -> np.ndarray:
+    """A 0..1 mixing pattern between two colours: (H, W, 1), or (n, 1) at the n pixels
+    where `where` (a boolean H x W mask) is set. The pattern is the same either way."""
     xx, yy = _grid(width, height)
+    if where is not None:
+        xx, yy = xx[where], yy[where]
     theta = rng.uniform(0, math.pi)
-    u = xx * math.cos(theta) + yy * math.sin(theta)
-    v = -xx * math.sin(theta) + yy * math.cos(theta)
-    period = rng.uniform(0.03, 0.08) * min(width, height)
+    cos, sin = np.float32(math.cos(theta)), np.float32(math.sin(theta))
+    u = xx * cos + yy * sin
+    v = -xx * sin + yy * cos
+    period = np.float32(rng.uniform(0.03, 0.08) * min(width, height))
     if kind == "stripes":
-        m = (np.sin(u * 2 * math.pi / period) > 0).astype(np.float32)
+        m = (np.sin(u * np.float32(2 * math.pi) / period) > 0).astype(np.float32)
     elif kind == "dots":
         du, dv = (u % period) - period / 2, (v % period) - period / 2
-        m = (du * du + dv * dv < (period * rng.uniform(0.2, 0.38)) ** 2).astype(np.float32)
+        m = (du * du + dv * dv < np.float32(period * rng.uniform(0.2, 0.38)) ** 2).astype(
+            np.float32
+        )
     elif kind == "checker":
         m = ((np.floor(u / period) + np.floor(v / period)) % 2).astype(np.float32)
-    elif kind == "gradient":
-        m = (u - u.min()) / max(float(u.max() - u.min()), 1.0)
+    elif kind == "gradient":  # u is linear, so its range over the image is at the corners
+        xs, ys = np.array([0, width - 1], np.float32), np.array([0, height - 1], np.float32)
+        u_corner = xs[:, None] * cos + ys[None, :] * sin
+        lo, hi = float(u_corner.min()), float(u_corner.max())
+        m = (u - np.float32(lo)) / np.float32(max(hi - lo, 1.0))
     elif kind == "noise":
         m = _smooth_noise(rng, width, height, int(rng.integers(6, 20)))[..., 0]
+        m = m[where] if where is not None else m
     else:  # solid
-        m = np.zeros((height, width), np.float32)
+        m = np.zeros(u.shape, np.float32)
     return m[..., None]
 
 
@@ -174,16 +190,17 @@ def _background(
     rng: np.random.Generator, width: int, height: int, plain: bool = False
 ) -> np.ndarray:
     """Textured gradient + colour blobs (plain: the gradient only), float32 (H, W, 3), 0..255."""
-    c1, c2 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+    c1, c2 = rng.uniform(0, 255, 3).astype(np.float32), rng.uniform(0, 255, 3).astype(np.float32)
     g = _pattern(rng, width, height, "gradient")
     bg = c1 * (1 - g) + c2 * g  # H, W, 3
     if plain:
         return bg
     blobs = _smooth_noise(rng, width, height, int(rng.integers(3, 10)), 3) * 255
-    bg = bg * (1 - (a := rng.uniform(0.2, 0.6))) + blobs * a
+    a = np.float32(rng.uniform(0.2, 0.6))
+    bg = bg * (1 - a) + blobs * a
     if rng.random() < 0.5:
         kind = str(rng.choice(["stripes", "dots", "checker", "noise"]))
-        bg = bg + (_pattern(rng, width, height, kind) - 0.5) * rng.uniform(15, 45)
+        bg = bg + (_pattern(rng, width, height, kind) - 0.5) * np.float32(rng.uniform(15, 45))
     return bg
 
 
@@ -265,12 +282,12 @@ def _paint(
 ) -> None:
     """Fill the mask with a two-colour texture that contrasts with the background under it."""
     H, W = mask.shape
-    c1 = _contrasting_colour(rng, canvas[mask].mean(0))
-    c2 = np.clip(c1 + rng.uniform(-90, 90, 3), 0, 255)
+    c1 = _contrasting_colour(rng, canvas[mask].mean(0)).astype(np.float32)
+    c2 = np.clip(c1 + rng.uniform(-90, 90, 3), 0, 255).astype(np.float32)
     kind = "solid" if plain else str(rng.choice(FILLS))
-    m = _pattern(rng, W, H, kind)  # H, W, 1
-    fill = c1 * (1 - m) + c2 * m + rng.normal(0, rng.uniform(0, 8), (H, W, 1))
-    canvas[mask] = fill[mask]
+    m = _pattern(rng, W, H, kind, where=mask)  # n, 1 (the n pixels under the mask)
+    grain = rng.normal(0, rng.uniform(0, 8), m.shape).astype(np.float32)
+    canvas[mask] = c1 * (1 - m) + c2 * m + grain
 
 
 def make_scene(

@@ -181,7 +181,7 @@ def distinct_colours(pixels: np.ndarray) -> int:
 
 def _run_app(tmp_path: Path, image: Path, model: Path, out: Path) -> subprocess.CompletedProcess:
     code = (
-        "import sys; from swin_gui.app.main import run_app; "
+        "import sys; from swin_gui.app.launch import run_app; "
         f"sys.exit(run_app(image={str(image)!r}, model={str(model)!r}, screenshot={str(out)!r}))"
     )
     env = dict(

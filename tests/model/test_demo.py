@@ -99,10 +99,13 @@ def test_weights_carry_config_and_class_names(demo_model):
 
 @needs_weights
 def test_generated_samples_are_recognised(demo_model):
-    """What the app shows: every single-object sample is recognised at the model's input
-    size (the default), and the small ones (224, 333 x 250: padding) also at native size.
-    The 640 x 480 and 1024 x 768 scenes at native size are out of the training
-    distribution (6-16x more background tokens in the pool); the model card says so."""
+    """Every sample regenerates bit for bit from its seed, and the samples inside the
+    training distribution (224 and 333 x 250, single object) are recognised both at the
+    model's input size (the app's default) and at native size (window padding).
+    The 640 x 480 and 1024 x 768 scenes keep their objects at the 224 px training scale, so
+    they are out of distribution at either size: the object shrinks to 1-5 % of the image
+    when resized to 224, and at native size the global pool averages 6-16x more
+    background tokens than in training. The model card says so."""
     from swin_gui.api import capture
 
     entries = json.loads((SAMPLES / "samples.json").read_text())
@@ -114,9 +117,10 @@ def test_generated_samples_are_recognised(demo_model):
             e["seed"], tuple(e["size"]), len(e["classes"]), ref_area=e["ref_area"]
         )
         assert np.array_equal(np.asarray(image), np.asarray(regenerated.image)), e["file"]
-    for e in single:
-        sizes = ["model"] + (["native"] if e["size"][0] * e["size"][1] <= 333 * 250 else [])
-        for size in sizes:
+    in_distribution = [e for e in single if e["size"][0] * e["size"][1] <= 333 * 250]
+    assert len(in_distribution) >= 4
+    for e in in_distribution:
+        for size in ("model", "native"):
             top = capture(demo_model, SAMPLES / e["file"], size=size).top_k(1)[0]
             assert top[1] == e["classes"][0], (e["file"], size, top)
 
@@ -136,7 +140,16 @@ def test_resumed_training_matches_a_straight_run(tmp_path):
 
     torch.set_num_threads(1)
     recipe = Recipe(
-        batch=2, low_steps=2, high_steps=1, high_res=112, warmup=1, easy_steps=1, curriculum=2
+        batch=2,
+        low_steps=2,
+        mid_steps=1,
+        mid_res=96,
+        high_steps=1,
+        high_res=112,
+        warmup=1,
+        easy_steps=1,
+        curriculum=2,
+        extra_steps=1,
     )
     straight = train(tmp_path / "a.safetensors", ckpt=tmp_path / "a.pt", recipe=recipe)
     train(tmp_path / "b.safetensors", minutes=0.0, ckpt=tmp_path / "b.pt", recipe=recipe)
