@@ -23,8 +23,8 @@ test: $(STAMP)           ## the whole test suite (headless)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check swin_gui tests benchmarks
-	$(VENV)/bin/ruff format --check swin_gui tests benchmarks
+	$(VENV)/bin/ruff check swin_gui tests docs
+	$(VENV)/bin/ruff format --check swin_gui tests docs
 
 bench: $(STAMP)          ## speed ratios: capture vs plain, ours vs timm, UI latency, scaling
 	$(VENV)/bin/swin-gui bench $(ARGS)
