@@ -47,11 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     if args.command == "train":
-        from .train import Recipe, train
+        from .train import CheckpointMismatch, Recipe, train
 
         torch.set_num_threads(args.threads)
         recipe = Recipe() if args.extra_steps is None else Recipe(extra_steps=args.extra_steps)
-        train(args.out, args.minutes, args.resume, args.checkpoint, recipe)
+        try:
+            train(args.out, args.minutes, args.resume, args.checkpoint, recipe)
+        except CheckpointMismatch as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     elif args.command == "evaluate":
         from .evaluate import DemoError, evaluate
 

@@ -2,9 +2,9 @@
 
 The recipe: AdamW, label smoothing, progressive resizing: 112 px, then 160 px, under one
 warm-up + cosine; then the native 224 px under two warm restarts (a cosine from 2.5e-4, and
-a shorter one from 1e-4). The 160 px phase bridges object
-scales: scenes keep their objects' area fraction, so at 112 and 224 px the objects' pixel
-sizes barely overlap, and a jump from 112 straight to 224 loses much of what was learnt.
+a shorter one from 1e-4). The 160 px phase bridges object scales: scenes keep their
+objects' area fraction, so at 112 and 224 px the objects' pixel sizes barely overlap, and a
+jump from 112 straight to 224 loses much of what was learnt.
 Two things make a from-scratch Swin learn shapes in about 1.5 hours on two cores:
 - a curriculum: the first steps use plain scenes (no clutter, solid fills, upright shapes),
   and their share falls linearly to zero;
@@ -65,14 +65,14 @@ class Recipe:
     lr: float = 5e-4  # the cosine over the low and mid phases starts here...
     high_lr: float = 2.5e-4  # ...and the high-resolution phase restarts here
     min_lr: float = 1e-5
-    warmup: int = 100  # linear warm-up at the start of each phase
+    warmup: int = 100  # linear warm-up at the start of the first two cycles
     easy_steps: int = 400
     curriculum: int = 2500
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
     clip: float = 5.0
-    aux_weight: float = 1.0  # dense token loss (object class or background) on each of
-    aux_stages: tuple[int, ...] = (2, 3)
+    aux_weight: float = 1.0  # dense token loss (object class or background), per stage of
+    aux_stages: tuple[int, ...] = (2, 3)  # these
     # A final, smaller warm restart at high_res: a second cosine from extra_lr. Part of the
     # shipped recipe; `train --resume --extra-steps N` extends a finished run this way.
     extra_steps: int = 1000
@@ -109,7 +109,7 @@ class Recipe:
 
     def lr_at(self, step: int) -> float:
         """Three cosines to min_lr: the low and mid phases (after a warm-up), the
-        high-resolution phase (after a warm-up) and the optional continuation."""
+        high-resolution phase (after a warm-up) and the final restart (extra_steps)."""
         if step >= self.main_steps:
             return self._cosine(step - self.main_steps, self.extra_steps, self.extra_lr, 0)
         if step >= self.progressive_steps:
@@ -218,12 +218,23 @@ def save_state(path: Path, model, opt, step: int, elapsed: float, aux) -> None:
     tmp.replace(path)
 
 
+class CheckpointMismatch(ValueError):
+    """The resumable checkpoint is unreadable or was written by another recipe."""
+
+
 def load_state(path: Path, model, opt, aux) -> tuple[int, float]:
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
-    aux.load_state_dict(state["aux"])
-    opt.load_state_dict(state["optimizer"])
-    return int(state["step"]), float(state["elapsed"])
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        aux.load_state_dict(state["aux"])
+        opt.load_state_dict(state["optimizer"])
+        return int(state["step"]), float(state["elapsed"])
+    except Exception as exc:  # unpickling, missing keys, shapes: all mean "not ours"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointMismatch(
+            f"cannot resume from {path} ({reason[:120]}); it was written by another recipe "
+            "or is damaged: delete it or pass another --checkpoint"
+        ) from None
 
 
 def batch_loss(model, aux, recipe: Recipe, x, y, masks) -> tuple[torch.Tensor, torch.Tensor]:

@@ -160,3 +160,15 @@ def test_resumed_training_matches_a_straight_run(tmp_path):
         straight.state_dict().items(), resumed.state_dict().values(), strict=True
     ):
         assert torch.allclose(p, q, atol=1e-6), name
+
+
+def test_resume_from_a_foreign_checkpoint_is_one_line(tmp_path, capsys):
+    from swin_gui.demo.__main__ import main
+
+    bad = tmp_path / "last.pt"
+    torch.save({"model": {"x": torch.zeros(1)}, "step": 3}, bad)  # loadable, not ours
+    out = tmp_path / "w.safetensors"
+    assert main(["train", "--resume", "--checkpoint", str(bad), "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot resume from") and "\n" not in err, err
+    assert not out.exists()
