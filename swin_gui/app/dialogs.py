@@ -72,27 +72,12 @@ class ShortcutsDialog(QDialog):
 
 
 def architecture_rows(model, cfg, image_hw: tuple[int, int] | None) -> list[tuple[str, str]]:
-    """(field, value) rows: version, patch, window, embed_dim, depths, heads, classes,
-    params and MACs (via `swin_gui.model.cost`, when present)."""
-    label = getattr(getattr(model, "info", None), "label", getattr(cfg, "name", "swin"))
-    rows = [
-        ("model", str(label)),
-        ("version", f"Swin v{cfg.version}"),
-        ("patch size", f"{cfg.patch_size}×{cfg.patch_size}"),
-        ("window size M", str(cfg.window_size)),
-        ("embed_dim C", str(cfg.embed_dim)),
-        ("depths", ", ".join(map(str, cfg.depths))),
-        ("heads", ", ".join(map(str, cfg.num_heads))),
-        ("channels per stage", ", ".join(str(cfg.stage_dim(s)) for s in range(cfg.num_stages))),
-        ("classes", str(cfg.num_classes)),
-        ("trained at", f"{cfg.img_size}×{cfg.img_size}"),
-    ]
-    try:
-        from ..model.cost import count_params, format_macs, macs
-    except ImportError:
-        return rows
-    if model is not None:
-        rows.append(("parameters", f"{count_params(model) / 1e6:.2f} M"))
+    """The rows `swin-gui inspect` prints (`api.describe_model`), with the MACs counted at
+    the current image size instead of the model's input size."""
+    from ..api import describe_model
+    from ..model.cost import format_macs, macs
+
+    rows = [(k, v) for k, v in describe_model(model) if k != "MACs" and not k.startswith(" ")]
     h, w = image_hw or (cfg.img_size, cfg.img_size)
     rows.append((f"MACs at {w}×{h}", format_macs(macs(cfg, h, w)["total"])))
     return rows
