@@ -206,6 +206,8 @@ class MainWindow(QMainWindow):
             self.show_status(f"shift ablation failed: {message}", error=True)
 
     def _remember(self, request: CaptureRequest) -> None:
+        if self.quiet:  # a scripted screenshot must not change what the user's app reopens
+            return
         source = Path(str(request.source))
         if request.source and source.is_file():
             self.settings.add_recent(source)

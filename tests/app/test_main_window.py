@@ -67,6 +67,17 @@ def test_only_image_model_size_device_rerun(qtbot, make_window, tiny_model, make
     assert window.settings.size_mode() == "native"
 
 
+def test_screenshot_mode_leaves_remembered_settings_alone(
+    make_window, tiny_checkpoint, make_image
+):
+    image = make_image("wide.png", 250, 333)
+    window = make_window(str(tiny_checkpoint), image, size="native", quiet=True)
+    assert window.session.trace.image.shape == (250, 333, 3)  # the run did happen
+    assert window.settings.last_model() is None
+    assert window.settings.size_mode() != "native"
+    assert window.settings.recent_files() == []
+
+
 def test_device_combo_lists_cuda_only_when_available(make_window, tiny_model, make_image):
     import torch
 
