@@ -67,9 +67,7 @@ def test_only_image_model_size_device_rerun(qtbot, make_window, tiny_model, make
     assert window.settings.size_mode() == "native"
 
 
-def test_screenshot_mode_leaves_remembered_settings_alone(
-    make_window, tiny_checkpoint, make_image
-):
+def test_screenshot_mode_leaves_remembered_settings_alone(make_window, tiny_checkpoint, make_image):
     image = make_image("wide.png", 250, 333)
     window = make_window(str(tiny_checkpoint), image, size="native", quiet=True)
     assert window.session.trace.image.shape == (250, 333, 3)  # the run did happen
