@@ -300,14 +300,15 @@ def make_scene(
     """Generate scene `seed`. `size` is a side or a (width, height) pair.
 
     Object areas are drawn as fractions of `ref_area` pixels (default: the image area);
-    pass 224 * 224 to keep a large image's objects at the scale the demo model was trained on.
+    pass 224 * 224 to keep objects at the scale of 224 px scenes on any canvas (the canvas
+    still bounds an object's extent).
     `plain` drops the clutter, uses solid fills and upright shapes: the easy start of the
     training curriculum.
     """
     width, height = (size, size) if isinstance(size, int) else size
     if n_objects < 1:
         raise ValueError(f"n_objects must be at least 1, not {n_objects}")
-    area_scale = 1.0 if ref_area is None else min(1.0, ref_area / (width * height))
+    area_scale = 1.0 if ref_area is None else ref_area / (width * height)
     rng = np.random.default_rng(seed)
     img = Image.fromarray(np.clip(_background(rng, width, height, plain), 0, 255).astype(np.uint8))
     if not plain:

@@ -66,6 +66,20 @@ def test_non_square_multi_object_masks_are_disjoint():
     assert not (scene.masks[0] & scene.masks[1]).any()
 
 
+def test_ref_area_sizes_objects_as_on_another_canvas():
+    # The progressive phases draw 112 and 160 px scenes with objects at a larger scale:
+    # the same scene, 4x the object area unless the canvas bounds it, and never cut off.
+    grew = 0
+    for seed in range(30):
+        own, scaled = make_scene(seed, 112), make_scene(seed, 112, ref_area=224 * 224)
+        assert own.label == scaled.label
+        assert scaled.mask.sum() >= own.mask.sum(), seed
+        grew += scaled.mask.sum() > 2 * own.mask.sum()
+        ys, xs = np.nonzero(scaled.mask)
+        assert ys.min() > 0 and xs.min() > 0 and ys.max() < 111 and xs.max() < 111, seed
+    assert grew > 15  # most objects more than double; the rest reach the canvas bound
+
+
 def test_seed_ranges_are_disjoint():
     assert eval_seed(EVAL_SEED_LIMIT - 1) < SAMPLE_SEED_BASE < TRAIN_SEED_BASE == train_seed(0)
     with pytest.raises(ValueError):
