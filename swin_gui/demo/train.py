@@ -94,16 +94,16 @@ class Recipe:
     def total_steps(self) -> int:
         return self.main_steps + self.extra_steps
 
+    def phase(self, step: int) -> int:
+        """0, 1 or 2: batch `step` is in the low, mid or high-resolution phase."""
+        return int(step >= self.low_steps) + int(step >= self.progressive_steps)
+
     def resolution(self, step: int) -> int:
-        if step < self.low_steps:
-            return self.low_res
-        return self.mid_res if step < self.progressive_steps else self.high_res
+        return (self.low_res, self.mid_res, self.high_res)[self.phase(step)]
 
     def object_scale(self, step: int) -> int:
         """Batch `step` sizes its objects as on a canvas of this side."""
-        if step < self.low_steps:
-            return self.low_objects
-        return self.mid_objects if step < self.progressive_steps else self.high_res
+        return (self.low_objects, self.mid_objects, self.high_res)[self.phase(step)]
 
     @property
     def resolutions(self) -> tuple[int, ...]:
