@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -214,7 +214,16 @@ def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.AdamW:
     return torch.optim.AdamW(groups, lr=recipe.lr)
 
 
-def save_state(path: Path, model, opt, step: int, elapsed: float, aux) -> None:
+def _schedule(recipe: Recipe) -> dict:
+    """What a resumed run must share with the run that wrote the checkpoint: every field
+    but extra_steps, which `--extra-steps` may raise to extend a finished run."""
+    fields = asdict(recipe)
+    fields.pop("extra_steps")
+    fields["aux_stages"] = list(fields["aux_stages"])
+    return fields
+
+
+def save_state(path: Path, model, opt, step: int, elapsed: float, aux, recipe: Recipe) -> None:
     """The resumable checkpoint: plain tensors and dicts only (loads with weights_only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -224,6 +233,7 @@ def save_state(path: Path, model, opt, step: int, elapsed: float, aux) -> None:
         "optimizer": opt.state_dict(),
         "step": step,
         "elapsed": elapsed,
+        "recipe": _schedule(recipe),
     }
     torch.save(state, tmp)
     tmp.replace(path)
@@ -233,9 +243,13 @@ class CheckpointMismatch(ValueError):
     """The resumable checkpoint is unreadable or was written by another recipe."""
 
 
-def load_state(path: Path, model, opt, aux) -> tuple[int, float]:
+def load_state(path: Path, model, opt, aux, recipe: Recipe) -> tuple[int, float]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+        saved, wanted = state.get("recipe") or {}, _schedule(recipe)
+        if saved != wanted:  # same shapes, another schedule
+            differ = [k for k in wanted if saved.get(k) != wanted[k]]
+            raise ValueError(f"recipe differs in {', '.join(differ[:4])}")
         model.load_state_dict(state["model"])
         aux.load_state_dict(state["aux"])
         opt.load_state_dict(state["optimizer"])
@@ -352,7 +366,7 @@ def train(
     params = torch.nn.ModuleDict({"model": model, "aux": aux})
     opt = make_optimizer(params, recipe)
     resumed = resume and ckpt.exists()
-    step, elapsed = load_state(ckpt, model, opt, aux) if resumed else (0, 0.0)
+    step, elapsed = load_state(ckpt, model, opt, aux, recipe) if resumed else (0, 0.0)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"demo training: {n_params} params, {recipe}, starting at step {step}", flush=True)
     progress, t_saved = _Progress(recipe, elapsed), time.time()
@@ -364,7 +378,7 @@ def train(
         now = time.time()
         out_of_time = minutes is not None and now - progress.t_start > minutes * 60
         if now - t_saved > save_every_s or step == recipe.total_steps or out_of_time:
-            save_state(ckpt, model, opt, step, progress.total_s(), aux)
+            save_state(ckpt, model, opt, step, progress.total_s(), aux, recipe)
             t_saved = now
         if out_of_time and step < recipe.total_steps:
             print(

@@ -186,3 +186,18 @@ def test_resume_from_a_foreign_checkpoint_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: cannot resume from") and "\n" not in err, err
     assert not out.exists()
+
+
+def test_resume_refuses_another_schedule_but_may_add_extra_steps(tmp_path):
+    # Same shapes, another schedule: resuming would silently train a different recipe.
+    from swin_gui.demo.train import CheckpointMismatch, Recipe, train
+
+    torch.set_num_threads(1)
+    small = dict(batch=2, low_steps=1, mid_steps=1, mid_res=96, high_steps=1, high_res=112)
+    small.update(warmup=1, easy_steps=1, curriculum=2, extra_steps=0)
+    ckpt, out = tmp_path / "s.pt", tmp_path / "w.safetensors"
+    train(out, ckpt=ckpt, recipe=Recipe(**small))
+    with pytest.raises(CheckpointMismatch, match="recipe differs in high_lr"):
+        train(out, resume=True, ckpt=ckpt, recipe=Recipe(**{**small, "high_lr": 1e-3}))
+    train(out, resume=True, ckpt=ckpt, recipe=Recipe(**{**small, "extra_steps": 1}))
+    assert torch.load(ckpt, weights_only=True)["step"] == 4
