@@ -30,6 +30,7 @@ bench: $(STAMP)          ## speed ratios: capture vs plain, ours vs timm, UI lat
 	$(VENV)/bin/swin-gui bench $(ARGS)
 
 screenshot: $(STAMP)     ## headless check of `make run`: writes docs/screenshots/startup.png
+	rm -f docs/screenshots/startup.png
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/swin-gui --screenshot docs/screenshots/startup.png
 
 demo-train: $(STAMP)

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["capture", "load_model"]
+__all__ = ["capture", "explain", "load_model"]
 
 
 def __getattr__(name: str):
+    if name == "explain":  # a callable module: swin_gui.explain(model, image, method=...)
+        from importlib import import_module
+
+        return import_module(".explain", __name__)
     if name in ("capture", "load_model"):
         from . import api
 

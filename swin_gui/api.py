@@ -8,7 +8,8 @@ capture a `Trace` of one image, and re-run a block as an ablation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .trace_io import trace_from_record
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_MODEL = ASSETS / "demo" / "swin_demo.safetensors"
 HUB_PREFIX = "hf-hub:"  # e.g. "hf-hub:microsoft/swin-tiny-patch4-window7-224"
+BIG_INPUT_PIXELS = 1 << 20  # a trace of a larger input returns its heap to the OS when freed
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class ModelInfo:
     source: str
     random_weights: bool
     class_names: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # problems that did not stop the load (NaN/Inf weights)
+    no_head_reason: str = ""  # why there is no classifier (then logits are None)
+    report: Any = None  # the checkpoint loader's LoadReport (wrapper, prefixes, ignored, ...)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -45,12 +50,15 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
-def load_model(path_or_preset: str | Path = "demo", device: str | None = "cpu") -> SwinTransformer:
+def load_model(
+    path_or_preset: str | Path = "demo", device: str | None = "cpu", key: str | None = None
+) -> SwinTransformer:
     """A ready-to-run SwinTransformer in eval mode, with `.info` (a ModelInfo).
 
     `path_or_preset` is "demo" (the bundled model), a timm-style preset name (random
     weights, labelled as such), a checkpoint file, a Hugging Face model directory, or
-    "hf-hub:<repo id>" (opt-in download; a clear one-line error when offline).
+    "hf-hub:<repo id>" (opt-in download; a clear one-line error when offline). `key`
+    chooses the state dict inside a wrapper (e.g. "state_dict" over "state_dict_ema").
     """
     name = str(path_or_preset)
     if name in PRESETS:
@@ -71,11 +79,19 @@ def load_model(path_or_preset: str | Path = "demo", device: str | None = "cpu") 
         from .model.checkpoints import load_checkpoint
 
         path = DEMO_MODEL if name == "demo" else Path(name).expanduser()
-        loaded = load_checkpoint(path)
+        loaded = load_checkpoint(path, key=key)
         model = loaded.model
         label = "swin-demo (shapes)" if name == "demo" else path.name
         fmt = "demo" if name == "demo" else loaded.format
         info = ModelInfo(label, fmt, str(path), False, tuple(loaded.class_names))
+    if name not in PRESETS:
+        report = loaded.report
+        info = replace(
+            info,
+            warnings=report.warnings,
+            no_head_reason=report.no_head_reason,
+            report=report,
+        )
     model.info = info
     return model.eval().to(resolve_device(device))
 
@@ -92,7 +108,7 @@ def model_info(model: torch.nn.Module) -> ModelInfo:
 
 
 def _prepare(
-    model: SwinTransformer, image: Any, size: str | int
+    model: SwinTransformer, image: Any, size: str | int, fit: str | None = None
 ) -> tuple[torch.Tensor, np.ndarray, dict]:
     """(normalised (1,3,H,W) tensor, RGB uint8 image, preprocessing meta)."""
     cfg: SwinConfig = model.cfg
@@ -101,18 +117,26 @@ def _prepare(
         mean, std = torch.tensor(cfg.mean)[:, None, None], torch.tensor(cfg.std)[:, None, None]
         rgb = ((x[0].cpu() * std + mean).clamp(0, 1) * 255).round().byte().permute(1, 2, 0)
         return x.float(), rgb.numpy(), {"size": "tensor", "source": "tensor"}
-    from .images import load_image, to_model_input
+    from .images import default_fit, load_image, parse_fit, prepare
 
     source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
     img = load_image(image)
-    x, rgb = to_model_input(img, cfg, size)
+    info = model_info(model)
+    fit = parse_fit(fit) or default_fit(cfg, info.format)
+    report = info.report  # the checkpoint's own crop_pct / interpolation, when it states them
+    crop_pct = getattr(report, "crop_pct", 0.0) or None
+    interpolation = getattr(report, "interpolation", "") or None
+    x, rgb, fitted = prepare(img, cfg, size, fit, crop_pct, interpolation)
     meta = {
         "size": str(size),
         "source": source,
         "original_size": list(img.size),
         "mean": list(cfg.mean),
         "std": list(cfg.std),
+        **fitted.to_meta(),
     }
+    if interpolation:
+        meta["interpolation"] = interpolation
     return x, rgb, meta
 
 
@@ -122,25 +146,45 @@ def capture(
     image: Any,
     size: str | int = "model",
     *,
+    fit: str | None = None,
+    eager: bool = False,
     progress=None,
     should_cancel=None,
 ) -> Trace:
     """Run `model` on one image with capture on and return the frozen `Trace`.
 
     `image` is a path, a PIL image, or a normalised (1,3,H,W) tensor. `size` is "model"
-    (resize to the model's input size), "native" (own resolution) or an int N (N x N).
+    (the model's input size), "native" (own resolution) or an int N (N x N). `fit` says
+    how a non-square image meets a square size: "crop" (resize the shorter side, centre
+    crop, as timm's eval transform), "pad" (letterbox) or "stretch"; None is the
+    checkpoint's convention (`images.default_fit`). `trace.meta` records it ("fit",
+    "crop_box" in original pixels, "pad" in model pixels).
+
+    The capture is one plain forward pass that records every block's input; a block's
+    `attn`, `bias` and `mask` are computed when first read (and cached, bounded in bytes).
+    `eager=True` computes every block's attention during the pass instead.
     `progress(done, total)` is called between stages; `should_cancel()` aborts the pass
     with `CaptureCancelled`.
     """
-    x, rgb, meta = _prepare(model, image, size)
+    from .model.ondemand import OnDemand, snapshot, trim_heap_soon
+
+    x, rgb, meta = _prepare(model, image, size, fit)
     device = next(model.parameters()).device
-    rec = Recorder(progress=progress, should_cancel=should_cancel)
+    rec = Recorder(attention=eager, mid=eager, progress=progress, should_cancel=should_cancel)
     model(x.to(device), rec)
     info = model_info(model)
     meta.update(
         model=info.label, format=info.format, random_weights=info.random_weights, device=str(device)
     )
-    return trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta)
+    if getattr(info, "no_head_reason", None):  # a detector's backbone: why there is no top-5
+        meta["no_head_reason"] = info.no_head_reason
+    if getattr(info, "warnings", ()):  # e.g. NaN/Inf weights: the app shows a banner
+        meta["warnings"] = list(info.warnings)
+    source = None if eager else OnDemand(snapshot(model), device)
+    trace = trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta, source)
+    if x.shape[-2] * x.shape[-1] > BIG_INPUT_PIXELS:  # hand its memory back when dropped
+        weakref.finalize(trace, trim_heap_soon)
+    return trace
 
 
 @torch.no_grad()
@@ -178,7 +222,12 @@ def describe_model(model) -> list[tuple[str, str]]:
         ("depths", ", ".join(map(str, cfg.depths))),
         ("heads", ", ".join(map(str, cfg.num_heads))),
         ("stages", ", ".join(f"{h}×{w}·{cfg.stage_dim(s)}" for s, (h, w) in enumerate(grids))),
-        ("classes", f"{cfg.num_classes} ({names})" if cfg.num_classes else "0 (no head)"),
+        (
+            "classes",
+            f"{cfg.num_classes} ({names})"
+            if cfg.num_classes
+            else f"0 (no head: {info.no_head_reason or 'headless model'})",
+        ),
         ("input size", f"{cfg.img_size}×{cfg.img_size}"),
         ("parameters", f"{params / 1e6:.2f} M ({params:,})"),
         ("MACs", f"{format_macs(groups['total'])} at {cfg.img_size}×{cfg.img_size}"),
@@ -187,4 +236,8 @@ def describe_model(model) -> list[tuple[str, str]]:
         rows.insert(6, ("pretrained windows", ", ".join(map(str, cfg.pretrained_window_sizes))))
     detail = [k for k in groups if k != "total" and groups[k]]
     rows += [(f"  {k.replace('_', ' ')}", format_macs(groups[k])) for k in detail]
+    if info.report is not None:
+        from .model.checkpoints.describe import report_rows
+
+        rows += report_rows(info.report)
     return rows

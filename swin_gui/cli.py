@@ -3,8 +3,10 @@
     swin-gui [IMAGE] [--model M] [--size S] [--screenshot FILE.png]    open the GUI
     swin-gui export IMAGE... --out DIR       trace.npz + feature-map PNGs per image
     swin-gui inspect MODEL                   format, architecture, parameters, MACs
-    swin-gui snapshot IMAGE --view V --out FILE.png    one view as a PNG, headless
+    swin-gui snapshot IMAGE --view V --out FILE.{png,svg,pdf}   one view's figure, headless
     swin-gui bench [--quick]                 timings (see `swin-gui bench --help`)
+    swin-gui cost [--model M] [--vs VIT] [--sizes ...] [--json FILE]   Swin vs ViT cost lab
+    swin-gui explain IMAGE --method M [--stage S] [--token Y,X] --out FILE.npy   explain lab
 
 User errors (bad image, checkpoint, preset, unwritable output) print one line
 `swin-gui: error: ...` and exit with status 2; `export` reports each failed image as
@@ -15,14 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-import time
 from pathlib import Path
 
 from .errors import debug_log, one_line
-from .render.snapshot import VIEWS
+from .render.registry import NAMES as VIEWS
 
-COMMANDS = ("export", "inspect", "snapshot", "bench")
+COMMANDS = ("export", "inspect", "snapshot", "bench", "cost", "explain")
 SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
 DEVICES = ("cpu", "cuda", "auto")
 DEFAULT_MODEL = "demo"
@@ -66,6 +68,10 @@ def _token(text: str) -> tuple[int, int]:
 
 MODEL_HELP = "checkpoint file, Hugging Face folder, hf-hub:REPO, timm preset name or 'demo'"
 SIZE_HELP = "'model' (the model's input size), 'native' (the image's own size) or N (N x N)"
+FIT_HELP = (
+    "how a non-square image meets a square --size: crop (shorter side, centre crop, as timm), "
+    "pad (letterbox) or stretch (default: the checkpoint's convention; demo: stretch)"
+)
 
 
 def _threads_option(parser: argparse.ArgumentParser, default) -> None:
@@ -76,7 +82,19 @@ def _threads_option(parser: argparse.ArgumentParser, default) -> None:
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, metavar="M", help=MODEL_HELP + " (default)")
     p.add_argument("--size", type=_size, default="model", metavar="S", help=SIZE_HELP)
+    p.add_argument("--fit", choices=("crop", "pad", "stretch"), default=None, help=FIT_HELP)
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
+    _key_option(p)
+
+
+def _key_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--key",
+        default=None,
+        metavar="NAME",
+        help="the state dict to use inside a checkpoint wrapper, e.g. state_dict "
+        "(default: the EMA weights when present, else model / state_dict)",
+    )
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -86,50 +104,108 @@ def gui_parser() -> argparse.ArgumentParser:
         "Without a command it opens the desktop app.",
         epilog="commands (run 'swin-gui COMMAND --help'): "
         "export (trace.npz + feature maps), inspect (model summary), "
-        "snapshot (one view as PNG), bench (timings)",
+        "snapshot (one view as PNG/SVG/PDF), bench (timings)",
     )
     p.add_argument("image", nargs="?", metavar="IMAGE", help="image to open")
     p.add_argument("--model", metavar="M", help=MODEL_HELP + " (default: last used, else demo)")
     p.add_argument("--size", type=_size, metavar="S", help=SIZE_HELP + " (default: last used)")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
-    p.add_argument("--screenshot", metavar="FILE.png", type=Path, help="save the window, quit")
+    p.add_argument(
+        "--screenshot",
+        metavar="FILE.png",
+        type=Path,
+        help="open the window at the screen's size, wait for the model, save, quit",
+    )
+    _place_options(p, required_view=False)
     _threads_option(p, default_threads())
     return p
 
 
-def _snapshot_options(p: argparse.ArgumentParser) -> None:
-    p.description = "Render one view of one image to a PNG, without a screen."
-    p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--view", required=True, choices=VIEWS)
+def _place_options(p: argparse.ArgumentParser, required_view: bool) -> None:
+    """--view/--stage/--block/--head/--token: where the GUI opens or what snapshot draws."""
+    p.add_argument("--view", choices=VIEWS, required=required_view, help="the view to show")
     p.add_argument("--stage", type=int, default=0, help="0-based stage (default 0)")
     p.add_argument("--block", type=int, default=0, help="0-based block in the stage")
     p.add_argument("--head", type=int, default=None, help="0-based head (default: mean)")
     p.add_argument("--token", type=_token, default=None, metavar="ROW,COL")
+
+
+def _snapshot_options(p: argparse.ArgumentParser) -> None:
+    p.description = "Write one view of one image as a PNG, SVG or PDF figure, without a screen."
+    p.add_argument("image", metavar="IMAGE")
+    _place_options(p, required_view=True)
     p.add_argument("--shift-view", choices=SHIFT_VIEWS, default="auto", help="partition drawn")
     p.add_argument("--feature-mode", choices=("channel", "norm", "pca"), default="norm")
     p.add_argument("--channel", type=int, default=None, help="default: top channel by energy")
     p.add_argument("--cmap", default="viridis", help="colormap for heatmaps")
-    p.add_argument("--no-title", action="store_true", help="leave out the caption strip")
     _model_options(p)
-    p.add_argument("--out", required=True, type=Path, metavar="FILE.png")
+    p.add_argument("--out", required=True, type=Path, metavar="FILE.{png,svg,pdf}")
+    p.add_argument("--scale", type=float, default=1.0, help="PNG pixels per 96-dpi pixel, 1-4")
+    p.add_argument("--theme", choices=("dark", "light"), default="dark")
+    p.add_argument(
+        "--width",
+        type=float,
+        default=720.0,
+        metavar="PT",
+        help="layout width in points (default 720 = 10 in)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+
+def _attention(text: str):
+    from .export_stream import parse_attention
+
+    try:
+        return parse_attention(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _export_options(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Write DIR/<name>/trace.npz and feature-map PNGs for each image; IMAGE may be a "
+        "file, a folder (its images) or a quoted glob like 'shots/*.jpg'."
+    )
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR")
+    _model_options(p)
+    p.add_argument("--cmap", default="viridis", help="colormap for channel/norm maps")
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument(
+        "--attention",
+        type=_attention,
+        default="all",
+        metavar="all|none|S.B,...",
+        help="which blocks' attention trace.npz keeps (default all)",
+    )
+    p.add_argument(
+        "--dtype",
+        choices=("float32", "float16"),
+        default="float32",
+        help="float type of the stored maps and attention (default float32)",
+    )
+    p.add_argument("--compress", action="store_true", help="deflate trace.npz (slower)")
 
 
 def command_parser(command: str) -> argparse.ArgumentParser:
     p = Parser(prog=f"swin-gui {command}")
     _threads_option(p, None)
     if command == "export":
-        p.description = "Write DIR/<stem>/trace.npz and feature-map PNGs for each image."
-        p.add_argument("images", nargs="+", metavar="IMAGE")
-        p.add_argument("--out", required=True, type=Path, metavar="DIR")
-        _model_options(p)
-        p.add_argument("--cmap", default="viridis", help="colormap for channel/norm maps")
-        p.add_argument("--overwrite", action="store_true", help="replace existing files")
+        _export_options(p)
     elif command == "inspect":
         p.description = "Print a model's format, architecture, parameter count and MACs."
         p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+        _key_option(p)
     elif command == "snapshot":
         _snapshot_options(p)
+    elif command == "cost":
+        from .cli_cost import add_arguments
+
+        add_arguments(p)
+    elif command == "explain":
+        from .cli_explain import add_arguments as add_explain_arguments
+
+        add_explain_arguments(p)
     return p
 
 
@@ -158,8 +234,9 @@ def set_threads(n: int | None) -> None:
     torch.set_num_threads(n)
 
 
-def load(model: str, device: str = "cpu"):
-    """The model, through `swin_gui.api.load_model`, with the device checked first."""
+def load(model: str, device: str = "cpu", key: str | None = None):
+    """The model, through `swin_gui.api.load_model`, with the device checked first; `key`
+    chooses the state dict inside a checkpoint wrapper (`--key`)."""
     import torch
 
     from . import api
@@ -173,7 +250,7 @@ def load(model: str, device: str = "cpu"):
             f"model {model!r} is not a file, a folder, 'demo', 'hf-hub:<repo>' or a known "
             f"preset ({', '.join(PRESETS)})"
         )
-    return api.load_model(model, device=device)
+    return api.load_model(model, device=device, key=key)
 
 
 def _say(message: str) -> None:
@@ -181,86 +258,44 @@ def _say(message: str) -> None:
 
 
 # ---- commands -------------------------------------------------------------------------
-def _unique_dirs(images: list[str], out: Path) -> list[Path]:
-    """DIR/<stem> per image; a stem seen before gets -2, -3, ... so none collide."""
-    seen: dict[str, int] = {}
-    dirs = []
-    for image in images:
-        stem = Path(image).stem or "image"
-        seen[stem] = seen.get(stem, 0) + 1
-        dirs.append(out / (stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
-    return dirs
-
-
-def _error_line(name: str, e: BaseException) -> str:
-    message = one_line(e)
+def _error_line(name: str, e: BaseException | str) -> str:
+    """`error: NAME: REASON` for one failed image (no exception class names)."""
+    message = e if isinstance(e, str) else one_line(e, user=True)
     return f"error: {message}" if message.startswith(f"{name}:") else f"error: {name}: {message}"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .api import capture
-    from .export import ExportError, ensure_folder, export_image
-    from .images import ImageLoadError
-    from .render.colormap import colormap_lut
+    """Files, folders and globs -> DIR/<safe name>/ each (see `swin_gui.export_batch`)."""
+    from .export_batch import run_export
 
-    colormap_lut(args.cmap)  # unknown colormap: KeyError before any work
-    model = load(args.model, args.device)
-    ensure_folder(args.out)  # an unusable output folder stops everything (exit 2)
-    failed, total = 0, len(args.images)
-    folders = _unique_dirs(args.images, args.out)
-    for i, (image, folder) in enumerate(zip(args.images, folders, strict=True), 1):
-        name, start = Path(image).name, time.perf_counter()
-        try:
-            trace = capture(model, image, size=args.size)
-            export_image(trace, folder, overwrite=args.overwrite, cmap=args.cmap)
-        except (ImageLoadError, ExportError) as e:
-            failed += 1
-            _say(_error_line(name, e))
-            continue
-        _say(f"[{i}/{total}] {name} ... ok ({time.perf_counter() - start:.1f} s) -> {folder}")
-    _say(f"exported {total - failed} of {total} image(s) to {args.out}")
-    return 1 if failed else 0
+    return run_export(args, load, _error_line, _say)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from .api import describe_model
 
-    rows = describe_model(load(args.model))
+    model = load(args.model, key=args.key)
+    rows = describe_model(model)
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
+    for warning in getattr(model.info, "warnings", ()):
+        _say(f"warning: {warning}")
     return 0
-
-
-def _check_selection(trace, args: argparse.Namespace) -> None:
-    cfg = trace.config
-    if not 0 <= args.stage < cfg.num_stages:
-        raise CLIError(f"--stage {args.stage}: the model has stages 0..{cfg.num_stages - 1}")
-    if not 0 <= args.block < cfg.depths[args.stage]:
-        raise CLIError(
-            f"--block {args.block}: stage {args.stage} has blocks 0..{cfg.depths[args.stage] - 1}"
-        )
-    heads = cfg.num_heads[args.stage]
-    if args.head is not None and not 0 <= args.head < heads:
-        raise CLIError(f"--head {args.head}: stage {args.stage} has heads 0..{heads - 1}")
-    if args.token is not None:
-        H, W = trace.stages[args.stage].resolution
-        r, c = args.token
-        if not (0 <= r < H and 0 <= c < W):
-            raise CLIError(f"--token {r},{c}: stage {args.stage} has a {H}×{W} token grid")
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from .api import capture
-    from .export import save_png
-
-    model = load(args.model, args.device)
-    trace = capture(model, args.image, size=args.size)
-    _check_selection(trace, args)
     from .render.snapshot import render_snapshot
 
+    try:  # refuse a bad file name before the model runs
+        _figure_writer().figure_format(args.out)
+    except ValueError as e:
+        raise CLIError(one_line(e)) from None
+    model = load(args.model, args.device, args.key)
+    trace = capture(model, args.image, size=args.size, fit=getattr(args, "fit", None))
     try:
-        picture = render_snapshot(
+        figure = render_snapshot(
             trace,
             args.view,
             stage=args.stage,
@@ -271,14 +306,28 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             feature_mode=args.feature_mode,
             channel=args.channel,
             colormap=args.cmap,
-            title=not args.no_title,
         )
-    except (ValueError, IndexError) as e:  # render_snapshot's one-line selection errors
+        path = _figure_writer().write_figure(
+            figure,
+            args.out,
+            scale=args.scale,
+            theme=args.theme,
+            width_pt=args.width,
+            overwrite=args.overwrite,
+        )
+    except (ValueError, IndexError) as e:  # one-line selection / option errors
         raise CLIError(one_line(e)) from None
-    rgb = getattr(picture, "rgb", picture)
-    path = save_png(rgb, args.out, overwrite=args.overwrite)
-    _say(f"wrote {path} ({rgb.shape[1]}×{rgb.shape[0]})")
+    _say(f"wrote {path} ({path.stat().st_size // 1024} KB)")
     return 0
+
+
+def _figure_writer():
+    """The figure backend (Qt, offscreen): imported only by the commands that draw."""
+    try:
+        from .app import figure_file
+    except ImportError as e:
+        raise CLIError(f"figures need Qt, which cannot load here ({one_line(e)})") from None
+    return figure_file
 
 
 def cmd_bench(rest: list[str]) -> int:
@@ -290,40 +339,10 @@ def cmd_bench(rest: list[str]) -> int:
     return int(bench_main(rest) or 0)
 
 
-def _check_display(screenshot: Path | None) -> None:
-    """On Linux without a display: screenshots render offscreen; a window is an error
-    (Qt would abort the process with a multi-line message)."""
-    env = os.environ
-    if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
-        return
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
-        return
-    if screenshot is not None:
-        env["QT_QPA_PLATFORM"] = "offscreen"
-        return
-    raise CLIError(
-        "no display found (DISPLAY and WAYLAND_DISPLAY are unset); use --screenshot FILE.png, "
-        "set QT_QPA_PLATFORM, or the headless commands export, inspect, snapshot"
-    )
-
-
 def cmd_gui(args: argparse.Namespace) -> int:
-    _check_display(args.screenshot)
-    try:
-        from .app.launch import run_app
-    except ImportError as e:
-        raise CLIError(
-            f"the GUI cannot start ({one_line(e)}); the headless commands "
-            "export, inspect, snapshot and bench still work"
-        ) from None
-    result = run_app(
-        image=args.image,
-        model=args.model,
-        screenshot=args.screenshot,
-        size=args.size,
-        device=args.device,
-    )
-    return int(result or 0)
+    from .cli_gui import cmd_gui as run_gui
+
+    return run_gui(args)
 
 
 # ---- entry point ----------------------------------------------------------------------
@@ -354,6 +373,14 @@ def run(argv: list[str]) -> int:
         return cmd_bench(rest)
     args = command_parser(command).parse_args(rest)
     set_threads(args.threads if args.threads is not None else global_threads)
+    if command == "explain":
+        from .cli_explain import cmd_explain
+
+        return cmd_explain(args)
+    if command == "cost":
+        from .cli_cost import cmd_cost
+
+        return cmd_cost(args, args.threads is not None or global_threads is not None)
     return {"export": cmd_export, "inspect": cmd_inspect, "snapshot": cmd_snapshot}[command](args)
 
 
@@ -362,12 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return run(argv)
-    except KeyboardInterrupt:
-        _say("swin-gui: interrupted")
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl+C; SIGTERM/SIGHUP too during an export
+        signum = int(getattr(e, "signum", 2))
+        _say(f"swin-gui: interrupted ({signal.Signals(signum).name}); unfinished files removed")
+        return 128 + signum
     except Exception as e:
         if is_user_error(e):
-            _say(f"swin-gui: error: {one_line(e)}")
+            _say(f"swin-gui: error: {one_line(e, user=True)}")
             return 2
         debug_log(e)
         _say(f"swin-gui: internal error: {one_line(e)} (SWIN_GUI_DEBUG=1 shows the traceback)")

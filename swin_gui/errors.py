@@ -6,6 +6,7 @@ stderr for bug reports.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import traceback
@@ -20,17 +21,47 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     return (ImageLoadError, CheckpointError, ExportError, ValueError, KeyError, OSError)
 
 
-def one_line(error: BaseException, limit: int = 300) -> str:
-    """The first line of the message (KeyError without its repr quotes); unexpected errors
-    keep their type name so the line still says what went wrong."""
+def one_line(error: BaseException, limit: int = 300, user: bool | None = None) -> str:
+    """The first line of the message (KeyError without its repr quotes). Unexpected errors
+    keep their type name so the line still says what went wrong; user errors (`user=True`,
+    or by default the `user_error_types`) never show a class name."""
     arg = error.args[0] if isinstance(error, KeyError) and error.args else error
     lines = [ln.strip() for ln in str(arg).strip().splitlines() if ln.strip()]
     text = lines[0] if lines else ""
-    if isinstance(error, MemoryError) or "out of memory" in text.lower():
-        text = f"out of memory: {text or 'try a smaller size or the CPU'}"
-    elif not text or not isinstance(error, user_error_types()):
+    if user is None:
+        user = isinstance(error, user_error_types())
+    if is_out_of_memory(error):
+        text = text if text.lower().startswith("out of memory") else f"out of memory: {text}"
+        text = text.rstrip(": ") or "out of memory: try a smaller size or the CPU"
+    elif not text or not user:
         text = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_OOM_MARKERS = (
+    "out of memory",
+    "not enough memory",
+    "can't allocate memory",
+    "cannot allocate memory",
+)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """MemoryError, or torch's CPU/CUDA allocator failures (RuntimeError subclasses)."""
+    if isinstance(error, MemoryError):
+        return True
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and any(m in text for m in _OOM_MARKERS)
+
+
+def out_of_memory_line(size: tuple[int, int] | None) -> str:
+    """'out of memory at 4000×3000; try --size 2048': the largest power of two below the
+    longer side, so the retry needs about a quarter of the memory or less."""
+    if not size:
+        return "out of memory; try a smaller --size"
+    w, h = size
+    suggestion = 2 ** max(5, math.ceil(math.log2(max(w, h))) - 1)
+    return f"out of memory at {w}×{h}; try --size {suggestion}"
 
 
 def debug_log(error: BaseException) -> None:

@@ -1,6 +1,9 @@
 """The frozen record of one Swin forward pass: the single contract between the engine and
 every view and export. Arrays are numpy float32, batch index 0, token grids channel-last.
 
+A block's `attn`, `bias`, `mask` and `mid` may be computed on demand (lazy capture, see
+`BlockTrace`); they read like the other fields and equal an eager capture exactly.
+
 NPZ schema (s, b 0-based; b counts blocks within stage s) — see README "Trace NPZ schema".
 """
 
@@ -18,9 +21,63 @@ from .model.config import SwinConfig
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
+class _OnDemand:
+    """A BlockTrace field that may be left out (None) and is then computed on first use by
+    the block's `source` (attention, bias) or from its region labels (mask). A stored array
+    is returned as is, so traces read from an NPZ file stay eager."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, f"_stored_{name}"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return None  # the dataclass default: computed on demand
+        stored = obj.__dict__.get(self.slot)
+        if stored is not None:
+            return stored
+        if self.name == "mask" and not obj.shift:
+            return None
+        if obj.source is not None:
+            return obj.source.get(obj, self.name)
+        if self.name == "mask":
+            return mask_from_regions(obj.regions, obj.window)
+        raise LookupError(
+            f"stage {obj.stage} block {obj.index}: {self.name} was not recorded and this "
+            "trace has no model to compute it from"
+        )
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+
+
+def region_labels(height: int, width: int, window: int, shift: int) -> np.ndarray:
+    """(Hp, Wp) int8 labels 0..8 of the padded grid after the roll by (-s, -s): each axis
+    splits into [0:-M], [-M:-s], [-s:] and a token's label is 3 * row slice + col slice."""
+    labels = np.zeros((height, width), np.int8)
+    if shift:
+        bounds = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
+        for i, hs in enumerate(bounds):
+            for j, ws in enumerate(bounds):
+                labels[hs, ws] = 3 * i + j
+    return labels
+
+
+def mask_from_regions(regions: np.ndarray, window: int) -> np.ndarray:
+    """(nW, N, N) float32 additive shift mask of a label grid: -100 between tokens of one
+    window with different labels, 0 elsewhere (equals `model.geometry.shift_mask`)."""
+    Hp, Wp = regions.shape
+    M = window
+    win = regions.reshape(Hp // M, M, Wp // M, M).transpose(0, 2, 1, 3).reshape(-1, M * M)
+    return np.where(win[:, :, None] != win[:, None, :], np.float32(-100.0), np.float32(0.0))
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)
 class BlockTrace:
-    """What one Swin block computed. Token coordinates are (row, col) on the stage grid."""
+    """What one Swin block computed. Token coordinates are (row, col) on the stage grid.
+
+    `attn`, `bias`, `mask` and `mid` are computed on demand when left out (None): attention,
+    bias and mid by `source` from the recorded block `input`, the mask from `regions`; the
+    most recent results stay in `source`'s cache, bounded in bytes."""
 
     stage: int
     index: int
@@ -29,12 +86,33 @@ class BlockTrace:
     window: int  # the window M actually used
     resolution: tuple[int, int]  # H, W before padding
     padded: tuple[int, int]  # Hp, Wp after padding to a multiple of the window
-    attn: np.ndarray  # nW, heads, N, N softmax probabilities (rolled, padded window order)
-    bias: np.ndarray  # heads, N, N position bias as added to the logits
-    mask: np.ndarray | None  # nW, N, N additive shift mask; None when shift == 0
+    attn: np.ndarray = _OnDemand()  # nW, heads, N, N softmax (rolled, padded window order)
+    bias: np.ndarray = _OnDemand()  # heads, N, N position bias as added to the logits
+    mask: np.ndarray | None = _OnDemand()  # nW, N, N additive shift mask; None when shift == 0
     logit_scale: np.ndarray | None  # heads, v2 cosine-attention temperature
-    mid: np.ndarray  # H, W, C residual stream after the attention branch
+    mid: np.ndarray = _OnDemand()  # H, W, C residual stream after the attention branch
     out: np.ndarray  # H, W, C block output
+    input: np.ndarray | None = None  # H, W, C residual stream entering the block
+    regions: np.ndarray | None = None  # Hp, Wp int8 shift-region labels; None when shift == 0
+    source: Any = None  # computes attn / bias on demand (swin_gui.model.ondemand.OnDemand)
+
+    def __post_init__(self) -> None:
+        if self.shift and self.regions is None:
+            labels = region_labels(*self.padded, self.window, self.shift)
+            object.__setattr__(self, "regions", labels)
+
+    def __repr__(self) -> str:
+        return (
+            f"BlockTrace(stage={self.stage}, index={self.index}, {self.kind}, "
+            f"window={self.window}, shift={self.shift}, resolution={self.resolution}, "
+            f"padded={self.padded})"
+        )
+
+    def computed(self, name: str) -> bool:
+        """Whether `name` ("attn", "bias", "mask", "mid") is held now, so reading it is free."""
+        if self.__dict__.get(f"_stored_{name}") is not None:
+            return True
+        return self.source is not None and self.source.holds(self, name)
 
     @property
     def kind(self) -> str:
@@ -43,7 +121,9 @@ class BlockTrace:
 
     @property
     def heads(self) -> int:
-        return self.attn.shape[1]
+        if self.logit_scale is not None:
+            return len(self.logit_scale)
+        return self.bias.shape[0]
 
     @property
     def tokens_per_window(self) -> int:
@@ -140,8 +220,9 @@ class Trace:
         return self.class_names[i] if i < len(self.class_names) else f"class {i}"
 
     # ---- persistence --------------------------------------------------------------------
-    def save_npz(self, path: str | Path, overwrite: bool = True) -> Path:
-        """Write the documented NPZ schema (atomic: temp file + rename)."""
+    def save_npz(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the documented NPZ schema (atomic: temp file + rename); an existing file
+        is refused unless `overwrite`, as in `swin-gui export`."""
         from .trace_io import save_npz
 
         return save_npz(self, path, overwrite)

@@ -12,7 +12,8 @@ answer the paper's questions in image terms:
 - what is the relative position bias table? `bias_table` rebuilds the (2M-1) x (2M-1) table
   per head from the (heads, N, N) bias the block added to its logits.
 
-Pure numpy (the index helpers come from `swin_gui.model.geometry`); no Qt.
+Pure numpy (no torch, no Qt): `relative_offsets` / `relative_position_index` are the numpy
+twins of `swin_gui.model.geometry`'s, for the views.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-
-from ..model.geometry import relative_offsets, relative_position_index
 
 MASKED_BELOW = -1.0  # shift-mask entries below this are "masked" (the mask uses -100 / 0)
 
@@ -124,12 +123,33 @@ def masked_entries(block, window: int) -> np.ndarray:
 
 
 # ---- relative position bias ------------------------------------------------------------------
+@lru_cache(maxsize=32)
+def _offsets(window: int) -> np.ndarray:
+    ys, xs = np.divmod(np.arange(window * window), window)  # N, N
+    d = np.stack([ys[:, None] - ys[None, :], xs[:, None] - xs[None, :]], axis=-1)
+    d.setflags(write=False)
+    return d
+
+
+def relative_offsets(window: int) -> np.ndarray:
+    """(N, N, 2) int offsets (dy, dx) = (y_i - y_j, x_i - x_j) between query i and key j,
+    positions row-major in the M x M window (numpy twin of `model.geometry`'s)."""
+    return _offsets(window).copy()
+
+
+def relative_position_index(window: int, table_window: int | None = None) -> np.ndarray:
+    """(N, N) int row of the ((2M-1)^2, heads) bias table for query i and key j:
+    (dy + M - 1) * (2M - 1) + (dx + M - 1). `table_window` is the M the table was built
+    for (a smaller effective window reads the central part of the same table)."""
+    t = table_window or window
+    d = _offsets(window) + (t - 1)
+    return d[..., 0] * (2 * t - 1) + d[..., 1]
 
 
 @lru_cache(maxsize=16)
 def _table_cells(window: int) -> tuple[np.ndarray, np.ndarray]:
     """(N*N,) row and column in the (2M-1) x (2M-1) table of every (query, key) pair."""
-    d = relative_offsets(window).numpy().reshape(-1, 2) + (window - 1)  # N*N, 2
+    d = relative_offsets(window).reshape(-1, 2) + (window - 1)  # N*N, 2
     d.setflags(write=False)
     return d[:, 0], d[:, 1]
 
@@ -156,7 +176,7 @@ def bias_table_spread(bias: np.ndarray, window: int) -> float:
     """Largest difference between two (i, j) pairs with the same offset: 0 when the bias
     really is a function of the relative position only."""
     heads = bias.shape[0]
-    flat_index = relative_position_index(window).numpy().reshape(-1)  # N*N
+    flat_index = relative_position_index(window).reshape(-1)  # N*N
     values = bias.reshape(heads, -1)  # heads, N*N
     cells = (2 * window - 1) ** 2
     hi = np.full((heads, cells), -np.inf)

@@ -9,6 +9,9 @@ token's L2 norm over its channels:
     column 3  ‖attn branch‖ what the attention branch added: ‖x_mid - x_in‖
     column 4  ‖mlp branch‖  what the MLP branch added: ‖x_out - x_mid‖
 
+A NaN or infinite weight gives NaN/Inf norms; they are kept as they are (the views mark
+them, `non_finite_blocks`) and never raise.
+
 In v1 (pre-norm) the branches are W-MSA(LN1(x)) and MLP(LN2(x)); in v2 (res-post-norm)
 they are LN1(W-MSA(x)) and LN2(MLP(x)), so their size is set by the LayerNorm's gain.
 """
@@ -17,16 +20,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cache import TraceCache
+
 NORM_COLUMNS: tuple[str, ...] = ("x_in", "x_mid", "x_out", "attn_branch", "mlp_branch")
 NORM_LABELS: tuple[str, ...] = ("‖x_in‖", "‖x_mid‖", "‖x_out‖", "‖attn branch‖", "‖mlp branch‖")
 
-_CACHE: dict[int, tuple[object, np.ndarray]] = {}
+_CACHE = TraceCache(traces=4, entries=4)  # weak: a dropped trace takes its table along
 
 
 def token_norms(x: np.ndarray) -> np.ndarray:
     """(H, W) float32 L2 norm of each token over its channels; x is (H, W, C)."""
     x64 = np.asarray(x, dtype=np.float64)
-    return np.sqrt(np.einsum("hwc,hwc->hw", x64, x64)).astype(np.float32)  # H, W
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN/Inf weights: norms say so
+        return np.sqrt(np.einsum("hwc,hwc->hw", x64, x64)).astype(np.float32)  # H, W
 
 
 def mean_token_norm(x: np.ndarray) -> float:
@@ -63,15 +69,18 @@ def block_row(trace, stage: int, block: int) -> np.ndarray:
 def block_norms(trace) -> np.ndarray:
     """(n_blocks, 5) float32 table, rows in forward order, columns `NORM_COLUMNS`.
     Cached per trace object (a Trace is frozen)."""
-    hit = _CACHE.get(id(trace))
-    if hit is not None and hit[0] is trace:
-        return hit[1]
+    return _CACHE.get(trace, "block_norms", lambda: _block_norms(trace))
+
+
+def _block_norms(trace) -> np.ndarray:
     table = np.stack([block_row(trace, s, b) for s, b in block_list(trace)])  # n_blocks, 5
     table.setflags(write=False)
-    if len(_CACHE) >= 4:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[id(trace)] = (trace, table)
     return table
+
+
+def non_finite_blocks(table: np.ndarray) -> list[int]:
+    """Rows of a `block_norms` table with a NaN or infinite norm."""
+    return [int(i) for i in np.flatnonzero(~np.isfinite(table).all(axis=1))]
 
 
 def stage_boundaries(trace) -> list[int]:

@@ -9,33 +9,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
+from ..render.registry import VIEWS
 from .navigator import NavigatorPanel
-from .panels.attention import AttentionPanel
 from .panels.base import Panel
-from .panels.bias import BiasPanel
-from .panels.grid import GridPanel
-from .panels.internals import InternalsPanel
-from .panels.mask import MaskPanel
-from .panels.merging import MergingPanel
-from .panels.predictions import PredictionsPanel
-from .panels.pyramid import PyramidPanel
-from .panels.shift import ShiftPanel
 
 if TYPE_CHECKING:
     from .main import MainWindow
 
-# (name, panel class, area); area: center | right | bottom | bottom-right
-PANEL_SPECS = [
-    ("grid", GridPanel, "center"),
-    ("attention", AttentionPanel, "right"),
-    ("mask", MaskPanel, "right"),
-    ("shift", ShiftPanel, "right"),
-    ("bias", BiasPanel, "right"),
-    ("internals", InternalsPanel, "right"),
-    ("pyramid", PyramidPanel, "bottom"),
-    ("merging", MergingPanel, "bottom"),
-    ("predictions", PredictionsPanel, "bottom-right"),
-]
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
@@ -58,16 +38,19 @@ def build_docks(window: MainWindow) -> None:
     """Navigator dock, the centre panel and one dock per available panel."""
     window.navigator = NavigatorPanel(window.session, window)
     _add_dock(window, "navigator", window.navigator, "Navigator")
-    for name, cls, area in PANEL_SPECS:
-        panel = cls(window.session, window)
+    for spec in VIEWS:
+        name, area = spec.name, spec.area
+        panel = spec.panel_class()(window.session, window)
         panel.lazy = area != "center"  # tabbed-away panels render when shown
+        if area.startswith("bottom"):  # a short dock: the figure gets the height
+            panel.caption.set_lines(1)
         window.panels[name] = panel
         for w in [panel, *panel.findChildren(QWidget)]:
             w.installEventFilter(_ClickTracker(window, name))
         if area == "center":
             window.setCentralWidget(panel)
         else:
-            _add_dock(window, name, panel, getattr(panel, "title", name))
+            _add_dock(window, name, panel, spec.tab)
     default_layout(window)
     QApplication.instance().focusChanged.connect(window._on_focus_changed)
 
@@ -92,7 +75,7 @@ def default_layout(window: MainWindow) -> None:
 
     Splits come before tabs: `splitDockWidget` on a tabbed dock would add another tab."""
     docks = window.docks
-    areas = {name: area for name, _, area in PANEL_SPECS}
+    areas = {v.name: v.area for v in VIEWS}
     right = [n for n in docks if areas.get(n) == "right"]
     bottom = [n for n in docks if areas.get(n) == "bottom"]
     for dock in docks.values():
@@ -121,14 +104,18 @@ def default_layout(window: MainWindow) -> None:
 
 
 def _default_sizes(window: MainWindow, right: list[str], bottom: list[str]) -> None:
+    """Shares of the window: navigator 15 %, right tabs 42 %, bottom row 33 % of the
+    height (predictions a third of its width), so 1280×720 to 1920×1080 all fit."""
     docks = window.docks
+    W, H = window.width(), window.height()
     horizontal = [docks["navigator"]] + ([docks[right[0]]] if right else [])
-    window.resizeDocks(horizontal, [300, 620][: len(horizontal)], Qt.Orientation.Horizontal)
+    sizes = [max(170, int(W * 0.15)), int(W * 0.42)]
+    window.resizeDocks(horizontal, sizes[: len(horizontal)], Qt.Orientation.Horizontal)
     if bottom:
-        window.resizeDocks([docks[bottom[0]]], [300], Qt.Orientation.Vertical)
+        window.resizeDocks([docks[bottom[0]]], [max(190, int(H * 0.33))], Qt.Orientation.Vertical)
         if "predictions" in docks:
             pair = [docks[bottom[0]], docks["predictions"]]
-            window.resizeDocks(pair, [1150, 420], Qt.Orientation.Horizontal)
+            window.resizeDocks(pair, [int(W * 0.66), int(W * 0.34)], Qt.Orientation.Horizontal)
 
 
 def panel_of(window: MainWindow, widget: QWidget | None) -> str | None:

@@ -25,6 +25,17 @@ def _timed(app, change, repeats: int) -> float:
     return statistics.median(samples)
 
 
+def _export_ms(window, folder: str, repeats: int) -> float:
+    """Median ms to write the attention panel's figure as a PDF."""
+    panel = window.panels["attention"]
+    samples = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        panel.export(os.path.join(folder, f"attention_{i}.pdf"))
+        samples.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(samples)
+
+
 def _quiet_offscreen(mode, context, message: str) -> None:
     """Qt messages to stderr, less the offscreen plugin's note on every window resize."""
     if "propagateSizeHints" not in message:
@@ -53,7 +64,7 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
             quiet=True,
             settings=AppSettings(os.path.join(tmp, "bench.ini")),
         )
-        window.resize(1600, 1000)
+        window.resize(1366, 768)
         window.show()
         session = window.session
         session.set_trace(trace)
@@ -67,6 +78,7 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
             "head": _timed(app, lambda i: session.select(head=i % heads), repeats),
             "block": _timed(app, lambda i: session.step_by(1 if i % 2 else -1), repeats),
         }
+        result["pdf export (attention)"] = _export_ms(window, tmp, repeats=5)
         window.close()
     qInstallMessageHandler(previous_handler)
     return result

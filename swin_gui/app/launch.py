@@ -8,15 +8,26 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from .main import MainWindow
+from .qt_notes import quiet_qt_notes
 from .screenshot import save_screenshot
 from .settings import AppSettings
 
 
-def run_app(image=None, model=None, screenshot=None, size=None, device: str = "cpu") -> int:
-    """Open the explorer (returns the exit code). With `screenshot=FILE.png`: wait for the
-    first trace, save the whole window and exit (0; 1 with one line if inference failed)."""
+def run_app(
+    image=None,
+    model=None,
+    screenshot=None,
+    size=None,
+    device: str = "cpu",
+    place: dict | None = None,
+) -> int:
+    """Open the explorer (returns the exit code). `place` (view, stage, block, token, head)
+    is where it opens once the first trace is in. With `screenshot=FILE.png`: open at the
+    screen's size, wait for that, save the whole window and exit (0; 1 with one line if
+    inference or writing failed)."""
     import pyqtgraph as pg
 
+    quiet_qt_notes()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Swin Explorer")
     app.setOrganizationName("SwinExplorer")
@@ -32,10 +43,13 @@ def run_app(image=None, model=None, screenshot=None, size=None, device: str = "c
         device=device,
         settings=settings,
         quiet=screenshot is not None,
+        place=place,
     )
-    window.show()
     if screenshot is None:
+        window.show()
         return app.exec()
+    window.fill_screen()
+    window.show()
     return save_screenshot(app, window, Path(screenshot))
 
 

@@ -22,16 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import one_line
 from ..render.selection import Selection
-from . import actions, docks, menus
+from . import actions, docks, menus, placement
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
-from .panels.base import set_stable_text
 from .settings import AppSettings
 from .state import Session
 from .worker import CaptureRequest, InferenceWorker
 
 DEFAULT_SIZE = (1600, 1000)
+MIN_SIZE = (1024, 600)  # usable down to 1280×720 with room to spare
 
 
 class MainWindow(QMainWindow):
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
 
     traceApplied = Signal(object)
     inferenceFailed = Signal(str)
+    placed = Signal()  # the first trace is in and the window went to `place`
 
     def __init__(
         self,
@@ -50,8 +52,11 @@ class MainWindow(QMainWindow):
         settings: AppSettings | None = None,
         start: bool = True,
         quiet: bool = False,
+        place: dict | None = None,
     ) -> None:
         super().__init__()
+        self.place = dict(place or {})
+        self.place_done = False
         self.settings = settings or AppSettings()
         self.quiet = quiet  # no modal dialogs (screenshot mode)
         self.session = Session(self)
@@ -61,6 +66,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.active_panel_name = "grid"
         self.export_ids: dict[int, Path] = {}
+        self.pending_figures: dict[int, tuple] = {}
         self._ablate_key: tuple | None = None
         self._capture_id = 0
         self.last_error: str | None = None
@@ -82,6 +88,7 @@ class MainWindow(QMainWindow):
         self.shortcuts = menus.install_shortcuts(self)
         self._build_status()
         self._connect()
+        placement.build_banner(self)
         self._restore_settings()
         spec, note = self._initial_model(model)
         if image is None:
@@ -101,6 +108,19 @@ class MainWindow(QMainWindow):
     # ---- construction ------------------------------------------------------------------------
     def reset_layout(self) -> None:
         docks.default_layout(self)
+
+    def go_to(self, **place) -> None:
+        """Select a place (view, stage, block, token, head) and raise that view."""
+        placement.go_to(self, **place)
+
+    def fill_screen(self) -> None:
+        placement.fill_screen(self)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False):  # the frame is known once shown
+            self._fitted = True
+            placement.keep_on_screen(self)
 
     def _build_status(self) -> None:
         self.progress = QProgressBar(self)
@@ -179,6 +199,7 @@ class MainWindow(QMainWindow):
         self.accepted = request
         self._ablate_key = None
         self.session.set_trace(trace)
+        placement.show_warnings(self, trace)
         menus.sync_combos(self, request)
         self._remember(request)
         self._update_title()
@@ -190,6 +211,10 @@ class MainWindow(QMainWindow):
             f"{trace.image.shape[0]} px through {trace.meta.get('model', '')}"
         )
         self.traceApplied.emit(trace)
+        if not self.place_done:
+            self.place_done = True
+            self.go_to(**self.place)
+            self.placed.emit()
 
     def _on_failed(self, request_id: int, message: str) -> None:
         kind = self.worker.kind_of(request_id)
@@ -200,6 +225,8 @@ class MainWindow(QMainWindow):
             self.report_error("Could not run the model", message)
             self.inferenceFailed.emit(message)
         elif kind == "export":
+            self.pending_figures.pop(request_id, None)
+            self.pending_figures.pop("next", None)
             self._set_idle()
             self.report_error("Export failed", message)
         else:
@@ -220,7 +247,7 @@ class MainWindow(QMainWindow):
 
     # ---- selection ----------------------------------------------------------------------------
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
-        set_stable_text(self.breadcrumb, breadcrumb(self.session.trace, new))
+        self.breadcrumb.set_full_text(breadcrumb(self.session.trace, new))
         if f"cmap_{new.colormap}" in self.acts:
             self.acts[f"cmap_{new.colormap}"].setChecked(True)
         self._maybe_ablate(new)
@@ -306,8 +333,15 @@ class MainWindow(QMainWindow):
             show_error(self, title, message)
 
     def _on_exported(self, request_id: int, written) -> None:
+        from .export_all import write_view_figures
+
         self._set_idle()
-        folder = Path(written[0]).parent if written else self.export_ids.get(request_id)
+        folder = self.export_ids.get(request_id) or (Path(written[0]).parent if written else "")
+        try:
+            written = [*written, *write_view_figures(self, request_id)]
+        except Exception as e:  # a figure that cannot be written: one line, the rest stays
+            self.report_error("Export failed", one_line(e))
+            return
         self.show_status(f"exported {len(written)} files to {folder}")
 
     # ---- panels ------------------------------------------------------------------------------
@@ -361,11 +395,20 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         self.session.select(colormap=self.settings.colormap())
+        self.setMinimumSize(*placement.fitted_size(self, MIN_SIZE))
         geometry, state = self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(*DEFAULT_SIZE)
+            self.resize(*placement.fitted_size(self, DEFAULT_SIZE))
+            docks.default_layout(self)
         if state is not None:
             self.restoreState(state)
+        self.resize(*placement.fitted_size(self, (self.width(), self.height())))
+
+    def fit_active_panel(self) -> None:
+        """View › Fit (Ctrl+0): the active panel back to its laid-out size."""
+        panel = self.active_panel()[1]
+        if panel is not None and hasattr(panel, "view"):
+            panel.view.fit()
 
     def closeEvent(self, event) -> None:
         if not self.quiet:

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSizePolicy, QToolBar
 
 from ..model import PRESETS
 from . import actions, export_all
+from .panels.base import ElidedLabel
 from .settings import COLORMAPS
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ SHORTCUT_ROWS: list[tuple[str, str]] = [
     ("Shift + ← → ↑ ↓", "move the selected token"),
     ("Ctrl+O", "open an image"),
     ("Ctrl+V", "paste an image from the clipboard"),
-    ("Ctrl+E", "export the current panel (PNG + NPY)"),
-    ("Ctrl+Shift+E", "export all feature maps of this image"),
+    ("Ctrl+E", "export the current panel as PNG, SVG or PDF (+ NPY of its numbers)"),
+    ("Ctrl+Shift+E", "export everything for this image: trace, every view's figure, feature maps"),
+    ("Ctrl+0, double-click", "fit: the active panel back to its laid-out size"),
+    ("mouse wheel, drag", "zoom (bounded) and pan inside a panel"),
     ("F1", "this list"),
     ("Ctrl+Q", "quit"),
 ]
@@ -112,12 +115,12 @@ def _file_menu(window: MainWindow, menu: QMenu) -> None:
     samples.setEnabled(bool(samples.actions()))
     menu.addAction(_action(w, "paste", "&Paste image", partial(actions.paste_image, w), "Ctrl+V"))
     menu.addSeparator()
-    tip_panel = "Save the focused panel's picture (PNG) and the numbers behind it (NPY)"
+    tip_panel = "Save the active panel's figure (PNG, SVG or PDF) and its numbers (NPY)"
     menu.addAction(
         _action(
             w,
             "export",
-            "&Export current panel…",
+            "&Export view as…",
             partial(export_all.export_current_panel, w),
             "Ctrl+E",
             tip_panel,
@@ -127,10 +130,10 @@ def _file_menu(window: MainWindow, menu: QMenu) -> None:
         _action(
             w,
             "export_all",
-            "Export &all feature maps of this image…",
+            "Export &all for this image…",
             partial(export_all.export_all, w),
             "Ctrl+Shift+E",
-            "trace.npz plus per-stage feature maps in every mode",
+            "trace.npz, every view's figure and per-stage feature maps",
         )
     )
     menu.addSeparator()
@@ -168,6 +171,17 @@ def _model_menu(window: MainWindow, menu: QMenu) -> None:
 
 
 def _view_menu(window: MainWindow, menu: QMenu) -> None:
+    menu.addAction(
+        _action(
+            window,
+            "fit",
+            "&Fit",
+            window.fit_active_panel,
+            "Ctrl+0",
+            "The active panel back to its laid-out size",
+        )
+    )
+    menu.addSeparator()
     for dock in window.docks.values():
         menu.addAction(dock.toggleViewAction())
     menu.addSeparator()
@@ -192,7 +206,10 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     window.toolbar = bar
     bar.setMovable(False)
     window.model_combo = QComboBox(bar)
-    window.model_combo.setMinimumContentsLength(28)
+    window.model_combo.setMinimumContentsLength(14)
+    window.model_combo.setSizeAdjustPolicy(
+        QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+    )
     window.model_combo.setToolTip("Model: the demo, a preset with random weights, or your own")
     window.device_combo = QComboBox(bar)
     window.device_combo.addItem("CPU", "cpu")
@@ -207,7 +224,8 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     window.size_combo.setToolTip(
         "Input size: the model's own, the image's native size (padded to windows), or N×N"
     )
-    window.breadcrumb = QLabel("", bar)
+    window.breadcrumb = ElidedLabel(1, parent=bar)
+    window.breadcrumb.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     window.breadcrumb.setToolTip(
         "Stages, blocks and heads count from 0 (stage 0 is the paper's Stage 1)"
     )
@@ -218,7 +236,7 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     ):
         bar.addWidget(QLabel(f"  {label} "))
         bar.addWidget(widget)
-    bar.addWidget(QLabel("    "))
+    bar.addWidget(QLabel("  "))
     bar.addWidget(window.breadcrumb)
     fill_model_combo(window)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)

@@ -1,6 +1,7 @@
-"""`swin-gui --screenshot FILE.png`: wait for the first trace to be applied (panels render
-synchronously on it), grab the whole window, save it and quit. Exit code 0; 1 with a one-line
-message on stderr when inference fails; 2 after the safety timeout."""
+"""`swin-gui --screenshot FILE.png`: wait for the first trace (and the place asked for with
+--view/--stage/--block/--token/--head), grab the whole window, write it atomically (never
+over an existing file) and quit. Exit code 0; 1 with a one-line message on stderr when
+inference or writing fails; 2 after the safety timeout."""
 
 from __future__ import annotations
 
@@ -8,43 +9,57 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QTimer
 from PySide6.QtWidgets import QApplication
+
+from ..errors import one_line
 
 if TYPE_CHECKING:
     from .main import MainWindow
 
 
+def window_png(window: MainWindow) -> bytes:
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    window.grab().save(buf, "PNG")
+    buf.close()
+    return bytes(data.data())
+
+
 def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s: int = 120) -> int:
     """Run the event loop until the window is saved to `path`; returns the exit code."""
+    from ..export import atomic_write
+
     result = {"code": 2, "error": f"no trace after {timeout_s} s", "done": False}
+
+    def finish(code: int, error: str | None) -> None:
+        if result["done"]:
+            return
+        result.update(code=code, error=error, done=True)
+        window.close()
+        app.exit(code)
 
     def save() -> None:
         if result["done"]:
             return
-        result["done"] = True
         app.processEvents()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ok = window.grab().save(str(path))
-        result.update(code=0 if ok else 1, error=None if ok else f"cannot write {path}")
-        window.close()
-        app.exit(result["code"])
-
-    def failed(message: str, code: int = 1) -> None:
-        if result["done"]:
+        try:
+            data = window_png(window)
+            atomic_write(path, lambda f: f.write(data), overwrite=False)
+        except Exception as e:
+            finish(1, one_line(e))
             return
-        result.update(code=code, error=message, done=True)
-        window.close()
-        app.exit(code)
+        finish(0, None)
 
-    window.traceApplied.connect(lambda _t: QTimer.singleShot(250, save))
-    window.inferenceFailed.connect(failed)
-    QTimer.singleShot(timeout_s * 1000, lambda: failed(str(result["error"]), 2))
-    if window.session.trace is not None:  # synchronous mode: already applied
-        QTimer.singleShot(250, save)
+    window.placed.connect(lambda: QTimer.singleShot(300, save))
+    window.inferenceFailed.connect(lambda message: finish(1, message))
+    QTimer.singleShot(timeout_s * 1000, lambda: finish(2, str(result["error"])))
+    if window.session.trace is not None and window.place_done:  # synchronous mode
+        QTimer.singleShot(300, save)
     elif window.last_error:  # synchronous mode: already failed
-        QTimer.singleShot(0, lambda: failed(window.last_error))
+        QTimer.singleShot(0, lambda: finish(1, window.last_error))
     app.exec()
     if result["error"]:
-        print(f"swin-gui: {result['error']}", file=sys.stderr)
+        print(f"swin-gui: error: {result['error']}", file=sys.stderr)
     return int(result["code"])

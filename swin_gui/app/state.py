@@ -65,6 +65,9 @@ class Session(QObject):
         self._trace: Trace | None = None
         self._selection = Selection()
         self.ablation: np.ndarray | None = None
+        # (stage, token) of the last token chosen: carried across stages from here, so a
+        # round trip through a coarse stage comes back to the same token
+        self._anchor: tuple[int, tuple[int, int]] | None = None
 
     # ---- trace ----------------------------------------------------------------------------
     @property
@@ -78,7 +81,10 @@ class Session(QObject):
         if trace is not None and self._selection.token is None:
             # one token for every panel: the centre one the attention views default to
             block = trace.block(self._selection.stage, self._selection.block)
-            self._selection = self._selection.with_(token=default_token(block))
+            # ... and its window (it used to stay 0 while the grid outlined window 36)
+            self._selection = self._clamped(self._selection.with_(token=default_token(block)))
+        sel = self._selection
+        self._anchor = None if sel.token is None else (sel.stage, sel.token)
         self.traceChanged.emit(trace)
 
     def set_ablation(self, out: np.ndarray | None) -> None:
@@ -97,6 +103,8 @@ class Session(QObject):
             changes["token"] = self._window_centre(old.with_(**changes))
         # an explicit token is already on the new stage's grid: carry (rescale) only the old one
         new = self._clamped(old.with_(**changes), None if "token" in changes else old)
+        if "token" in changes and new.token is not None:
+            self._anchor = (new.stage, new.token)
         if new != old:
             self._selection = new
             if (new.stage, new.block, new.shift_view) != (old.stage, old.block, old.shift_view):
@@ -173,8 +181,9 @@ class Session(QObject):
         head = None if sel.head is None or sel.head >= heads else max(0, sel.head)
         token = sel.token
         if token is not None and old is not None and old.stage != stage:
-            f = 2.0 ** (old.stage - stage)
-            token = (int(token[0] * f), int(token[1] * f))
+            anchor_stage, anchor = self._anchor or (old.stage, token)
+            f = 2.0 ** (anchor_stage - stage)  # the anchor token's centre on the new grid
+            token = (int((anchor[0] + 0.5) * f), int((anchor[1] + 0.5) * f))
         H, W = t.stages[stage].resolution
         if token is not None:
             token = (max(0, min(H - 1, token[0])), max(0, min(W - 1, token[1])))

@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--n", type=int, default=1000)
     e.add_argument("--attention-n", type=int, default=200)
     e.add_argument("--threads", type=int, default=2)
+    e.add_argument(
+        "--explain", action="store_true", help="instead: how well the explain maps find the objects"
+    )
+    e.add_argument(
+        "--explain-n",
+        type=int,
+        nargs=2,
+        default=(40, 20),
+        metavar=("ONE", "TWO"),
+        help="single- and two-object scenes for --explain (default 40 20)",
+    )
     s = sub.add_parser("samples", help="write the generated sample images to assets/samples")
     s.add_argument("--out", type=Path, default=Path("assets/samples"))
     return p
@@ -61,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
         try:
+            if args.explain:
+                from .explain_eval import evaluate_explain
+
+                evaluate_explain(args.weights, *args.explain_n)
+                return 0
             evaluate(args.weights, n=args.n, attention_n=args.attention_n)
         except DemoError as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -1,9 +1,10 @@
 """Window multi-head self-attention: v1 (dot product + relative position bias table) and
 v2 (scaled cosine attention + continuous position bias from a small MLP).
 
-Both take windows (B*nW, N, C) and an optional additive shift mask (nW, N, N). With a
-`Recorder` they compute the softmax explicitly and record it; without one they use
-PyTorch's fused scaled_dot_product_attention, which never materialises probabilities.
+Both take windows (B*nW, N, C) and an optional additive shift mask (nW, N, N). The output
+always comes from PyTorch's fused scaled_dot_product_attention, which never materialises
+the probabilities; when asked (`keep=`, or `probabilities`) the softmax is computed
+explicitly as well, for capture and for on-demand attention.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from .geometry import relative_coords_table, relative_position_index
-from .recorder import Recorder
 
 LOGIT_SCALE_MAX = math.log(1.0 / 0.01)  # v2 clamps exp(logit_scale) at 100
 
@@ -41,21 +41,42 @@ class _WindowAttentionBase(nn.Module):
         raise NotImplementedError
 
     def forward(
-        self, x: torch.Tensor, window: int, mask: torch.Tensor | None, rec: Recorder | None = None
+        self,
+        x: torch.Tensor,
+        window: int,
+        mask: torch.Tensor | None,
+        keep: list[torch.Tensor] | None = None,
+        bias: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """x: (B*nW, N, C) windows; mask: (nW, N, N) or None. Returns (B*nW, N, C)."""
+        """x: (B*nW, N, C) windows; mask: (nW, N, N) or None. Returns (B*nW, N, C).
+
+        With a `keep` list the softmax probabilities (B*nW, heads, N, N) are computed
+        explicitly and appended to it; the output always comes from the fused kernel, so
+        capture and plain forward give the same numbers. `bias` is `position_bias(window)`,
+        passed in when the caller runs many chunks of one block."""
         B_, N, C = x.shape
+        q, k, v = self._heads(x)  # each B*nW, heads, N, d
+        scale, _ = self._logits_scale()
+        bias = self.position_bias(window) if bias is None else bias  # heads, N, N
+        if keep is not None:
+            keep.append(self._probabilities(q, k, scale, bias, mask))
+        out = self._fused(q, k, v, scale, bias, mask)  # B*nW, heads, N, d
+        return self.proj(out.transpose(1, 2).reshape(B_, N, C))  # B*nW, N, C
+
+    def probabilities(
+        self, x: torch.Tensor, window: int, mask: torch.Tensor | None, bias: torch.Tensor
+    ) -> torch.Tensor:
+        """softmax(logits + bias + mask) (B*nW, heads, N, N) of windows x (B*nW, N, C),
+        without the output: what `forward(..., keep=...)` records, computed alone."""
+        q, k, _ = self._heads(x)
+        scale, _ = self._logits_scale()
+        return self._probabilities(q, k, scale, bias, mask)
+
+    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         q, k, v = self._qkv(x)  # each B*nW, heads, N, d
-        scale, cosine = self._logits_scale()
-        if cosine:
+        if self._logits_scale()[1]:  # v2: cosine attention
             q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
-        bias = self.position_bias(window)  # heads, N, N
-        if rec is None or not rec.attention:
-            out = self._fused(q, k, v, scale, bias, mask)
-        else:
-            out = self._explicit(q, k, v, scale, bias, mask, rec)
-        out = out.transpose(1, 2).reshape(B_, N, C)  # B*nW, N, C
-        return self.proj(out)
+        return q, k, v
 
     @staticmethod
     def _fused(q, k, v, scale, bias, mask) -> torch.Tensor:
@@ -66,21 +87,23 @@ class _WindowAttentionBase(nn.Module):
             q, scale = q * scale, 1.0
         return F.scaled_dot_product_attention(q, k, v, attn_mask=additive, scale=scale)
 
-    def _explicit(self, q, k, v, scale, bias, mask, rec: Recorder) -> torch.Tensor:
-        """Capture: the softmax probabilities are computed explicitly and recorded; the output
-        still comes from the fused kernel (the same numbers as a plain forward, and
-        `probs @ v` on the strided v is several times slower than the kernel on CPU)."""
+    @staticmethod
+    def _probabilities(q, k, scale, bias, mask) -> torch.Tensor:
+        """Explicit softmax (the fused kernel never materialises it). `probs @ v` on the
+        strided v is several times slower than the kernel on CPU, so it is not used for
+        the output."""
         B_, heads, N, _ = q.shape
         logits = (q * scale) @ k.transpose(-2, -1) + bias[None]  # B*nW, heads, N, N
         if mask is not None:
             nW = mask.shape[0]
             logits = logits.view(-1, nW, heads, N, N) + mask[None, :, None].to(logits)
             logits = logits.view(B_, heads, N, N)
-        rec.put("bias", bias)
-        rec.put("attn", logits.softmax(dim=-1))
-        if isinstance(scale, torch.Tensor):
-            rec.put("logit_scale", scale.flatten())
-        return self._fused(q, k, v, scale, bias, mask)  # B*nW, heads, N, d
+        return logits.softmax(dim=-1)
+
+    def logit_scale_values(self) -> torch.Tensor | None:
+        """(heads,) v2 temperature exp(min(logit_scale, log 100)); None for v1."""
+        scale, cosine = self._logits_scale()
+        return scale.flatten() if cosine else None
 
 
 class WindowAttention(_WindowAttentionBase):

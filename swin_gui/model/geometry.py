@@ -63,17 +63,30 @@ def shift_regions(height: int, width: int, window: int, shift: int) -> torch.Ten
     return labels
 
 
-@lru_cache(maxsize=64)
-def _shift_mask_cached(height: int, width: int, window: int, shift: int) -> torch.Tensor:
-    labels = shift_regions(height, width, window, shift)[None, :, :, None]  # 1, H, W, 1
-    win = window_partition(labels, window).squeeze(-1)  # nW, N
+MASK_CACHE_BYTES = 1 << 22  # masks up to 4 MB are cached; larger ones are rebuilt per use
+
+
+def window_mask(labels: torch.Tensor, window: int) -> torch.Tensor:
+    """Additive mask (nW, N, N) of a (rows, cols) grid of region labels whose sides are
+    multiples of M: -100 between tokens of one window with different labels, else 0."""
+    win = window_partition(labels[None, :, :, None], window).squeeze(-1)  # nW, N
     differs = win[:, :, None] != win[:, None, :]  # nW, N, N
     return torch.zeros(differs.shape).masked_fill_(differs, MASK_VALUE)
 
 
+@lru_cache(maxsize=16)
+def _shift_mask_cached(height: int, width: int, window: int, shift: int) -> torch.Tensor:
+    return window_mask(shift_regions(height, width, window, shift), window)
+
+
 def shift_mask(height: int, width: int, window: int, shift: int) -> torch.Tensor:
     """Additive attention mask (nW, N, N): -100 where query and key carry different
-    shift-region labels inside one window, 0 elsewhere. All zeros when s = 0."""
+    shift-region labels inside one window, 0 elsewhere. All zeros when s = 0.
+
+    Only small masks are cached, so a large image leaves no mask behind."""
+    nbytes = 4 * (height // window) * (width // window) * window**4
+    if nbytes > MASK_CACHE_BYTES:
+        return window_mask(shift_regions(height, width, window, shift), window)
     return _shift_mask_cached(height, width, window, shift).clone()
 
 

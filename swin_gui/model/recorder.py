@@ -20,9 +20,14 @@ class CaptureCancelled(RuntimeError):
 class Recorder:
     """Collects detached tensors (and plain numbers) keyed by dotted scope."""
 
-    def __init__(self, *, attention: bool = True, should_cancel=None, progress=None) -> None:
+    def __init__(
+        self, *, attention: bool = True, mid: bool = True, should_cancel=None, progress=None
+    ) -> None:
+        """`attention`: compute and record every block's softmax (eager capture); `mid`:
+        record the residual stream after each attention branch. A lazy capture turns both
+        off and computes them on demand from the recorded block inputs."""
         self.data: dict[str, Any] = {}
-        self.attention = attention
+        self.attention, self.mid = attention, mid
         self._scope: list[str] = []
         self._should_cancel = should_cancel
         self._progress = progress

@@ -12,15 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import chunks
 from .attention import WindowAttention, WindowAttentionV2
+from .chunks import WindowProbs, attention_residual, chunked_tokens, token_chunks
 from .config import SwinConfig
-from .geometry import (
-    pad_tokens,
-    shift_mask,
-    window_and_shift,
-    window_partition,
-    window_reverse,
-)
+from .geometry import pad_tokens, padded_size, shift_mask, window_and_shift
 from .recorder import Recorder, scope
 
 
@@ -56,7 +52,8 @@ class Mlp(nn.Module):
 class SwinBlock(nn.Module):
     """One Swin block. v1 is pre-norm: x + W-MSA(LN1(x)), then x + MLP(LN2(x)).
     v2 is res-post-norm: x + LN1(W-MSA(x)), then x + LN2(MLP(x)).
-    Odd blocks (SW-MSA) cyclically shift the grid by s = M // 2 before partitioning."""
+    Odd blocks (SW-MSA) cyclically shift the grid by s = M // 2 before partitioning.
+    The heavy steps run in chunks of `CHUNK_TOKENS` tokens; the results do not change."""
 
     def __init__(self, cfg: SwinConfig, stage: int, index: int) -> None:
         super().__init__()
@@ -82,48 +79,53 @@ class SwinBlock(nn.Module):
         self, x: torch.Tensor, rec: Recorder | None = None, shift: int | None = None
     ) -> torch.Tensor:
         """x: (B, H, W, C) -> (B, H, W, C). `shift` forces a shift (0 = ablate SW-MSA)."""
-        window, shift = self.geometry(x.shape[1], x.shape[2], shift)
+        B, H, W, _ = x.shape
+        window, shift = self.geometry(H, W, shift)
+        Hp, Wp = padded_size(H, window), padded_size(W, window)
+        keep = None
+        if rec is not None and rec.attention:
+            nW, N = (Hp // window) * (Wp // window), window * window
+            keep = WindowProbs(B, nW, self.attn.num_heads, N, x)
         if rec is not None:
             rec.put("in", x)
+            rec.put("shift", shift)
+            rec.put("window", window)
+            rec.put("grid", (H, W, Hp, Wp))
+            scale = self.attn.logit_scale_values()
+            if scale is not None:
+                rec.put("logit_scale", scale)
+        x = attention_residual(x, self.attn, self.norm1, self.version, window, shift, keep)
+        if rec is not None:
+            if rec.mid:
+                rec.put("mid", x)  # B, H, W, C
+            if keep is not None:
+                rec.put("bias", self.attn.position_bias(window))
+                rec.put("attn", keep.result())
+                if shift:
+                    rec.put("mask", shift_mask(Hp, Wp, window, shift))
         if self.version == 1:
-            x = x + self._window_attention(self.norm1(x), window, shift, rec)
-            if rec is not None:
-                rec.put("mid", x)
-            x = x + self.mlp(self.norm2(x))
+            x = chunked_tokens(x, lambda t: self.mlp(self.norm2(t)))
         else:
-            x = x + self.norm1(self._window_attention(x, window, shift, rec))
-            if rec is not None:
-                rec.put("mid", x)
-            x = x + self.norm2(self.mlp(x))
+            x = chunked_tokens(x, lambda t: self.norm2(self.mlp(t)))
         if rec is not None:
             rec.put("out", x)
         return x
 
-    def _window_attention(self, x: torch.Tensor, window: int, shift: int, rec) -> torch.Tensor:
-        _, H, W, _ = x.shape
-        x = pad_tokens(x, window)  # B, Hp, Wp, C
-        Hp, Wp = x.shape[1:3]
-        if shift:
-            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
-        mask = shift_mask(Hp, Wp, window, shift).to(x.device) if shift else None  # nW, N, N
-        if rec is not None:
-            rec.put("shift", shift)
-            rec.put("window", window)
-            rec.put("grid", (H, W, Hp, Wp))
-            if mask is not None:
-                rec.put("mask", mask)
-        windows = self.attn(window_partition(x, window), window, mask, rec)  # B*nW, N, C
-        x = window_reverse(windows, window, Hp, Wp)  # B, Hp, Wp, C
-        if shift:
-            x = torch.roll(x, shifts=(shift, shift), dims=(1, 2))
-        return x[:, :H, :W, :]
+    def _window_attention(self, x: torch.Tensor, window: int, shift: int, rec=None):
+        """The attention branch alone on an already normalised (v1) grid (B, H, W, C)."""
+        out = torch.empty_like(x)
+        for rows, branch in chunks.windowed_attention(x, self.attn, window, shift):
+            if rows is None:
+                return branch
+            out[:, rows] = branch
+        return out
 
 
 class PatchMerging(nn.Module):
     """(B, H, W, C) -> (B, H/2, W/2, 2C). Concatenate each 2x2 neighbourhood
     x[0::2,0::2], x[1::2,0::2], x[0::2,1::2], x[1::2,1::2] into 4C channels;
     v1: LayerNorm(4C) then Linear(4C -> 2C); v2: Linear first, then LayerNorm(2C).
-    Odd sizes are zero-padded right/bottom."""
+    Odd sizes are zero-padded right/bottom. Runs in chunks of output rows."""
 
     def __init__(self, dim: int, version: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -134,12 +136,20 @@ class PatchMerging(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = pad_tokens(x, 2)
         B, H, W, C = x.shape
-        x = (
-            x.reshape(B, H // 2, 2, W // 2, 2, C).permute(0, 1, 3, 4, 2, 5).flatten(3)
-        )  # B,H/2,W/2,4C
-        if self.version == 1:
-            return self.reduction(self.norm(x))
-        return self.norm(self.reduction(x))
+        per_chunk = max(1, chunks.CHUNK_TOKENS // (B * (W // 2)))  # output rows per chunk
+        ranges = token_chunks(H // 2, per_chunk)
+        out = x.new_empty(B, H // 2, W // 2, 2 * C) if len(ranges) > 1 else None
+        for a, b in ranges:
+            part = x[:, 2 * a : 2 * b].reshape(B, b - a, 2, W // 2, 2, C)
+            part = part.permute(0, 1, 3, 4, 2, 5).flatten(3)  # B, rows, W/2, 4C
+            if self.version == 1:
+                part = self.reduction(self.norm(part))
+            else:
+                part = self.norm(self.reduction(part))
+            if out is None:
+                return part
+            out[:, a:b] = part
+        return out
 
 
 class SwinStage(nn.Module):

@@ -1,6 +1,7 @@
-"""Pure numpy rendering: arrays from a Trace become uint8 RGB pictures (colormaps, feature
-maps, the pyramid, snapshots). Used by the Qt panels and by the headless CLI alike, so an
-exported PNG is the picture a panel shows. No Qt.
+"""The views, Qt-free: each `figure_<view>(trace, selection)` turns a Trace into a `Figure`
+(render/figure.py: heatmaps, vector overlays, text in points, colour bars, hit regions);
+`registry.py` lists them. The Qt panels and the headless CLI draw the same figures through
+one backend (swin_gui/app/figure_scene.py), so an export is what a panel shows.
 
-Import the submodules directly (``from swin_gui.render.colormap import apply_colormap``).
+Import the submodules directly (``from swin_gui.render.grid import figure_grid``).
 """

@@ -1,25 +1,25 @@
 """The per-head attention view: where does the selected token look, head by head?
 
-Top: one tile per head plus the mean over heads, each the input image (dimmed) with the
-query's attention over its window painted on the tokens the window really holds. Keys are
-mapped back through the cyclic shift (`BlockTrace.window_tokens`), so a window that the roll
-wrapped around the border lights up the opposite edges of the image. Tiles cover the block's
-padded grid: the padded border is hatched and padding keys are painted there too. The query
-token carries a crosshair, the selected head's tile a yellow outline.
-Bottom: the window's N x N attention matrix for the selected head (mean when None) with the
-query row outlined and masked entries crossed out.
+Tiles (one `group`, wrapping at the panel width): one per head plus the mean over heads,
+each the QUERY'S WINDOW in window layout — the M x M keys fill the tile, key j at (j // M,
+j % M) — coloured by the attention over the image patch of every key (one RGB layer per
+tile, blended here so the scene holds one image per tile; the colour bar carries the
+levels, the hit region the probabilities). Every key shows its own patch, so a window the
+cyclic roll wrapped around the border shows the opposite edge's patches beyond a dashed
+seam (the hover names every key's real token; the "on the image" plot shows where they
+really lie). Padding keys are hatched, the query is outlined, the selected head's tile
+framed. A click on a tile selects that head and the key token under the cursor.
+Below: the window's N x N attention (selected head, or mean) with query/key ticks every M,
+masked entries drawn as masked and the query row outlined, and the selected head's
+attention on the image (window pieces at their real positions).
 
-One colour scale for the whole picture: probability from 0 to the selected query's largest
-attention (all heads), so the tiles compare directly and stay readable where some other
-query of the window attends sharply (the matrix saturates above it, as the notes say).
-`Picture.data` is (heads + 1, H_s, W_s): the maps on the stage grid, NaN outside the window,
-the last map being the mean over heads; padding keys are not on the grid (their mass is in
-the notes). `attention_layout` and `hit_test` map picture pixels back to heads/tokens/cells.
+One colour scale for everything: probability 0 … the query's largest attention over all
+heads (the matrix saturates where another query attends more sharply; the notes say so).
+`Figure.data` is (heads + 1, H, W): the maps on the stage grid, NaN outside the window, the
+last map the mean over heads (padding keys are not on the grid; their mass is in the notes).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,274 +30,249 @@ from ..analysis.attention import (
     query_attention,
     window_matrix,
 )
-from .attention_matrix import (
-    FRAME,
-    GAP,
-    HIGHLIGHT,
-    SELECTED,
-    grid_positions,
-    mask_legend,
-    matrix_cell,
-    matrix_rgb,
-    sequential,
-)
-from .cache import TraceCache
-from .chart import MUTED, colorbar
-from .colormap import colormap_lut
-from .draw import canvas, draw_rect, hatch, paste
-from .grid import ring_spans
-from .selection import Picture, Selection, view_shift
-from .text import text_strip
+from ..analysis.cache import TraceCache
+from . import figure as F
+from .attention_matrix import sequential, window_matrix_plot
+from .colormap import NAN_COLOR, colormap_lut
+from .common import window_pieces
+from .selection import Selection, view_shift
 
-ALPHA = 0.75  # weight of the colour over the image on the window's tokens
-DIM = 0.35  # brightness of the image outside the window
-TILE_BUDGET = 420_000  # tiles are downscaled (x2, x4) until all of them hold fewer pixels
-MAX_WIDTH = 1100
-HEADING_H = 28
-TITLE_H = 18
-COLORBAR_W = 96
-WINDOW_LINE = (200, 200, 200)
+OPACITY = 0.8  # attention colour over the image crop
+CROP_PX = 8  # image pixels per key in a tile's crop (at most)
+OVERVIEW_PT = 150.0  # longer side of the "on the image" plot
+PAD_HATCH = "#ff00ffb0"  # padding keys / the padded border
+PAD_GREY = 96  # image value drawn under padding keys (they are hatched on top)
 
-_CACHE = TraceCache()  # layouts, dimmed tiles, window pieces, static frames
-_PAINTED = TraceCache(traces=1, entries=4)  # tiles painted for a token: head changes reuse them
+_CACHE = TraceCache(traces=2, entries=512)  # padded images, crops, tile geometry per window
 
 
-@dataclass(frozen=True)
-class Slot:
-    """One head tile: its image area (x, y, w, h) in picture pixels and its title row."""
-
-    head: int | None  # None = mean over heads
-    x: int
-    y: int
-    w: int
-    h: int
-    title_y: int
+def key_pt(tiles: int) -> float:
+    """Points per key in a head tile: 8 for 25 tiles (Swin-T stage 3) up to 16 for a few,
+    so one key is ≥ 10 screen px at 96 dpi and 25 tiles wrap into a few rows."""
+    return float(np.clip(18 - tiles / 2, 8, 16))
 
 
-@dataclass(frozen=True)
-class AttentionLayout:
-    """Where everything sits in the attention picture (depends on the block, not the token)."""
-
-    stage: int
-    block: int
-    down: int  # input pixels per tile pixel
-    token_px: int  # input pixels per token: patch * 2**stage
-    resolution: tuple[int, int]  # H_s, W_s
-    slots: tuple[Slot, ...]
-    matrix: tuple[int, int]  # top-left of matrix cell (0, 0)
-    cell: int
-    n: int
-    colorbar: tuple[int, int]
-    size: tuple[int, int]
-
-    @property
-    def tile_token(self) -> int:
-        """Side of one token in a tile, in picture pixels."""
-        return self.token_px // self.down
-
-
-@dataclass(frozen=True)
-class Hit:
-    """What lies under a picture pixel: a tile's title, a token in a tile, or a matrix cell."""
-
-    kind: str  # "title" | "tile" | "matrix"
-    head: int | None = None
-    token: tuple[int, int] | None = None  # tile: stage-grid token (None on padding)
-    cell: tuple[int, int] | None = None  # matrix: (query i, key j)
-
-
-# ---- layout and hit testing ------------------------------------------------------------------
-def attention_layout(trace, stage: int, block: int) -> AttentionLayout:
-    return _CACHE.get(trace, ("layout", stage, block), lambda: _layout(trace, stage, block))
-
-
-def _layout(trace, stage: int, block: int) -> AttentionLayout:
+# ---- cached, selection-independent pieces -----------------------------------------------------
+def _padded_image(trace, stage: int, block: int) -> np.ndarray:
+    """The input image on the block's padded token grid (Hp*tp, Wp*tp, 3), grey beyond it."""
     bt = trace.block(stage, block)
     tp = trace.token_pixels(stage)
     Hp, Wp = bt.padded
-    heads: list[int | None] = [*range(bt.heads), None]
-    down = 1
-    while len(heads) * Hp * Wp * tp * tp > TILE_BUDGET * down * down and down * 2 <= tp:
-        down *= 2
-    th, tw = Hp * tp // down, Wp * tp // down
-    cells = grid_positions(len(heads), tw, th + TITLE_H, MAX_WIDTH)
-    slots = tuple(
-        Slot(h, GAP + x, HEADING_H + y + TITLE_H, tw, th, HEADING_H + y)
-        for h, (x, y) in zip(heads, cells, strict=True)
-    )
-    grid_w = max(s.x + s.w for s in slots)
-    bottom = max(s.y + s.h for s in slots)
-    n = bt.tokens_per_window
-    cell = matrix_cell(n)
-    matrix = (GAP + FRAME, bottom + GAP + 2 * TITLE_H + FRAME)
-    width = max(grid_w + 2 * GAP + COLORBAR_W, matrix[0] + n * cell + 3 * GAP + 330)
-    height = matrix[1] + n * cell + FRAME + GAP
-    return AttentionLayout(
-        stage, block, down, tp, bt.resolution, slots, matrix, cell, n,
-        (grid_w + 2 * GAP, HEADING_H + TITLE_H), (height, width),
-    )  # fmt: skip
-
-
-def hit_test(layout: AttentionLayout, x: float, y: float) -> Hit | None:
-    """The head tile / token / matrix cell under picture pixel (x, y), or None."""
-    for s in layout.slots:
-        if not s.x <= x < s.x + s.w:
-            continue
-        if s.title_y <= y < s.y:
-            return Hit("title", s.head)
-        if s.y <= y < s.y + s.h:
-            r = int((y - s.y) // layout.tile_token)
-            c = int((x - s.x) // layout.tile_token)
-            H, W = layout.resolution
-            return Hit("tile", s.head, (r, c) if r < H and c < W else None)
-    mx, my = layout.matrix
-    i, j = int((y - my) // layout.cell), int((x - mx) // layout.cell)
-    if x >= mx and y >= my and i < layout.n and j < layout.n:
-        return Hit("matrix", cell=(i, j))
-    return None
-
-
-def token_rect(layout: AttentionLayout, slot: Slot, token: tuple[int, int]):
-    """(x, y, w, h) of a stage-grid token inside a head tile, in picture pixels."""
-    t = layout.tile_token
-    return slot.x + token[1] * t, slot.y + token[0] * t, t, t
-
-
-# ---- cached pieces --------------------------------------------------------------------------
-def _tile_base(trace, layout: AttentionLayout) -> tuple[np.ndarray, np.ndarray]:
-    """(dimmed tile, image part of the colour blend): the padded grid's extent at tile scale,
-    the input image in its top-left corner, the padded border hatched."""
-    Hp, Wp = trace.block(layout.stage, layout.block).padded
-    tp = layout.token_px
-    full = canvas(Hp * tp, Wp * tp)
-    image = trace.image[: Hp * tp, : Wp * tp]
-    full[: image.shape[0], : image.shape[1]] = image
-    padding = np.ones(full.shape[:2], bool)
-    padding[: image.shape[0], : image.shape[1]] = False
-    hatch(full, padding)
-    small = full[:: layout.down, :: layout.down].astype(np.float32)  # th, tw, 3
-    return (small * DIM).astype(np.uint8), np.floor(small * (1 - ALPHA)).astype(np.uint8)
-
-
-def _window_pieces(trace, layout: AttentionLayout, window: int) -> list[tuple]:
-    """The rectangles (y0, y1, x0, x1 in tile pixels, key position (h, w), image part
-    (h, w, 3)) a window covers: one, or up to four when the roll wrapped it around."""
-    bt = trace.block(layout.stage, layout.block)
-    Hp, Wp = bt.padded
-    M, s, t = bt.window, bt.shift, layout.tile_token
-    _, part = _CACHE.get(
-        trace, ("base", layout.stage, layout.block), lambda: _tile_base(trace, layout)
-    )
-    wr, wc = divmod(window, Wp // M)
-    pieces = []
-    for r0, r1 in ring_spans(wr * M + s, M, Hp):
-        for c0, c1 in ring_spans(wc * M + s, M, Wp):
-            rows = (np.arange(r0, r1) - s) % Hp % M  # position row of each token row
-            cols = (np.arange(c0, c1) - s) % Wp % M
-            pos = np.repeat(np.repeat(rows[:, None] * M + cols[None, :], t, 0), t, 1)  # h, w
-            y0, y1, x0, x1 = r0 * t, r1 * t, c0 * t, c1 * t
-            pieces.append((y0, y1, x0, x1, pos, part[y0:y1, x0:x1]))
-    return pieces
-
-
-def _frame(trace, layout: AttentionLayout) -> np.ndarray:
-    """Everything that does not depend on the token or head: titles, dimmed tiles, legend."""
-    dim, _ = _CACHE.get(
-        trace, ("base", layout.stage, layout.block), lambda: _tile_base(trace, layout)
-    )
-    out = canvas(*layout.size)
-    for s in layout.slots:
-        name = "mean of heads" if s.head is None else f"head {s.head}"
-        paste(out, text_strip(name), s.x, s.title_y + 2)
-        paste(out, dim, s.x, s.y)
-    mx, my = layout.matrix
-    legend_y = my - FRAME - TITLE_H
-    legend = "rows: query i · columns: key j (positions in the window, row-major)"
-    text = text_strip(legend, 11, MUTED)
-    paste(out, text, mx, legend_y)
-    paste(out, mask_legend(), mx + text.shape[1] + 2 * GAP, legend_y)
+    out = np.full((Hp * tp, Wp * tp, 3), PAD_GREY, np.uint8)
+    h, w = min(Hp * tp, trace.image.shape[0]), min(Wp * tp, trace.image.shape[1])
+    out[:h, :w] = trace.image[:h, :w]
     return out
 
 
-# ---- drawing ------------------------------------------------------------------------------------
-def _paint_tiles(rgb, trace, layout, q: QueryAttention, hi: float, cmap: str) -> None:
-    """Colour every head tile's window tokens by the query's attention, in place."""
-    pieces = _CACHE.get(
-        trace, ("pieces", layout.stage, layout.block, q.window),
-        lambda: _window_pieces(trace, layout, q.window),
-    )  # fmt: skip
-    lut = np.floor(colormap_lut(cmap).astype(np.float32) * ALPHA).astype(np.uint8)  # 256, 3
-    index = np.clip(np.rint(q.rows / hi * 255), 0, 255).astype(np.intp)  # heads+1, N
-    for k, s in enumerate(layout.slots):
-        colours = lut[index[k]]  # N, 3
-        for y0, y1, x0, x1, pos, part in pieces:
-            rgb[s.y + y0 : s.y + y1, s.x + x0 : s.x + x1] = part + colours[pos]
-        tile = rgb[s.y : s.y + s.h, s.x : s.x + s.w]
-        for y0, y1, x0, x1, *_ in pieces:  # the window (its pieces when the roll wrapped it)
-            draw_rect(tile, x0, y0, x1 - x0, y1 - y0, WINDOW_LINE, 1)
+class WindowGeometry:
+    """What a head tile draws that depends on the window only: the image crop in window
+    layout, the key tokens (M, M, 2; −1 for padding), padding rects and the seams."""
+
+    def __init__(self, trace, stage: int, block: int, window: int) -> None:
+        bt = trace.block(stage, block)
+        M, tp = bt.window, trace.token_pixels(stage)
+        H, W = bt.resolution
+        keys = bt.window_tokens(window)  # N, 2 (the shift the block computed with)
+        self.keys = keys
+        self.padding = (keys[:, 0] >= H) | (keys[:, 1] >= W)
+        rows, cols = keys[::M, 0], keys[:M, 1]  # real row of each window row, col of each col
+        p = min(tp, CROP_PX)
+        sub = np.arange(p) * tp // p
+        key = ("image", tp, *bt.padded)  # shared by the blocks of a stage
+        image = _CACHE.get(trace, key, lambda: _padded_image(trace, stage, block))
+        r_idx = (rows[:, None] * tp + sub[None, :]).reshape(-1)
+        c_idx = (cols[:, None] * tp + sub[None, :]).reshape(-1)
+        self.crop = image[r_idx][:, c_idx]  # M*p, M*p, 3
+        self.p = p
+        under = np.floor(self.crop.astype(np.float32) * (1 - OPACITY)).astype(np.uint8)
+        self.under = _packed(under.reshape(-1, 3), 0)  # (M*p)^2 uint32 RGBA, alpha 0
+        key = np.arange(M * p) // p
+        self.pixel_key = (key[:, None] * M + key[None, :]).reshape(-1)  # key of each pixel
+        tokens = keys.reshape(M, M, 2).copy()
+        tokens[self.padding.reshape(M, M)] = -1
+        self.tokens = tokens
+        self.padding_rects = merged_rects(self.padding.reshape(M, M))
+        seams = [((j + 1, 0), (j + 1, M)) for j in range(M - 1) if cols[j + 1] != cols[j] + 1]
+        seams += [((0, i + 1), (M, i + 1)) for i in range(M - 1) if rows[i + 1] != rows[i] + 1]
+        self.seams = np.asarray(seams, np.float32).reshape(-1, 2, 2)
+        self.wrapped = len(seams) > 0
 
 
-def _mark_query(rgb: np.ndarray, layout: AttentionLayout, token: tuple[int, int]) -> None:
-    """A crosshair (outlined square plus four arms) on the query token of every tile."""
-    for s in layout.slots:
-        tile = rgb[s.y : s.y + s.h, s.x : s.x + s.w]
-        x, y, t, _ = token_rect(layout, s, token)
-        x, y = x - s.x, y - s.y
-        arm = max(4, t)
-        draw_rect(tile, x - 2, y - 2, t + 4, t + 4, (0, 0, 0), 1)
-        draw_rect(tile, x - 1, y - 1, t + 2, t + 2, HIGHLIGHT, 1)
-        cx, cy = x + t // 2, y + t // 2
-        for x0, y0, w, h in (
-            (x - 2 - arm, cy, arm, 1), (x + t + 2, cy, arm, 1),
-            (cx, y - 2 - arm, 1, arm), (cx, y + t + 2, 1, arm),
-        ):  # fmt: skip
-            tile[max(0, y0) : max(0, y0 + h), max(0, x0) : max(0, x0 + w)] = HIGHLIGHT
+def merged_rects(cells: np.ndarray) -> np.ndarray:
+    """(n, 4) rects (x, y, w, h) covering the True cells of a bool grid: runs along each
+    row, merged down while the rows below repeat them (padding is a few bands)."""
+    out: dict[tuple[int, int], list[int]] = {}  # (c0, c1) -> [x, y, w, h] still growing
+    done = []
+    for i, row in enumerate(np.asarray(cells, bool)):
+        edges = np.flatnonzero(np.diff(np.r_[0, row.astype(np.int8), 0]))
+        runs = {(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)}
+        for key in list(out):
+            if key not in runs:
+                done.append(out.pop(key))
+        for c0, c1 in runs:
+            if (c0, c1) in out:
+                out[(c0, c1)][3] += 1
+            else:
+                out[(c0, c1)] = [c0, i, c1 - c0, 1]
+    return F.rects(done + list(out.values()))
 
 
-def _painted(trace, layout: AttentionLayout, q: QueryAttention, hi: float, cmap: str):
-    """The static frame with every head tile painted for this query (no head outline)."""
-    frame = _CACHE.get(trace, ("frame", layout.stage, layout.block), lambda: _frame(trace, layout))
-    rgb = frame.copy()
-    _paint_tiles(rgb, trace, layout, q, hi, cmap)
-    _mark_query(rgb, layout, q.token)
-    paste(rgb, colorbar(cmap, (0.0, hi), "probability"), *layout.colorbar)
-    return rgb
-
-
-def _outline_head(rgb: np.ndarray, layout: AttentionLayout, head: int | None) -> None:
-    for s in layout.slots:
-        if s.head == head:
-            draw_rect(rgb, s.x - 4, s.title_y - 2, s.w + 8, s.y - s.title_y + s.h + 6, SELECTED, 2)
-
-
-def _heading(trace, sel: Selection, q: QueryAttention) -> str:
-    bt = trace.block(sel.stage, sel.block)
-    M = bt.window
-    return (
-        f"Attention · stage {sel.stage} · block {sel.block} ({bt.kind}, shift {bt.shift}) · "
-        f"query {q.token} -> window {q.window}, position {q.position} "
-        f"= ({q.position // M}, {q.position % M})"
+def window_geometry(trace, stage: int, block: int, window: int) -> WindowGeometry:
+    return _CACHE.get(
+        trace,
+        ("window", stage, block, window),
+        lambda: WindowGeometry(trace, stage, block, window),
     )
 
 
-def _notes(trace, sel: Selection, q: QueryAttention, hi: float, masked: int) -> tuple[str, ...]:
+def _thumbnail(trace, side_px: int = 320) -> np.ndarray:
+    """The input image subsampled to at most `side_px` on its longer side."""
+    step = max(1, int(np.ceil(max(trace.image.shape[:2]) / side_px)))
+    return np.ascontiguousarray(trace.image[::step, ::step])
+
+
+# ---- plots ------------------------------------------------------------------------------------
+def _packed(rgb: np.ndarray, alpha: int) -> np.ndarray:
+    """(n, 3) uint8 -> (n,) uint32 holding RGBA bytes (so colours add as one integer)."""
+    rgba = np.empty((len(rgb), 4), np.uint8)
+    rgba[:, :3], rgba[:, 3] = rgb, alpha
+    return rgba.view(np.uint32).reshape(-1)
+
+
+def blended_tiles(geo: WindowGeometry, rows: np.ndarray, cmap: str, levels) -> np.ndarray:
+    """(K, M*p, M*p, 4) uint8 RGBA: every head's attention row (K, N) through the colour
+    map, OPACITY over the window's image crop; non-finite values in the masked grey. Each
+    channel is floor(OPACITY * colour) + floor((1 - OPACITY) * image) <= 255, so the packed
+    RGBA words add without carries."""
+    K = rows.shape[0]
+    M, p = geo.tokens.shape[0], geo.p
+    lo, hi = levels
+    lut = np.vstack([colormap_lut(cmap), np.array([NAN_COLOR], np.uint8)]).astype(np.float32)
+    lut = _packed(np.floor(lut * OPACITY).astype(np.uint8), 255)  # 257 (last: non-finite)
+    with np.errstate(invalid="ignore"):
+        idx = np.clip(np.rint((rows - lo) / (hi - lo) * 255), 0, 255)
+    idx = np.where(np.isfinite(rows), idx, 256).astype(np.intp)
+    out = lut[idx[:, geo.pixel_key]] + geo.under  # K, (M*p)^2 uint32
+    return np.ascontiguousarray(out).view(np.uint8).reshape(K, M * p, M * p, 4)
+
+
+def _tile(geo: WindowGeometry, q: QueryAttention, k: int, rgb, size: float, look) -> F.Plot:
+    """Head k's tile (k == heads: the mean over heads) over the window's M x M keys."""
+    M = geo.tokens.shape[0]
+    cmap, levels, selected = look
+    head = None if k == q.heads else k
+    values = q.rows[k].reshape(M, M)
+    qi, qj = divmod(q.position, M)
+    layers: list[F.Layer] = [
+        F.Heatmap(rgb, (0, 0, M, M)),
+    ]
+    if len(geo.padding_rects):
+        layers.append(F.Hatch(geo.padding_rects, PAD_HATCH))
+    if geo.wrapped:
+        layers.append(F.Lines(geo.seams, "#ffffff", 1.2, dash=True))
+    box = F.rects([(qj, qi, 1, 1)])
+    layers += [F.Rects(box, "#000000", None, 2.6), F.Rects(box, "#ffffff", None, 1.2)]
+    hit = F.HitRegion(
+        "key",
+        (0, 0, M, M),
+        (M, M),
+        values,
+        "probability",
+        "",
+        {"tokens": geo.tokens, "select": {"head": head}},
+    )
+    return F.Plot(
+        "mean" if head is None else f"head{k}",
+        (0, M),
+        (0, M),
+        (size, size),
+        tuple(layers),
+        "mean" if head is None else f"head {k}",
+        "tiles",
+        hits=(hit,),
+        frame="selected" if head == selected else None,
+        colorbar=F.ColorBar(cmap, levels, "probability") if head is None else None,
+    )
+
+
+def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
+    """The selected head's attention at the keys' real positions on the image (the window's
+    pieces: up to four when the roll wrapped it), the padded border hatched."""
+    cmap, levels, _ = look
+    bt = trace.block(sel.stage, sel.block)
+    H, W = bt.resolution
+    Hp, Wp = bt.padded
+    tp = trace.token_pixels(sel.stage)
+    ih, iw = trace.image.shape[0] / tp, trace.image.shape[1] / tp
+    thumb = _CACHE.get(trace, "thumbnail", lambda: _thumbnail(trace))
+    row = q.rows[q.heads if sel.head is None else sel.head]
+    grid = np.full((Hp, Wp), np.nan, np.float32)
+    grid[q.keys[:, 0], q.keys[:, 1]] = row
+    layers: list[F.Layer] = [F.Heatmap(thumb, (0, 0, iw, ih), smooth=True)]
+    hits = [F.HitRegion("token", (0, 0, W, H), (H, W), None, payload={"origin": (0, 0)})]
+    outlines = []
+    for r0, c0, r1, c1 in window_pieces(bt, q.window, bt.shift):
+        part = grid[r0:r1, c0:c1]
+        layers.append(
+            F.Heatmap(part, (c0, r0, c1, r1), cmap, levels, "probability", opacity=OPACITY)
+        )
+        outlines.append((c0, r0, c1 - c0, r1 - r0))
+        hits.append(
+            F.HitRegion(
+                "token",
+                (c0, r0, c1, r1),
+                part.shape,
+                part,
+                "probability",
+                payload={"origin": (r0, c0)},
+            )
+        )
+    pad = [(iw, 0, Wp - iw, Hp), (0, ih, iw, Hp - ih)]
+    pad = [r for r in pad if r[2] > 1e-6 and r[3] > 1e-6]
+    if pad:
+        layers.append(F.Hatch(F.rects(pad), PAD_HATCH))
+    layers.append(F.Rects(F.rects(outlines), "fg", None, 1.0))
+    r, c = q.token
+    layers += [
+        F.Rects(F.rects([(c, r, 1, 1)]), "#000000", None, 2.6),
+        F.Rects(F.rects([(c, r, 1, 1)]), "#ffffff", None, 1.2),
+    ]
+    scale = OVERVIEW_PT / max(Hp, Wp)
+    head = "mean" if sel.head is None else f"head {sel.head}"
+    return F.Plot(
+        "image",
+        (0, Wp),
+        (0, Hp),
+        (Wp * scale, Hp * scale),
+        tuple(layers),
+        f"on the image · {head}",
+        "matrix",
+        hits=tuple(hits),
+        xticks=((0.5, "0"), (W - 0.5, str(W - 1))),
+        yticks=((0.5, "0"), (H - 0.5, str(H - 1))),
+    )
+
+
+# ---- text -------------------------------------------------------------------------------------
+def _notes(trace, sel: Selection, q: QueryAttention, hi: float, masked: int, geo) -> tuple:
     bt = trace.block(sel.stage, sel.block)
     notes = [
-        f"colour: probability 0 … {hi:.3g} (this query's largest, all heads; higher saturates)"
+        f"colour: probability 0 … {hi:.3g} (this query's largest, all heads; "
+        "the matrix saturates above it)"
     ]
     shown = view_shift(bt, sel)
     if shown != bt.shift:
         notes.append(
-            f"the shift toggle draws shift {shown}; attention is shown as the block computed it "
-            f"(shift {bt.shift})"
+            f"the shift toggle draws shift {shown}; attention is shown as the block "
+            f"computed it (shift {bt.shift})"
         )
     if bt.nominal_shift and not bt.shift:
         H, W = bt.resolution
-        notes.append(f"no shift here: the grid {H}x{W} fits in one window (M = {bt.window})")
-    rows, cols = q.keys[:, 0], q.keys[:, 1]
-    if np.ptp(rows) >= bt.window or np.ptp(cols) >= bt.window:
+        notes.append(f"no shift here: the grid {H}×{W} fits in one window (M = {bt.window})")
+    if geo.wrapped:
         notes.append(
-            "this window wraps around the border (cyclic shift): its keys sit on opposite edges"
+            "this window wraps around the border (cyclic shift): keys beyond the "
+            "dashed seam come from the opposite edge ('on the image' shows where)"
         )
     if q.padding.any():
         mass = q.padding_mass()  # heads+1
@@ -313,35 +288,51 @@ def _notes(trace, sel: Selection, q: QueryAttention, hi: float, masked: int) -> 
     return tuple(notes)
 
 
-def render_attention(trace, selection: Selection) -> Picture:
+def _levels(q: QueryAttention) -> tuple[float, float]:
+    f = q.rows[np.isfinite(q.rows)]
+    hi = float(f.max()) if f.size else 1.0
+    return 0.0, hi if hi > 0 else 1.0
+
+
+def figure_attention(trace, selection: Selection) -> F.Figure:
     """Per-head attention of the selected token (default: the centre token) over its window,
-    every head and the mean over heads on the image, plus the window's N x N matrix."""
-    sel = selection
-    bt = trace.block(sel.stage, sel.block)
-    layout = attention_layout(trace, sel.stage, sel.block)
+    each head and the mean as a tile of the window, plus the window's N x N matrix."""
+    bt = trace.block(selection.stage, selection.block)
+    head_ok = selection.head is None or 0 <= selection.head < bt.heads
+    sel = selection if head_ok else selection.with_(head=None)
+    M = bt.window
     cmap = sequential(sel.colormap)
     q = query_attention(bt, sel.token)
-    hi = float(q.rows.max()) or 1.0
-    rgb = _PAINTED.get(
-        trace, (sel.stage, sel.block, q.token, cmap), lambda: _painted(trace, layout, q, hi, cmap)
-    ).copy()
-    paste(rgb, text_strip(_heading(trace, sel, q), 13), GAP, 4)
-    _outline_head(rgb, layout, sel.head)
+    levels = _levels(q)
+    look = (cmap, levels, sel.head)
+    geo = window_geometry(trace, sel.stage, sel.block, q.window)
+    size = M * key_pt(q.heads + 1)
+    rgb = blended_tiles(geo, q.rows, cmap, levels)
+    tiles = [_tile(geo, q, k, rgb[k], size, look) for k in range(q.heads + 1)]
     masked = masked_entries(bt, q.window)  # N, N
-    values = window_matrix(bt, q.window, sel.head)  # N, N
-    matrix = matrix_rgb(values, cmap, (0.0, hi), layout.cell, masked, q.position)
-    paste(rgb, matrix, layout.matrix[0] - FRAME, layout.matrix[1] - FRAME)
     head = "mean of heads" if sel.head is None else f"head {sel.head}"
-    title = f"Window {q.window} · {head} · {layout.n}x{layout.n} attention, query row outlined"
-    paste(rgb, text_strip(title), layout.matrix[0], layout.matrix[1] - FRAME - 2 * TITLE_H)
+    qi, qj = divmod(q.position, M)
+    matrix = window_matrix_plot(
+        "matrix",
+        window_matrix(bt, q.window, sel.head),
+        title=f"window {q.window} · {head} · query i = {q.position} = ({qi}, {qj})",
+        window=M,
+        cmap=cmap,
+        levels=levels,
+        quantity="probability",
+        unit="",
+        keys=q.keys,
+        padding=q.padding,
+        query=q.position,
+        masked=masked,
+    )
     maps, _ = map_to_grid(q.rows, q.keys, bt.resolution)  # heads+1, H, W
-    return Picture(
-        rgb=rgb,
+    r, c = q.token
+    return F.Figure(
+        title=f"Attention · stage {sel.stage} · block {sel.block} ({bt.kind}, shift {bt.shift}) "
+        f"· query ({r}, {c}) · {head}",
+        plots=(*tiles, matrix, _overview(trace, sel, q, look)),
+        notes=_notes(trace, sel, q, levels[1], int(masked.sum()), geo),
         data=maps,
-        title=f"Attention · stage {sel.stage} · block {sel.block} · {bt.kind} · {head}",
-        units="probability",
-        levels=(0.0, hi),
-        colormap=cmap,
-        scale=1.0 / layout.down,
-        notes=_notes(trace, sel, q, hi, int(masked.sum())),
+        view="attention",
     )

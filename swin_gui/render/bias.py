@@ -1,271 +1,283 @@
 """The relative position bias view: what each head adds to a logit for a key at offset
-(Δrow, Δcol) from the query, and how that table expands to the N x N bias of a window.
+(Δrow, Δcol) = (y_query − y_key, x_query − x_key), and how that table expands to the N×N
+bias of a window.
 
-Top: one (2M-1) x (2M-1) table per head (plus their mean), rebuilt from the (heads, N, N)
-bias the block added (`analysis.attention.bias_table`). Rows are Δrow = y_query - y_key from
--(M-1) at the top to M-1 at the bottom, columns Δcol likewise; the centre cell (0, 0), a token
-attending to itself, is outlined. v1 learns the table directly: a diverging map centred at 0,
-in additive logits. v2 computes it with a small MLP on log-spaced offsets, squashed to
-16·sigmoid(.) in 0..16: a sequential map, and the per-head logit scale τ in the notes.
-Bottom: the N x N bias for the selected head (mean when None), the same for every window,
-with the selected token's row outlined. `Picture.data` is the (heads, 2M-1, 2M-1) table.
+- One (2M−1)×(2M−1) table per head plus their mean (tiles that wrap at the panel width;
+  a click selects the head, the mean selects None), rebuilt from the (heads, N, N) bias the
+  block added: entry [dy + M−1, dx + M−1]. The centre cell (0, 0), a token to itself, is
+  outlined. v1 learns the table directly; v2 computes it with a small MLP on log-spaced
+  offsets, squashed to 16·σ(MLP) in 0..16, and adds a per-head cosine-attention logit
+  scale τ (a bar per head).
+- The N×N expansion for the selected head (mean when None) with query/key ticks: the same
+  for every window; the selected token's row is outlined and its window's keys are the
+  hit payload, so a click follows a key.
+
+Colours: a diverging map with symmetric levels around 0 (v1) or around 8 = 16·σ(0), the
+bias of an MLP output of 0 (v2). `data` is the (heads, 2M−1, 2M−1) table. Pure numpy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
-from ..analysis.attention import bias_table, default_token, expand_bias_table
-from .attention import Hit
-from .attention_matrix import (
-    FRAME,
-    GAP,
-    SELECTED,
-    grid_positions,
-    matrix_cell,
-    matrix_rgb,
-    sequential,
-)
-from .cache import TraceCache
-from .chart import MUTED, colorbar
-from .colormap import apply_colormap, is_diverging, symmetric_levels
-from .draw import canvas, draw_rect, paste, upscale
-from .selection import Picture, Selection
-from .text import text_strip
+from ..analysis.attention import default_token, window_keys
+from ..analysis.cache import TraceCache
+from . import figure as F
+from .colormap import is_diverging, symmetric_levels
+from .selection import Selection
 
-TABLE_TARGET = 150  # a (2M-1)-cell table is drawn about this many pixels wide
-MAX_WIDTH = 1000
-HEADING_H = 28
-TITLE_H = 18
-AXIS_W = 30  # room left of a table for the Δrow ticks
-AXIS_H = 28  # room below a table for the Δcol ticks and label
-COLORBAR_W = 130
-
-_CACHE = TraceCache()
+V2_CENTRE = 8.0  # 16·σ(0): the v2 bias of an MLP output of zero
+_CACHE = TraceCache(traces=2, entries=64)
 
 
-@dataclass(frozen=True)
-class BiasSlot:
-    head: int | None  # None = mean over heads
-    x: int  # top-left of the table cells
-    y: int
-    title_y: int
+# ---- the table (numpy) --------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def table_cells(window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N·N,) table row dy + M−1 and column dx + M−1 of every (query i, key j) pair, with
+    (dy, dx) = (y_i − y_j, x_i − x_j) for positions row-major in the M×M window."""
+    ys, xs = np.divmod(np.arange(window * window), window)
+    dy = (ys[:, None] - ys[None, :] + window - 1).reshape(-1)
+    dx = (xs[:, None] - xs[None, :] + window - 1).reshape(-1)
+    dy.setflags(write=False)
+    dx.setflags(write=False)
+    return dy, dx
 
 
-@dataclass(frozen=True)
-class BiasLayout:
-    """Where the tables and the N x N expansion sit in the bias picture."""
+def bias_tables(bias: np.ndarray, window: int) -> np.ndarray:
+    """(heads, N, N) bias -> (heads, 2M−1, 2M−1) table (every offset occurs for some pair)."""
+    heads = bias.shape[0]
+    side = 2 * window - 1
+    dy, dx = table_cells(window)
+    table = np.zeros((heads, side, side), np.float32)
+    table[:, dy, dx] = np.asarray(bias, np.float32).reshape(heads, -1)
+    return table
 
-    stage: int
-    block: int
-    window: int  # M
-    table_cell: int
-    slots: tuple[BiasSlot, ...]
-    matrix: tuple[int, int]  # top-left of expansion cell (0, 0)
-    cell: int
-    colorbar: tuple[int, int]
-    size: tuple[int, int]
 
-    @property
-    def side(self) -> int:
-        """Table side in pixels: (2M-1) cells."""
-        return (2 * self.window - 1) * self.table_cell
+def expand_tables(table: np.ndarray) -> np.ndarray:
+    """(heads, 2M−1, 2M−1) table -> (heads, N, N) bias, the inverse of `bias_tables`."""
+    window = (table.shape[-1] + 1) // 2
+    dy, dx = table_cells(window)
+    N = window * window
+    return table[:, dy, dx].reshape(table.shape[0], N, N)
 
 
 @dataclass(frozen=True)
 class BiasStyle:
-    """How a block's bias is coloured: v1 diverging around 0, v2 sequential."""
-
     cmap: str
     levels: tuple[float, float]
-    units: str
+    unit: str
 
 
-def bias_style(trace, table: np.ndarray, colormap: str) -> BiasStyle:
-    """Colours for a (heads, 2M-1, 2M-1) table of this trace's Swin version."""
-    if trace.config.version == 2:
-        lo, hi = float(table.min()), float(table.max())
-        return BiasStyle(
-            sequential(colormap), (lo, hi if hi > lo else lo + 1), "additive logit (16·σ(MLP))"
-        )
+def bias_style(version: int, table: np.ndarray, colormap: str) -> BiasStyle:
+    """A diverging map, levels symmetric around 0 (v1) or 8 = 16·σ(0) (v2), finite only."""
     cmap = colormap if is_diverging(colormap) else "coolwarm"
-    return BiasStyle(cmap, symmetric_levels(table), "additive logit")
+    if version == 2:
+        lo, hi = symmetric_levels(np.asarray(table, np.float64) - V2_CENTRE)
+        return BiasStyle(cmap, (V2_CENTRE + lo, V2_CENTRE + hi), "bias logit")
+    return BiasStyle(cmap, symmetric_levels(table), "bias logit")
 
 
-# ---- layout and hit testing ---------------------------------------------------------------------
-def bias_layout(trace, stage: int, block: int) -> BiasLayout:
-    return _CACHE.get(trace, ("layout", stage, block), lambda: _layout(trace, stage, block))
+# ---- selection-free pieces ------------------------------------------------------------------
+@dataclass(frozen=True)
+class BiasBase:
+    tables: np.ndarray  # heads, 2M−1, 2M−1
+    expanded: np.ndarray  # heads + 1, N, N (the last: mean over heads)
+    style: BiasStyle
+    tiles: tuple[F.Plot, ...]  # the mean first, then head 0, 1, …
+    tau: F.Plot | None
+    matrices: dict = field(default_factory=dict)  # head (−1: mean) -> (heatmap, lines)
 
 
-def _layout(trace, stage: int, block: int) -> BiasLayout:
-    bt = trace.block(stage, block)
-    M = bt.window
-    tcell = max(2, TABLE_TARGET // (2 * M - 1))
-    side = (2 * M - 1) * tcell
-    heads: list[int | None] = [*range(bt.heads), None]
-    cells = grid_positions(len(heads), AXIS_W + side, TITLE_H + side + AXIS_H, MAX_WIDTH)
-    slots = tuple(
-        BiasSlot(h, GAP + AXIS_W + x, HEADING_H + TITLE_H + y, HEADING_H + y)
-        for h, (x, y) in zip(heads, cells, strict=True)
+def bias_base(trace, stage: int, block: int, colormap: str) -> BiasBase:
+    key = ("base", stage, block, colormap)
+    return _CACHE.get(trace, key, lambda: _make_base(trace, stage, block, colormap))
+
+
+def _make_base(trace, stage: int, index: int, colormap: str) -> BiasBase:
+    bt = trace.block(stage, index)
+    tables = bias_tables(bt.bias, bt.window)
+    expanded = expand_tables(tables)
+    expanded = np.concatenate([expanded, expanded.mean(axis=0, keepdims=True)])
+    style = bias_style(trace.config.version, tables, colormap)
+    taus = None if bt.logit_scale is None else np.asarray(bt.logit_scale, np.float32)
+    side = 48.0 if bt.heads > 8 else 72.0
+    tiles = [_tile(tables.mean(axis=0), None, bt.window, style, side, None)]
+    for h in range(bt.heads):
+        tau = None if taus is None else float(taus[h])
+        tiles.append(_tile(tables[h], h, bt.window, style, side, tau))
+    tau_plot = None if taus is None else _tau_plot(taus)
+    return BiasBase(tables, expanded, style, tuple(tiles), tau_plot)
+
+
+def _tile(
+    table: np.ndarray, head: int | None, M: int, style: BiasStyle, side: float, tau: float | None
+) -> F.Plot:
+    """One head's (2M−1)² table over offsets −(M−1)..M−1 (Δrow down, Δcol right); the
+    mean's tile carries the axes all tiles share (fewer labels to draw)."""
+    e = M - 0.5
+    extent = (-e, -e, e, e)
+    ticks = ((-(M - 1), _minus(-(M - 1))), (0, "0"), (M - 1, str(M - 1)))
+    layers = (
+        F.Heatmap(table, extent, style.cmap, style.levels, "bias logit"),
+        F.Rects(F.rects([(-0.5, -0.5, 1, 1)]), "#000000", None, 2.0),
+        F.Rects(F.rects([(-0.5, -0.5, 1, 1)]), "#ffffff", None, 1.0),
     )
-    grid_w = max(s.x + side for s in slots)
-    bottom = max(s.y + side + AXIS_H for s in slots)
-    n = bt.tokens_per_window
-    cell = matrix_cell(n)
-    matrix = (GAP + FRAME, bottom + GAP + 2 * TITLE_H + FRAME)
-    units = bias_style(trace, bias_table(bt.bias, M), "viridis").units
-    bar_w = max(COLORBAR_W, text_strip(units, 11).shape[1] + GAP)
-    width = max(grid_w + 2 * GAP + bar_w, matrix[0] + n * cell + GAP + 300)
-    height = matrix[1] + n * cell + FRAME + GAP
-    return BiasLayout(
-        stage, block, M, tcell, slots, matrix, cell, (grid_w + 2 * GAP, HEADING_H + TITLE_H),
-        (height, width),
-    )  # fmt: skip
-
-
-def bias_hit(layout: BiasLayout, x: float, y: float) -> Hit | None:
-    """What lies under picture pixel (x, y): Hit("title", head), Hit("table", head,
-    cell=(Δrow, Δcol)) on a table cell, Hit("matrix", cell=(i, j)) on the expansion."""
-    side = layout.side
-    for s in layout.slots:
-        if s.x <= x < s.x + side and s.title_y <= y < s.y + side:
-            if y < s.y:
-                return Hit("title", s.head)
-            M = layout.window
-            dy = int((y - s.y) // layout.table_cell) - (M - 1)
-            dx = int((x - s.x) // layout.table_cell) - (M - 1)
-            return Hit("table", s.head, cell=(dy, dx))
-    mx, my = layout.matrix
-    n = layout.window**2
-    i, j = int((y - my) // layout.cell), int((x - mx) // layout.cell)
-    if x >= mx and y >= my and i < n and j < n:
-        return Hit("matrix", cell=(i, j))
-    return None
-
-
-def slot_rect(layout: BiasLayout, slot: BiasSlot) -> tuple[int, int, int, int]:
-    """(x, y, w, h) of a head's table, title and axes in picture pixels."""
-    return (
-        slot.x - AXIS_W - 4, slot.title_y - 2, AXIS_W + layout.side + 8,
-        slot.y - slot.title_y + layout.side + AXIS_H + 4,
-    )  # fmt: skip
-
-
-def _tables(trace, stage: int, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """((heads, 2M-1, 2M-1) tables, (heads, N, N) their expansion), cached per block."""
-    bt = trace.block(stage, block)
-    tables = bias_table(bt.bias, bt.window)
-    return tables, expand_bias_table(tables)
-
-
-# ---- drawing --------------------------------------------------------------------------------
-def _table_rgb(table: np.ndarray, style: BiasStyle, cell: int) -> np.ndarray:
-    """One (2M-1)^2 table, upscaled, with the centre cell (offset 0, 0) outlined."""
-    rgb = upscale(apply_colormap(table, style.cmap, style.levels), cell)
-    c = (table.shape[0] // 2) * cell
-    draw_rect(rgb, c - 1, c - 1, cell + 2, cell + 2, (0, 0, 0), 1)
-    draw_rect(rgb, c, c, cell, cell, (255, 255, 255), 1)
-    return rgb
-
-
-def _axes(out: np.ndarray, slot: BiasSlot, layout: BiasLayout) -> None:
-    """Δrow ticks left of a table, Δcol ticks and label below it."""
-    M, t, side = layout.window, layout.table_cell, layout.side
-    for k, v in ((0, -(M - 1)), (M - 1, 0), (2 * M - 2, M - 1)):
-        tick = text_strip(str(v), 10, MUTED)
-        paste(out, tick, slot.x - tick.shape[1] - 2, slot.y + k * t + t // 2 - tick.shape[0] // 2)
-        paste(out, tick, slot.x + k * t + t // 2 - tick.shape[1] // 2, slot.y + side + 1)
-    col = text_strip("Δcol", 10, MUTED)
-    paste(out, col, slot.x + side // 2 - col.shape[1] // 2, slot.y + side + 13)
-    row = np.ascontiguousarray(np.rot90(text_strip("Δrow", 10, MUTED)))
-    paste(out, row, slot.x - AXIS_W, slot.y + side // 2 - row.shape[0] // 2)
-
-
-def _frame(trace, layout: BiasLayout, colormap: str) -> np.ndarray:
-    """Tables, titles, axes and the colour bar: all that a head or token change keeps."""
-    tables, _ = _CACHE.get(
-        trace, ("tables", layout.stage, layout.block),
-        lambda: _tables(trace, layout.stage, layout.block),
-    )  # fmt: skip
-    style = bias_style(trace, tables, colormap)
-    out = canvas(*layout.size)
-    for s in layout.slots:
-        table = tables.mean(axis=0) if s.head is None else tables[s.head]
-        name = "mean of heads" if s.head is None else f"head {s.head}"
-        paste(out, text_strip(name), s.x, s.title_y + 2)
-        paste(out, _table_rgb(table, style, layout.table_cell), s.x, s.y)
-        _axes(out, s, layout)
-    paste(out, colorbar(style.cmap, style.levels, style.units), *layout.colorbar)
-    mx, my = layout.matrix
-    text = "rows: query i · columns: key j (positions in the window); the same in every window"
-    paste(out, text_strip(text, 11, MUTED), mx, my - FRAME - TITLE_H)
-    return out
-
-
-def _heading(trace, sel: Selection) -> str:
-    bt = trace.block(sel.stage, sel.block)
-    version = "v2 continuous" if trace.config.version == 2 else "v1 learned table"
-    return (
-        f"Relative position bias ({version}) · stage {sel.stage} · block {sel.block} "
-        f"({bt.kind}) · M = {bt.window}"
+    hit = F.HitRegion(
+        "table",
+        extent,
+        table.shape,
+        table,
+        "bias logit",
+        payload={"select": {"head": head}, "offset": M - 1},
+    )
+    title = f"head {head}" if tau is None else f"h{head} τ {tau:.3g}"
+    title = "mean" if head is None else title
+    return F.Plot(
+        "mean" if head is None else f"head{head}",
+        (-e, e),
+        (-e, e),
+        (side, side),
+        layers,
+        title=title,
+        group="tables",
+        hits=(hit,),
+        **(_axes(ticks) if head is None else {}),
     )
 
 
-def _notes(trace, sel: Selection, style: BiasStyle) -> tuple[str, ...]:
-    bt = trace.block(sel.stage, sel.block)
-    M = bt.window
-    notes = [
-        f"{bt.heads} heads · table of (2M-1)² = {(2 * M - 1) ** 2} offsets, M = {M}; "
-        f"entry (Δrow, Δcol) = (y_query - y_key, x_query - x_key); centre = a token to itself",
-        f"colour: {style.units}, {style.levels[0]:.3g} … {style.levels[1]:.3g}",
-        "the N×N bias is added in every window before the shift mask and the softmax",
-    ]
-    if trace.config.version == 2:
-        notes[1] += " (16·σ keeps it within 0 … 16)"
-        if bt.logit_scale is not None:
-            taus = ", ".join(f"h{h} {v:.3g}" for h, v in enumerate(bt.logit_scale))
-            notes.append(f"cosine-attention logit scale τ = exp(min(logit_scale, log 100)): {taus}")
-    return tuple(notes)
+def _axes(ticks) -> dict:
+    return {"xticks": ticks, "yticks": ticks, "xlabel": "col offset", "ylabel": "row offset"}
 
 
-def render_bias(trace, selection: Selection) -> Picture:
-    """The relative position bias of the selected block: every head's (2M-1)² table plus the
-    mean, and the N x N expansion for the selected head with the selected token's row."""
+def _tau_plot(taus: np.ndarray) -> F.Plot:
+    """v2: the per-head logit scale τ as bars; a click selects the head."""
+    n = len(taus)
+    finite = np.where(np.isfinite(taus), taus, 0.0)
+    top = max(float(np.abs(finite).max()), 1e-6) * 1.15
+    bars = F.rects([(h - 0.35, 0.0, 0.7, float(v)) for h, v in enumerate(finite)])
+    layers = (F.Rects(bars, None, "muted"),)
+    hit = F.HitRegion(
+        "tau", (-0.5, 0.0, n - 0.5, top), (1, n), taus[None].astype(np.float32), "logit scale τ"
+    )
+    xt = tuple((h, str(h)) for h in range(0, n, max(1, n // 8)))
+    return F.Plot(
+        "tau",
+        (-0.5, n - 0.5),
+        (0.0, top),
+        (max(90.0, 14.0 * n), 50.0),
+        layers,
+        title="logit scale τ",
+        group="tau",
+        aspect=False,
+        y_up=True,
+        xticks=xt,
+        yticks=((0.0, "0"), (top / 1.15, F.format_tick(top / 1.15))),
+        xlabel="head",
+        hits=(hit,),
+    )
+
+
+def _minus(v: int) -> str:
+    return str(v).replace("-", "−")
+
+
+# ---- the figure ---------------------------------------------------------------------------
+def figure_bias(trace, selection: Selection) -> F.Figure:
+    """Every head's (2M−1)² table plus the mean, the N×N expansion for the selected head
+    with the selected token's row outlined, and (v2) the logit scale per head."""
     sel = selection
     bt = trace.block(sel.stage, sel.block)
-    layout = bias_layout(trace, sel.stage, sel.block)
-    tables, expanded = _CACHE.get(
-        trace, ("tables", sel.stage, sel.block), lambda: _tables(trace, sel.stage, sel.block)
-    )  # heads, 2M-1, 2M-1 and heads, N, N
-    style = bias_style(trace, tables, sel.colormap)
-    frame = _CACHE.get(
-        trace,
-        ("frame", sel.stage, sel.block, sel.colormap),
-        lambda: _frame(trace, layout, sel.colormap),
+    base = bias_base(trace, sel.stage, sel.block, sel.colormap)
+    head = sel.head if sel.head is None or 0 <= sel.head < bt.heads else None
+    tiles = [t if _tile_head(t) != head else replace(t, frame="selected") for t in base.tiles]
+    plots = [*tiles, _matrix_plot(bt, sel, base, head)]
+    if base.tau is not None:
+        plots.append(base.tau)
+    name = "mean of heads" if head is None else f"head {head}"
+    return F.Figure(
+        title=f"Position bias · block {sel.stage}.{sel.block} · {name}",
+        plots=tuple(plots),
+        notes=_notes(trace, bt, base.style),
+        data=base.tables,
+        view="bias",
     )
-    rgb = frame.copy()
-    paste(rgb, text_strip(_heading(trace, sel), 13), GAP, 4)
-    for s in layout.slots:
-        if s.head == sel.head:
-            draw_rect(rgb, *slot_rect(layout, s), SELECTED, 2)
-    values = expanded.mean(axis=0) if sel.head is None else expanded[sel.head]
+
+
+def _tile_head(plot: F.Plot) -> int | None:
+    return plot.hits[0].payload["select"]["head"]
+
+
+def _matrix_plot(bt, sel: Selection, base: BiasBase, head: int | None) -> F.Plot:
+    """The N×N bias of one head (the same in every window), rows = query i, cols = key j."""
+    M, N = bt.window, bt.tokens_per_window
+    heat, lines = _matrix_layers(base, head, M)
+    values = heat.data
     token = default_token(bt) if sel.token is None else sel.token
-    _, pos = bt.locate(*token)
-    matrix = matrix_rgb(values, style.cmap, style.levels, layout.cell, row=pos)
-    paste(rgb, matrix, layout.matrix[0] - FRAME, layout.matrix[1] - FRAME)
-    head = "mean of heads" if sel.head is None else f"head {sel.head}"
-    n = bt.tokens_per_window
-    title = f"{head} · {n}x{n} bias, row of token {tuple(token)} (position {pos}) outlined"
-    paste(rgb, text_strip(title), layout.matrix[0], layout.matrix[1] - FRAME - 2 * TITLE_H)
-    return Picture(
-        rgb=rgb,
-        data=tables,
-        title=f"Relative position bias · stage {sel.stage} · block {sel.block} · {head}",
-        units=style.units,
-        levels=style.levels,
-        colormap=style.cmap,
-        scale=float(layout.table_cell),
-        notes=_notes(trace, sel, style),
+    window, pos = bt.locate(*token)
+    keys, padding = window_keys(bt, window)
+    extent = (0.0, 0.0, float(N), float(N))
+    ticks = tuple((k * M + 0.5, str(k * M)) for k in range(M))
+    layers = (heat, lines, F.Rects(F.rects([(0, pos, N, 1)]), "selected", None, 1.5))
+    hit = F.HitRegion(
+        "matrix", extent, (N, N), values, "bias logit", payload={"keys": keys, "padding": padding}
     )
+    return F.Plot(
+        "matrix",
+        (0.0, float(N)),
+        (0.0, float(N)),
+        (200.0, 200.0),
+        layers,
+        title=f"{N}×{N} bias · row {pos} = token {tuple(int(v) for v in token)}",
+        group="matrix",
+        xticks=ticks,
+        yticks=ticks,
+        xlabel="key j",
+        ylabel="query i",
+        hits=(hit,),
+        colorbar=F.ColorBar(base.style.cmap, base.style.levels, base.style.unit),
+    )
+
+
+def _matrix_layers(base: BiasBase, head: int | None, M: int) -> tuple[F.Heatmap, F.Lines]:
+    """The N×N heatmap of a head and the window-row lines: the same objects for every token
+    (kept in the base), so the backend reuses what it drew."""
+    key = -1 if head is None else head
+    if key not in base.matrices:
+        N = M * M
+        values = base.expanded[key]
+        heat = F.Heatmap(
+            values, (0.0, 0.0, float(N), float(N)), base.style.cmap, base.style.levels, "bias logit"
+        )
+        base.matrices[key] = (heat, F.Lines(_window_rows(M), "#ffffff50", 0.6))
+    return base.matrices[key]
+
+
+@lru_cache(maxsize=8)
+def _window_rows(M: int) -> np.ndarray:
+    """Lines between the window rows (every M positions) of an N×N matrix."""
+    N = M * M
+    cuts = [k * M for k in range(1, M)]
+    segs = [((c, 0), (c, N)) for c in cuts] + [((0, c), (N, c)) for c in cuts]
+    return np.asarray(segs, np.float32).reshape(-1, 2, 2)
+
+
+def _notes(trace, bt, style: BiasStyle) -> tuple[str, ...]:
+    M = bt.window
+    version = "v2 continuous (16·σ(MLP))" if trace.config.version == 2 else "v1 learned table"
+    lo, hi = style.levels
+    notes = [
+        f"{version} · {bt.kind} · M={M} · {bt.heads} head{'s' if bt.heads > 1 else ''} · "
+        f"(2M−1)² = {(2 * M - 1) ** 2} offsets",
+        "cell (Δrow, Δcol) = (y_query − y_key, x_query − x_key); centre: a token to itself",
+        f"colour: {style.unit} {F.format_tick(lo)} … {F.format_tick(hi)}; added in every window "
+        "before the shift mask and the softmax",
+    ]
+    if not np.isfinite(bt.bias).all():
+        notes.append("the bias holds non-finite values (drawn in the masked colour)")
+    if trace.config.version == 2 and bt.logit_scale is not None:
+        taus = ", ".join(f"h{h} {v:.3g}" for h, v in enumerate(bt.logit_scale))
+        notes.append(f"cosine-attention logit scale τ per head: {taus}")
+    return tuple(notes)

@@ -1,6 +1,8 @@
-"""Feature maps as pictures: one stage's (H, W, C) output rendered as a channel, the
-per-token L2 norm, or a 3-component PCA in RGB, upscaled nearest-neighbour so tokens stay
-crisp; and the feature pyramid, every stage side by side aligned to the input image.
+"""Feature maps as numpy pictures (for files, not the screen): one stage's (H, W, C) output
+coloured as a channel, the per-token L2 norm, or a 3-component PCA in RGB, upscaled
+nearest-neighbour so tokens stay crisp; and the pyramid, every stage side by side aligned
+to the input image. `swin_gui.export` writes these as the per-stage PNGs; the labelled,
+interactive pyramid is the figure in `render/pyramid.py`.
 
 Alignment is pixel-true: a stage-s token covers patch * 2**s input pixels, so each map is
 repeated by that stride and cropped to the image (padding tokens fall off the edge).
@@ -8,20 +10,13 @@ repeated by that stride and cropped to the image (padding tokens fall off the ed
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..analysis.features import channel_map, norm_map, pca, pca_rgb, top_channels
+from ..analysis.features import channel_map, norm_map, pca_rgb, top_channels
 from .colormap import apply_colormap
-from .draw import canvas, hstack, upscale, vstack
-from .text import draw_labels, measure
 
 MODES = ("channel", "norm", "pca")
 BACKGROUND = (255, 255, 255)
-TEXT = (20, 20, 20)
-LABEL_PAD = 3
-LABEL_SIZE = 12
 
 
 def feature_scalar(f: np.ndarray, mode: str, channel: int | None = 0) -> tuple[np.ndarray, str]:
@@ -33,6 +28,14 @@ def feature_scalar(f: np.ndarray, mode: str, channel: int | None = 0) -> tuple[n
         c = int(top_channels(f, 1)[0]) if channel is None else int(channel)
         return channel_map(f, c), f"channel {c}"
     raise ValueError(f"unknown feature mode {mode!r}; choose one of {', '.join(MODES)}")
+
+
+def upscale(a: np.ndarray, factor: int) -> np.ndarray:
+    """Repeat every pixel `factor` times along both axes (nearest neighbour)."""
+    factor = max(1, int(factor))
+    if factor == 1:
+        return a
+    return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
 
 
 def resize_nearest(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -85,46 +88,35 @@ def render_feature_map(
     return rgb
 
 
-def _describe(f: np.ndarray, mode: str, channel: int | None) -> str:
-    """Second label line: what the colours mean in this panel."""
-    if mode == "pca":
-        share = float(pca(f, 3).explained.sum())
-        return f"PCA 1-3: {share:.0%} of variance"
-    values, what = feature_scalar(f, mode, channel)
-    return f"{what}: {float(values.min()):.3g} to {float(values.max()):.3g}"
-
-
 def stage_label(index: int, resolution: tuple[int, int], dim: int) -> str:
     """'stage 0 · 56×56 · 96 ch' (0-based like every label, key and CLI flag here;
     the paper calls stage 0 'Stage 1')."""
     return f"stage {index} · {resolution[0]}×{resolution[1]} · {dim} ch"
 
 
-def label_strip(lines: list[str], width: int) -> np.ndarray:
-    """A white (h, width, 3) strip with the lines of text drawn top-left."""
-    line_h = max(measure("Ag·×", LABEL_SIZE)[1], 1) + LABEL_PAD
-    strip = canvas(LABEL_PAD + line_h * len(lines), width, BACKGROUND)
-    labels = [((LABEL_PAD, LABEL_PAD + i * line_h), line, TEXT, LABEL_SIZE, None)
-              for i, line in enumerate(lines)]  # fmt: skip
-    return draw_labels(strip, labels)
+def stage_pictures(
+    trace, mode: str = "norm", channel: int | None = None, cmap: str = "viridis"
+) -> list[np.ndarray]:
+    """Each stage's map as uint8 RGB aligned to the input image (H, W, 3)."""
+    size = trace.image.shape[:2]
+    return [
+        align_to_image(
+            render_feature_map(st.out, mode, channel, cmap), trace.token_pixels(st.index), size
+        )
+        for st in trace.stages
+    ]
 
 
-def _panel_scale(labels: list[list[str]], width: int) -> int:
-    """Integer upscale so the widest label line fits over one panel."""
-    widest = max(measure(line, LABEL_SIZE)[0] for lines in labels for line in lines)
-    return max(1, math.ceil((widest + 2 * LABEL_PAD) / max(width, 1)))
-
-
-def _stage_panels(trace, mode: str, channel: int | None, cmap: str):
-    """(image-aligned RGB, [label lines]) for each stage."""
-    H, W = trace.image.shape[:2]
-    panels = []
-    for st in trace.stages:
-        rgb = render_feature_map(st.out, mode, channel, cmap)
-        rgb = align_to_image(rgb, trace.token_pixels(st.index), (H, W))
-        lines = [stage_label(st.index, st.resolution, st.dim), _describe(st.out, mode, channel)]
-        panels.append((rgb, lines))
-    return panels
+def _hstack(parts: list[np.ndarray], gap: int) -> np.ndarray:
+    h = max(p.shape[0] for p in parts)
+    w = sum(p.shape[1] for p in parts) + gap * (len(parts) - 1)
+    out = np.empty((h, w, 3), np.uint8)
+    out[:] = BACKGROUND
+    x = 0
+    for p in parts:
+        out[: p.shape[0], x : x + p.shape[1]] = p[..., :3]
+        x += p.shape[1] + gap
+    return out
 
 
 def render_pyramid(
@@ -135,8 +127,8 @@ def render_pyramid(
     include_image: bool = False,
     gap: int = 6,
 ) -> np.ndarray:
-    """Every stage's output side by side, each aligned to the input image, with labels
-    such as 'stage 1 · 56×56 · 96 ch'. Returns uint8 RGB.
+    """Every stage's output side by side, each aligned to the input image (uint8 RGB,
+    white gaps; no baked text: the labelled pyramid is `render.pyramid.figure_pyramid`).
 
     Args:
         trace: a `swin_gui.trace.Trace`.
@@ -144,13 +136,7 @@ def render_pyramid(
         include_image: put the input image first, for reference.
         gap: white pixels between panels.
     """
-    panels = _stage_panels(trace, mode, channel, cmap)
+    parts = stage_pictures(trace, mode, channel, cmap)
     if include_image:
-        H, W = trace.image.shape[:2]
-        panels.insert(0, (trace.image, ["input", f"{W}×{H} px"]))
-    factor = _panel_scale([lines for _, lines in panels], trace.image.shape[1])
-    columns = []
-    for rgb, lines in panels:
-        img = upscale(rgb, factor)
-        columns.append(vstack([label_strip(lines, img.shape[1]), img], gap=0))
-    return hstack(columns, gap, color=BACKGROUND)
+        parts.insert(0, np.asarray(trace.image, np.uint8))
+    return _hstack(parts, gap)

@@ -10,10 +10,11 @@ of `Plot`s (sub-plots), each with data coordinates of its own and a list of laye
 - a `ColorBar` per plot, with its unit and ticks; axis ticks and labels;
 - `HitRegion`s that know the value under the cursor and what a click selects.
 
-`layout(figure, width_pt, height_pt)` places the plots: groups stack vertically, the plots
-of a group flow left to right and wrap at the width, and `fill` plots share the height that
-is left. The screen and every file format draw the same `Figure` through the same layout
-(`swin_gui.app.figure_scene`), so an export is what the panel shows.
+`render.layout.layout(figure, width_pt, height_pt)` places the plots: groups stack
+vertically, the plots of a group flow left to right and wrap at the width, and `fill`
+plots share the height that is left. The screen and every file format draw the same
+`Figure` through the same layout (`swin_gui.app.figure_scene`), so an export is what the
+panel shows.
 
 Colours are "#rrggbb" / "#rrggbbaa" or one of the theme roles in `ROLES` (fg, muted, bg,
 panel, selected, hover, grid), which the backend resolves for the dark or light theme.
@@ -252,164 +253,13 @@ class Figure:
         return None
 
 
-# ---- layout ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Placement:
-    """Where a plot sits, in points from the figure's top-left: `box` (x, y, w, h) is the
-    data area; `title_y` the title's baseline row; the tick labels and the colour bar sit
-    around the box inside `outer`."""
-
-    plot: Plot
-    box: tuple[float, float, float, float]
-    outer: tuple[float, float, float, float]
-
-    def to_data(self, x: float, y: float) -> tuple[float, float]:
-        """Figure points -> the plot's data units."""
-        bx, by, bw, bh = self.box
-        (x0, x1), (y0, y1) = self.plot.xlim, self.plot.ylim
-        fx, fy = (x - bx) / bw, (y - by) / bh
-        dy = y1 - fy * (y1 - y0) if self.plot.y_up else y0 + fy * (y1 - y0)
-        return x0 + fx * (x1 - x0), dy
-
-    def to_fig(self, x: float, y: float) -> tuple[float, float]:
-        """The plot's data units -> figure points."""
-        bx, by, bw, bh = self.box
-        (x0, x1), (y0, y1) = self.plot.xlim, self.plot.ylim
-        fx = (x - x0) / (x1 - x0)
-        fy = (y - y0) / (y1 - y0)
-        return bx + fx * bw, by + (1 - fy if self.plot.y_up else fy) * bh
-
-
-@dataclass(frozen=True)
-class FigureLayout:
-    placements: tuple[Placement, ...]
-    size: tuple[float, float]  # width, height in points
-
-    def at(self, x: float, y: float) -> Placement | None:
-        """The plot whose data area holds figure point (x, y)."""
-        for p in self.placements:
-            bx, by, bw, bh = p.box
-            if bx <= x < bx + bw and by <= y < by + bh:
-                return p
-        return None
-
-    def of(self, key: str) -> Placement:
-        for p in self.placements:
-            if p.plot.key == key:
-                return p
-        raise KeyError(key)
-
-
 def text_width_pt(text: str, size_pt: float) -> float:
     """A generous estimate of a label's width (DejaVu Sans averages ~0.6 em)."""
     return 0.62 * size_pt * len(text)
 
 
-def _margins(p: Plot) -> tuple[float, float, float, float]:
-    """left, top, right, bottom around the data area: ticks, labels, title, colour bar."""
-    left = max((text_width_pt(t, TICK_PT) for _, t in p.yticks), default=0.0)
-    left += (4.0 if p.yticks else 0.0) + (text_width_pt(p.ylabel, TICK_PT) + 4 if p.ylabel else 0)
-    top = TITLE_PT * 1.7 if p.title else 2.0
-    bottom = (TICK_PT * 1.6 if p.xticks else 0.0) + (TICK_PT * 1.6 if p.xlabel else 0.0)
-    right = 2.0
-    if p.colorbar is not None:
-        labels = [format_tick(v) for v in p.colorbar.tick_values()]
-        right += 8.0 + COLORBAR_PT + 4.0 + max(text_width_pt(t, TICK_PT) for t in labels)
-        bottom = max(bottom, TICK_PT * 1.8)  # the unit under the bar
-    return left, top, right, max(bottom, 2.0)
-
-
 def format_tick(v: float) -> str:
     return f"{v:.3g}".replace("-", "−")
-
-
-def _scaled(p: Plot, scale: float) -> tuple[float, float]:
-    return p.size[0] * scale, p.size[1] * scale
-
-
-def layout(figure: Figure, width_pt: float, height_pt: float | None = None) -> FigureLayout:
-    """Place every plot: groups top to bottom, plots in a group left to right, wrapping at
-    `width_pt`. Plots wider than the width shrink (their text does not). `fill` plots grow
-    (up to `max_scale`) into the height left by the others when `height_pt` is given."""
-    groups: dict[str, list[Plot]] = {}
-    for p in figure.plots:
-        groups.setdefault(p.group, []).append(p)
-    fixed_h = 0.0
-    rows_by_group = {}
-    for name, plots in groups.items():
-        rows_by_group[name] = _flow(plots, width_pt, 1.0)
-        if not any(p.fill for p in plots):
-            fixed_h += sum(h for _, h in rows_by_group[name]) + GAP_PT
-    fill_groups = [n for n, ps in groups.items() if any(p.fill for p in ps)]
-    if fill_groups:
-        avail = None if height_pt is None else (height_pt - fixed_h) / len(fill_groups)
-        for name in fill_groups:
-            rows_by_group[name] = _fill(groups[name], width_pt, avail)
-    placements: list[Placement] = []
-    y = GAP_PT / 2
-    width = 0.0
-    for name in groups:
-        for row, row_h in rows_by_group[name]:
-            x = GAP_PT / 2
-            for p, scale in row:
-                left, top, right, bottom = _margins(p)
-                w, h = _scaled(p, scale)
-                box = (x + left, y + top, w, h)
-                outer = (x, y, left + w + right, top + h + bottom)
-                placements.append(Placement(p, box, outer))
-                x += outer[2] + GAP_PT
-            width = max(width, x - GAP_PT / 2)
-            y += row_h
-        y += GAP_PT
-    return FigureLayout(tuple(placements), (max(width, 1.0), y))
-
-
-def _outer(p: Plot, scale: float) -> tuple[float, float]:
-    left, top, right, bottom = _margins(p)
-    w, h = _scaled(p, scale)
-    return left + w + right, top + h + bottom
-
-
-def _fit_width(p: Plot, width_pt: float) -> float:
-    """The scale at which a plot (with its margins) fits `width_pt`, at most 1."""
-    left, _, right, _ = _margins(p)
-    room = width_pt - GAP_PT - left - right
-    return max(0.05, min(1.0, room / p.size[0]))
-
-
-def _flow(plots: list[Plot], width_pt: float, _scale: float) -> list[tuple[list, float]]:
-    """Rows of (plot, scale) at natural size (shrunk to the width when wider)."""
-    rows: list[tuple[list, float]] = []
-    row: list[tuple[Plot, float]] = []
-    x = GAP_PT / 2
-    for p in plots:
-        scale = _fit_width(p, width_pt)
-        w, h = _outer(p, scale)
-        if row and x + w > width_pt:
-            rows.append((row, max(_outer(q, s)[1] for q, s in row) + GAP_PT))
-            row, x = [], GAP_PT / 2
-        row.append((p, scale))
-        x += w + GAP_PT
-    if row:
-        rows.append((row, max(_outer(q, s)[1] for q, s in row) + GAP_PT))
-    return rows
-
-
-def _fill(plots: list[Plot], width_pt: float, height_pt: float | None) -> list:
-    """One row; every plot scaled by the largest factor at which the row fits the width
-    and `height_pt` (natural size when no height is given)."""
-    margins = [_margins(p) for p in plots]
-    fixed_w = sum(m[0] + m[2] for m in margins) + GAP_PT * len(plots)
-    data_w = sum(p.size[0] for p in plots)
-    scale = (width_pt - fixed_w) / data_w
-    if height_pt is not None:
-        for p, m in zip(plots, margins, strict=True):
-            scale = min(scale, (height_pt - GAP_PT - m[1] - m[3]) / p.size[1])
-    else:
-        scale = min(scale, 1.0)
-    scale = max(0.05, min(scale, min(p.max_scale for p in plots)))
-    row = [(p, scale) for p in plots]
-    return [(row, max(_outer(p, scale)[1] for p in plots) + GAP_PT)]
 
 
 # ---- small builders shared by the views -----------------------------------------------

@@ -2,210 +2,316 @@
 in THIS model's block, and the current block's per-token output norm.
 
 - Chart: for every block of every stage, the mean over tokens of ‖x‖ at the block input,
-  after the attention branch and after the MLP branch (lines), and the size of what each
-  branch added (bars), with stage boundaries and the current block marked.
-- Schematic: v1 is pre-norm, x = x + W-MSA(LN1(x)); x = x + MLP(LN2(x)); v2 is
-  res-post-norm, x = x + LN1(W-MSA(x)); x = x + LN2(MLP(x)) — drawn from
-  `trace.config.version`, annotated with the current block's measured norms.
+  after the attention branch and after the MLP branch (one path, three points a block), and
+  the size of what each branch added (lines), with stage boundaries and the current block
+  marked; a click on a block's column selects it.
+- Diagram: v1 is pre-norm, x = x + W-MSA(LN1(x)); x = x + MLP(LN2(x)); v2 is res-post-norm,
+  x = x + LN1(W-MSA(x)); x = x + LN2(MLP(x)) — drawn from `trace.config.version` with Rects,
+  Text and Lines, annotated with the current block's measured norms.
 - Heatmap: ‖x_out‖ of each token of the current block (L2 over channels).
 
-`data` is the (n_blocks, 5) table of `analysis.internals.NORM_COLUMNS`.
+Non-finite norms (a NaN/Inf weight) never raise: the lines skip them, the blocks are marked
+"×" and named in the notes, levels and ticks use the finite values. `data` is the
+(n_blocks, 5) table of `analysis.internals.NORM_COLUMNS`. Pure numpy.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image, ImageDraw
+import math
+from dataclasses import replace
+from functools import lru_cache
 
+import numpy as np
+
+from ..analysis.cache import TraceCache
 from ..analysis.internals import (
     NORM_COLUMNS,
     block_equations,
     block_list,
     block_norms,
     flat_block_index,
+    non_finite_blocks,
     norm_placement,
     stage_boundaries,
     token_norms,
 )
-from .cache import TraceCache
-from .chart import (
-    ACCENT,
-    MUTED,
-    ChartBox,
-    Series,
-    arrow,
-    box,
-    chart_box,
-    colorbar_strip,
-    draw_chart,
-    mark_band,
-)
-from .colormap import apply_colormap
-from .draw import BACKGROUND, FOREGROUND, compose, draw_rect, hstack, upscale, vstack
-from .selection import Picture, Selection
-from .text import put_text
+from . import figure as F
+from .common import finite_levels
+from .selection import Selection
 
-CHART_W, CHART_H = 760, 250
-SCHEMA_W, SCHEMA_H = 430, 350
-STREAM_X, BRANCH_X = 150, 200  # the residual stream's column; the branches' boxes
-HEAT_PX = 240
-HEAT_GAP, HEAT_TOP = 16, 24  # heatmap x offset after the schematic; map y below its title
 COLORS = {
-    "x_in": (100, 181, 246),
-    "x_mid": (129, 199, 132),
-    "x_out": (255, 255, 255),
-    "attn_branch": (255, 152, 0),
-    "mlp_branch": (186, 104, 200),
+    "x_in": "#64b5f6",
+    "x_mid": "#81c784",
+    "x_out": "fg",
+    "attn_branch": "#ff9800",
+    "mlp_branch": "#ba68c8",
 }
 LABELS = {
     "x_in": "‖x_in‖",
-    "x_mid": "‖x after attn‖",
-    "x_out": "‖x after MLP‖",
+    "x_mid": "‖x_mid‖",
+    "x_out": "‖x_out‖",
     "attn_branch": "‖attn branch‖",
     "mlp_branch": "‖MLP branch‖",
 }
+SHORT = {"attn_branch": "‖attn‖", "mlp_branch": "‖MLP‖"}  # the branch norms in the diagram
+OFFSETS = (-0.3, 0.0, 0.3)  # x_in, x_mid, x_out around a block's column
+_CACHE = TraceCache(traces=2, entries=64)
 
 
-_CHARTS, _LOWER = TraceCache(traces=4, entries=1), TraceCache(traces=2, entries=64)
+def fmt(v: float) -> str:
+    """3 significant digits; NaN / ∞ / −∞ as such (short: they label the diagram)."""
+    if math.isnan(v):
+        return "NaN"
+    return f"{v:.3g}" if math.isfinite(v) else ("∞" if v > 0 else "−∞")
 
 
-def _chart(trace) -> tuple[np.ndarray, ChartBox]:
-    """The chart without the current-block marker (cached per trace)."""
-    return _CHARTS.get(trace, (), lambda: _draw_chart(trace))
+def nice_ticks(top: float) -> tuple[float, ...]:
+    """0 and round steps (1, 2, 5 × 10^k) up to `top` (> 0, finite)."""
+    raw = top / 5
+    base = 10 ** math.floor(math.log10(raw))
+    step = next(m * base for m in (1, 2, 5, 10) if m * base >= raw)
+    return tuple(k * step for k in range(int(top / step + 1e-9) + 1))
 
 
-def _draw_chart(trace) -> tuple[np.ndarray, ChartBox]:
-    """The residual stream as one path through in -> after attn -> after MLP of every
-    block (markers at -0.3, 0, +0.3 around the block's column), the branch norms as bars."""
-    table = block_norms(trace)  # n_blocks, 5
+# ---- chart ---------------------------------------------------------------------------------
+def _segments(xs: np.ndarray, ys: np.ndarray, breaks: set[int] = frozenset()) -> np.ndarray:
+    """Segments between consecutive finite points, none across a break (index i → i + 1)."""
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    ok = np.isfinite(pts).all(axis=1)
+    keep = [i for i in range(len(pts) - 1) if ok[i] and ok[i + 1] and i not in breaks]
+    return np.stack([pts[keep], pts[[i + 1 for i in keep]]], axis=1).reshape(-1, 2, 2)
+
+
+def _chart_layers(trace, table: np.ndarray, top: float) -> tuple[F.Layer, ...]:
     n = len(table)
-    offsets = np.array([-0.3, 0.0, 0.3])
-    path = Series(
-        "",
-        table[:, :3].reshape(-1),
-        (120, 124, 130),
-        "line",
-        (np.arange(n)[:, None] + offsets[None]).reshape(-1),
-    )
-    dots = [
-        Series(LABELS[name], table[:, i], COLORS[name], "dots", np.arange(n) + offsets[i])
-        for i, name in enumerate(NORM_COLUMNS[:3])
+    xs = (np.arange(n)[:, None] + np.asarray(OFFSETS)[None]).reshape(-1)
+    firsts = stage_boundaries(trace)
+    merges = {3 * f - 1 for f in firsts[1:]}  # out of a stage's last block -> next stage's input
+    layers: list[F.Layer] = [
+        F.Lines(_segments(xs, table[:, :3].reshape(-1), merges), "fg", 1.5),
     ]
-    bars = [
-        Series(LABELS[name], table[:, i], COLORS[name], "bar")
-        for i, name in enumerate(NORM_COLUMNS)
-        if i >= 3
-    ]
-    x_labels = [f"{s}.{b}" for s, b in block_list(trace)]
-    bounds = [(i, f"stage {s}") for s, i in enumerate(stage_boundaries(trace))]
-    return draw_chart(
-        CHART_W,
-        CHART_H,
-        [path, *dots, *bars],
-        x_labels,
-        "mean over tokens of each token's L2 norm over channels · x axis: stage.block",
-        bounds,
-    )
+    for name in ("attn_branch", "mlp_branch"):
+        col = NORM_COLUMNS.index(name)
+        layers.append(F.Lines(_segments(np.arange(n), table[:, col]), COLORS[name], 1.5))
+    stage_lines = [((f - 0.5, 0.0), (f - 0.5, top)) for f in firsts[1:]]
+    if stage_lines:
+        layers.append(F.Lines(np.asarray(stage_lines, np.float32), "muted", 1.0, dash=True))
+    for s, f in enumerate(firsts):
+        layers.append(F.Text(f - 0.45, top, f"stage {s}", 9, "muted", "lt"))
+    for i in non_finite_blocks(table):
+        layers.append(F.Text(float(i), top * 0.5, "×", 10, "selected"))
+    return tuple(layers)
 
 
-def internals_hit(trace, x: float, y: float) -> tuple[int, int] | None:
-    """(stage, block) of the chart column under picture pixel (x, y), or None."""
+def _chart(trace) -> F.Plot:
+    """The chart without the current-block band (cached per trace)."""
+    table = block_norms(trace)
+    n = len(table)
+    finite = table[np.isfinite(table)]
+    hi = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    top = hi * 1.15
     blocks = block_list(trace)
-    i = chart_box(CHART_W, CHART_H, len(blocks)).item_at(x, y)
-    return None if i is None else blocks[i]
+    every = max(1, math.ceil(n / 12))
+    xt = tuple((i, f"{s}.{b}") for i, (s, b) in enumerate(blocks) if i % every == 0)
+    yt = tuple((v, F.format_tick(v)) for v in nice_ticks(hi))
+    hit = F.HitRegion(
+        "blocks",
+        (-0.5, 0.0, n - 0.5, top),
+        (1, n),
+        table[:, 2][None].astype(np.float32),
+        "‖x_out‖",
+        "L2 norm",
+        payload={"blocks": tuple(blocks)},
+    )
+    return F.Plot(
+        "chart",
+        (-0.5, n - 0.5),
+        (0.0, top),
+        (384.0, 88.0),
+        _chart_layers(trace, table, top),
+        title="mean token norm per block (stage.block)",
+        group="chart",
+        aspect=False,
+        y_up=True,
+        xticks=xt,
+        yticks=yt,
+        hits=(hit,),
+    )
 
 
-def _branch(d, y0: int, y1: int, names: list[str], value: float, name: str) -> None:
-    """A side branch leaving the stream at y0 and added back at y1: its boxes (LayerNorm
-    tinted blue) and its measured norm."""
-    cx, top = BRANCH_X + 80, y0 + 14
-    d.line([(STREAM_X, y0), (cx, y0), (cx, top)], fill=MUTED, width=2)
-    for k, box_name in enumerate(names):
-        fill = (48, 63, 88) if box_name.startswith("LN") else (60, 60, 64)
-        yk = top + k * 34
-        box(d, (BRANCH_X, yk, BRANCH_X + 160, yk + 26), [box_name], FOREGROUND, fill, 12)
-    bottom = top + len(names) * 34 - 8
-    d.line([(cx, bottom), (cx, y1 - 12)], fill=MUTED, width=2)
-    arrow(d, (cx, y1 - 12), (STREAM_X + 10, y1 - 12))
-    put_text(d, (cx + 8, bottom + 4), f"{LABELS[name]} = {value:.3g}", COLORS[name], 11)
-    d.ellipse([STREAM_X - 8, y1 - 20, STREAM_X + 8, y1 - 4], outline=FOREGROUND, width=2)
-    put_text(d, (STREAM_X, y1 - 12), "+", FOREGROUND, 13, anchor="mm")
+@lru_cache(maxsize=1)
+def _legend() -> F.Plot:
+    names = ("x_out", "attn_branch", "mlp_branch")
+    texts = ["‖x‖: in → +attn → +MLP", LABELS["attn_branch"], LABELS["mlp_branch"]]
+    layers: list[F.Layer] = []
+    x = 0.0
+    for name, text in zip(names, texts, strict=True):
+        layers.append(
+            F.Lines(np.asarray([[[x, 7.0], [x + 16, 7.0]]], np.float32), COLORS[name], 2.0)
+        )
+        layers.append(F.Text(x + 20, 7.0, text, 9, "fg", "lc"))
+        x += 20 + F.text_width_pt(text, 9) + 12
+    return F.Plot(
+        "legend",
+        (0.0, 384.0),
+        (0.0, 14.0),
+        (384.0, 14.0),
+        tuple(layers),
+        group="chart",
+        aspect=False,
+    )
 
 
-def _schematic(trace, stage: int, block: int) -> np.ndarray:
+# ---- block diagram -------------------------------------------------------------------------
+# The residual stream runs left to right at STREAM_Y; each branch leaves it, runs through its
+# boxes above it and is added back at a "+" (data units are points).
+STREAM_Y, BOX_Y = 66.0, 18.0
+NODES_X = (12.0, 190.0, 368.0)  # x_in, x_mid, x_out
+BRANCHES_X = ((28.0, 172.0), (206.0, 350.0))  # (leaves, added back) of attn and MLP
+
+
+def _box_width(name: str) -> float:
+    return 36.0 if name.startswith("LN") else 44.0 if name == "MLP" else 90.0
+
+
+def _branch(names: list[str], x0: float, x1: float, value: float, name: str) -> list[F.Layer]:
+    """A side branch leaving the stream at x0, through its boxes, added back at x1."""
+    widths = [_box_width(n) for n in names]
+    x = (x0 + x1) / 2 - (sum(widths) + 8 * (len(widths) - 1)) / 2
+    boxes = []
+    for w in widths:
+        boxes.append((x, BOX_Y - 10, w, 20))
+        x += w + 8
+    y, tip = STREAM_Y, STREAM_Y - 7  # the arrow into the "+"
+    segs = [
+        ((x0, y), (x0, BOX_Y)),
+        ((x0, BOX_Y), (boxes[0][0], BOX_Y)),
+        ((x - 8, BOX_Y), (x1, BOX_Y)),
+        ((x1, BOX_Y), (x1, tip)),
+        ((x1, tip), (x1 - 4, tip - 6)),
+        ((x1, tip), (x1 + 4, tip - 6)),
+    ]
+    segs += [((b[0] + b[2], BOX_Y), (b[0] + b[2] + 8, BOX_Y)) for b in boxes[:-1]]
+    layers: list[F.Layer] = [F.Lines(np.asarray(segs, np.float32), "muted", 1.2)]
+    ln = [b for b, n in zip(boxes, names, strict=True) if n.startswith("LN")]
+    other = [b for b, n in zip(boxes, names, strict=True) if not n.startswith("LN")]
+    layers.append(F.Rects(F.rects(ln), "fg", "#64b5f650", 1.0))  # LayerNorm: blue tint
+    layers.append(F.Rects(F.rects(other), "fg", "#9aa0a640", 1.0))
+    layers += [F.Text(b[0] + b[2] / 2, BOX_Y, n, 9) for b, n in zip(boxes, names, strict=True)]
+    label = f"{SHORT[name]} {fmt(value)}"
+    layers.append(F.Text((x0 + x1) / 2, (BOX_Y + STREAM_Y) / 2 + 2, label, 9, COLORS[name]))
+    layers.append(F.Text(x1, y, "+", 10, "fg", box="bg", bold=True))
+    return layers
+
+
+def _diagram(trace, stage: int, block: int) -> F.Plot:
     """The block's residual wiring for this model's version, with measured norms."""
     version = trace.config.version
     row = block_norms(trace)[flat_block_index(trace, stage, block)]
     bt = trace.block(stage, block)
-    attn = f"{bt.kind} (M={bt.window}, s={bt.shift})"
-    img = Image.new("RGB", (SCHEMA_W, SCHEMA_H), BACKGROUND)
-    d = ImageDraw.Draw(img)
-    put_text(d, (8, 6), f"Swin v{version} block: {norm_placement(version)}", ACCENT, 13)
-    ys = (48, 172, 296)  # nodes x_in, x_mid, x_out on the residual stream
-    d.line([(STREAM_X, ys[0]), (STREAM_X, ys[2])], fill=FOREGROUND, width=2)
-    for y, name, value in zip(ys, NORM_COLUMNS[:3], row[:3], strict=True):
-        d.ellipse([STREAM_X - 5, y - 5, STREAM_X + 5, y + 5], fill=COLORS[name])
-        put_text(d, (STREAM_X - 12, y), f"{LABELS[name]} = {value:.3g}", COLORS[name], 11, "rm")
+    attn = f"{bt.kind} M={bt.window} s={bt.shift}"
+    end, y = NODES_X[2] + 12, STREAM_Y
+    stream = [
+        ((NODES_X[0], y), (end, y)),
+        ((end, y), (end - 6, y - 4)),
+        ((end, y), (end - 6, y + 4)),
+    ]
+    layers: list[F.Layer] = [F.Lines(np.asarray(stream, np.float32), "fg", 1.5)]
     attn_names = ["LN1", attn] if version == 1 else [attn, "LN1"]
     mlp_names = ["LN2", "MLP"] if version == 1 else ["MLP", "LN2"]
-    _branch(d, ys[0], ys[1], attn_names, float(row[3]), "attn_branch")
-    _branch(d, ys[1], ys[2], mlp_names, float(row[4]), "mlp_branch")
+    layers += _branch(attn_names, *BRANCHES_X[0], float(row[3]), "attn_branch")
+    layers += _branch(mlp_names, *BRANCHES_X[1], float(row[4]), "mlp_branch")
+    for k, (x, name) in enumerate(zip(NODES_X, NORM_COLUMNS[:3], strict=True)):
+        layers.append(F.Rects(F.rects([(x - 3, y - 3, 6, 6)]), None, COLORS[name]))
+        label = f"{LABELS[name]} {fmt(float(row[k]))}"
+        tx, anchor = ((x - 6, "lt"), (x, "ct"), (x + 12, "rt"))[k]
+        layers.append(F.Text(tx, y + 8, label, 9, COLORS[name], anchor))
     eq1, eq2 = block_equations(version)
-    put_text(d, (8, SCHEMA_H - 36), f"{eq1};  {eq2}", MUTED, 11)
-    put_text(d, (8, SCHEMA_H - 18), "LayerNorm normalises each token over its channels", MUTED, 11)
-    return np.asarray(img).copy()
+    layers.append(F.Text(0, 100, f"{eq1};  {eq2}", 9, "muted", "lc"))
+    return F.Plot(
+        "diagram", (0.0, 384.0), (0.0, 108.0), (384.0, 108.0), tuple(layers), group="block"
+    )  # fmt: skip  (v1 pre-norm / v2 res-post-norm: the heading)
 
 
-def _heatmap(trace, stage: int, block: int, cmap: str) -> tuple[np.ndarray, int]:
-    """‖x_out‖ per token of a block with its colour bar; returns (rgb, token pixels)."""
+# ---- heatmap ---------------------------------------------------------------------------------
+def _masked(a: np.ndarray) -> np.ndarray:
+    """±Inf drawn like NaN, in the masked colour (the hit region keeps the true values)."""
+    return a if np.isfinite(a).all() else np.where(np.isfinite(a), a, np.nan).astype(a.dtype)
+
+
+def _heat(trace, stage: int, block: int, cmap: str) -> F.Plot:
     norms = token_norms(trace.block(stage, block).out)  # H, W
-    levels = (float(norms.min()), float(norms.max()))
-    k = max(1, HEAT_PX // max(norms.shape))
-    rgb = upscale(apply_colormap(norms, cmap, levels), k)
-    title = Image.new("RGB", (max(rgb.shape[1], 200), HEAT_TOP - 4), BACKGROUND)
-    put_text(
-        ImageDraw.Draw(title), (0, 4), f"‖x_out‖ per token, block {stage}.{block}", FOREGROUND, 11
+    H, W = norms.shape
+    levels = finite_levels(norms)
+    extent = (0.0, 0.0, float(W), float(H))
+    hit = F.HitRegion(
+        "grid",
+        extent,
+        (H, W),
+        norms,
+        "‖x_out‖",
+        "L2 norm",
+        payload={"origin": (0, 0), "stage": stage},
     )
-    bar = colorbar_strip(rgb.shape[1], cmap, levels, "L2 norm", height=8)
-    return vstack([np.asarray(title), rgb, bar], gap=4), k
+    side = 130.0
+    note = () if np.isfinite(norms).any() else (F.Text(W / 2, H / 2, "non-finite", 9, box="bg"),)
+    return F.Plot(
+        "heat",
+        (0.0, float(W)),
+        (0.0, float(H)),
+        (side * min(1.0, W / H), side * min(1.0, H / W)),
+        (F.Heatmap(_masked(norms), extent, cmap, levels, "‖x_out‖", "L2 norm"), *note),
+        title=f"‖x_out‖ per token · {stage}.{block}",
+        group="block",
+        colorbar=F.ColorBar(cmap, levels, "L2 norm"),
+        hits=(hit,),
+    )
 
 
-def _lower(trace, stage: int, block: int, cmap: str) -> tuple[np.ndarray, int]:
-    """Schematic + heatmap for one block (cached); returns (rgb, heatmap token pixels)."""
-
-    def make():
-        heat, k = _heatmap(trace, stage, block, cmap)
-        return hstack([_schematic(trace, stage, block), heat], gap=HEAT_GAP), k
-
-    return _LOWER.get(trace, (stage, block, cmap), make)
-
-
-def render_internals(trace, sel: Selection) -> Picture:
-    """Residual-stream and branch norms over depth, the block schematic and the current
-    block's per-token output norm. `data` = (n_blocks, 5) norms, columns NORM_COLUMNS."""
+# ---- the figure ---------------------------------------------------------------------------
+def figure_internals(trace, selection: Selection) -> F.Figure:
+    """Residual-stream and branch norms over depth, the block diagram with this block's
+    numbers and its per-token output norm. `data` = (n_blocks, 5) norms, NORM_COLUMNS."""
+    sel = selection
     table = block_norms(trace)
-    row = table[flat_block_index(trace, sel.stage, sel.block)]
-    version = trace.config.version
-    chart, cb = _chart(trace)
-    lower, k = _lower(trace, sel.stage, sel.block, sel.colormap)
-    chart = mark_band(chart, cb, flat_block_index(trace, sel.stage, sel.block))
-    y = CHART_H + 8
-    rgb = compose([(chart, 0, 0), (lower, 0, y)], y + lower.shape[0], max(CHART_W, lower.shape[1]))
+    i = flat_block_index(trace, sel.stage, sel.block)
+    chart = _CACHE.get(trace, "chart", lambda: _chart(trace))
+    band = F.Rects(F.rects([(i - 0.5, 0.0, 1.0, chart.ylim[1])]), None, "#ffd60030")
+    chart = replace(chart, layers=(band, *chart.layers))
+    diagram = _CACHE.get(
+        trace, ("diagram", sel.stage, sel.block), lambda: _diagram(trace, sel.stage, sel.block)
+    )
+    heat = _CACHE.get(
+        trace,
+        ("heat", sel.stage, sel.block, sel.colormap),
+        lambda: _heat(trace, sel.stage, sel.block, sel.colormap),
+    )
     if sel.token is not None:
-        x0, y0 = SCHEMA_W + HEAT_GAP, y + HEAT_TOP
-        draw_rect(rgb, x0 + sel.token[1] * k, y0 + sel.token[0] * k, k, k, (255, 255, 255), 1)
-    eq1, eq2 = block_equations(version)
-    notes = (
-        f"v{version} is {norm_placement(version)}: {eq1}; {eq2}",
-        f"block {sel.stage}.{sel.block}: ‖x_in‖ {row[0]:.3g}, ‖attn branch‖ {row[3]:.3g}, "
-        f"‖MLP branch‖ {row[4]:.3g}, ‖x_out‖ {row[2]:.3g} (means over tokens)",
-        "data columns: " + ", ".join(NORM_COLUMNS),
-    )
-    return Picture(
-        rgb=rgb,
+        r, c = sel.token
+        mark = F.Rects(F.rects([(c, r, 1, 1)]), "selected", None, 1.5)
+        heat = replace(heat, layers=(*heat.layers, mark))
+    version = trace.config.version
+    return F.Figure(
+        title=f"Block internals · v{version} {norm_placement(version)} · {sel.stage}.{sel.block}",
+        plots=(chart, _legend(), diagram, heat),
+        notes=_notes(trace, table, i, version),
         data=table,
-        title=f"Block internals · v{version} {norm_placement(version)} · "
-        f"block {sel.stage}.{sel.block}",
-        units="L2 norm",
-        notes=notes,
+        view="internals",
     )
+
+
+def _notes(trace, table: np.ndarray, i: int, version: int) -> tuple[str, ...]:
+    row = table[i]
+    s, b = block_list(trace)[i]
+    eq1, eq2 = block_equations(version)
+    notes = [
+        f"v{version} is {norm_placement(version)}: {eq1}; {eq2}",
+        f"block {s}.{b}: ‖x_in‖ {fmt(row[0])}, ‖attn branch‖ {fmt(row[3])}, "
+        f"‖MLP branch‖ {fmt(row[4])}, ‖x_out‖ {fmt(row[2])} (means over tokens)",
+        "data columns: " + ", ".join(NORM_COLUMNS),
+    ]
+    bad = non_finite_blocks(table)
+    if bad:
+        names = ", ".join(f"{s}.{b}" for s, b in (block_list(trace)[k] for k in bad))
+        notes.append(f"non-finite norms (NaN/Inf) in blocks {names} (marked ×)")
+    return tuple(notes)

@@ -7,28 +7,28 @@ reduces to 2C: v1 LayerNorm(4C) then Linear(4C→2C); v2 Linear(4C→2C) then La
 Odd grids are zero-padded right/bottom first. Stage 0 shows the patch embedding instead:
 patch×patch pixels → one C-channel token (conv k = s = patch, then LayerNorm).
 
-The picture: the image crop around the token with both grids and the neighbours
-numbered; the (4, C) neighbour vectors and the merged 2C vector as colour rows; and the
-channel/resolution diagram with the model's actual numbers.
+The figure: the image crop around the token with both token grids and the neighbours
+numbered (a click selects a token); the operations with the model's own numbers; the
+concatenated 4C vector (its four neighbours side by side) and the merged 2C vector as
+colour rows whose lengths are to scale.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import replace
 
 import numpy as np
-from PIL import Image, ImageDraw
 
-from .chart import ACCENT, MUTED, arrow, box
-from .colormap import apply_colormap, symmetric_levels
-from .draw import BACKGROUND, FOREGROUND, draw_rect, hatch, hstack, upscale, vstack
-from .selection import Picture, Selection
-from .text import measure, put_text
+from . import figure as F
+from .colormap import symmetric_levels
+from .selection import Selection
 
 NEIGHBOUR_OFFSETS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1))  # (dr, dc)
-CROP_PX = 288  # side of the zoomed crop
 CONTEXT = 1  # stage-s tokens shown on each side of the selected one
+CROP_PT = 96.0
+VECTOR_PT = 300.0  # width of the 4C row; the 2C row is half as long
 DIVERGING = "coolwarm"  # signed vectors: zero in the middle of the map
+PAD_COLOR = "#ff7878"
 
 
 def merge_neighbours(row: int, col: int) -> list[tuple[int, int]]:
@@ -42,176 +42,196 @@ def merge_dims(config, stage: int) -> tuple[int, int, int]:
     return c, 4 * c, config.stage_dim(stage)
 
 
-def merge_steps(config, stage: int) -> list[str]:
-    """The operations of the merging into `stage`, in this model's order."""
+def merge_steps(config, stage: int) -> list[tuple[str, str]]:
+    """The operations of the merging into `stage`, in this model's order (two lines each)."""
     _, c4, c2 = merge_dims(config, stage)
-    concat = f"concat 2×2 → {c4}"
+    concat = ("concat 2×2", f"4C = {c4}")
     if config.version == 1:
-        return [concat, f"LayerNorm({c4})", f"Linear {c4}→{c2}"]
-    return [concat, f"Linear {c4}→{c2}", f"LayerNorm({c2})"]
+        return [concat, ("LayerNorm", f"({c4})"), ("Linear", f"{c4} → {c2}")]
+    return [concat, ("Linear", f"{c4} → {c2}"), ("LayerNorm", f"({c2})")]
 
 
-def _token(trace, sel: Selection) -> tuple[int, int]:
+def selected_token(trace, sel: Selection) -> tuple[int, int]:
     H, W = trace.stages[sel.stage].resolution
     if sel.token is None:
         return H // 2, W // 2
     return min(H - 1, sel.token[0]), min(W - 1, sel.token[1])
 
 
-def _crop(trace, stage: int, token: tuple[int, int]) -> tuple[np.ndarray, int, int, int]:
-    """Image crop of (2·CONTEXT+1)² stage-s tokens around `token`, upscaled; pixels
-    outside the image are hatched as padding. Returns (rgb, zoom, x0, y0) with (x0, y0)
-    the crop's top-left in image pixels."""
-    P = trace.token_pixels(stage)
-    n = 2 * CONTEXT + 1
+# ---- the image crop --------------------------------------------------------------------
+def _crop(trace, stage: int, token: tuple[int, int]):
+    """The (3P, 3P) image crop around `token` (zeros outside the image), its extent in
+    image pixels and the rectangles outside the image (padding)."""
+    P, n = trace.token_pixels(stage), 2 * CONTEXT + 1
     y0, x0 = (token[0] - CONTEXT) * P, (token[1] - CONTEXT) * P
     H, W = trace.image.shape[:2]
     crop = np.zeros((n * P, n * P, 3), np.uint8)
-    outside = np.ones((n * P, n * P), bool)
     ys, xs = slice(max(0, y0), min(H, y0 + n * P)), slice(max(0, x0), min(W, x0 + n * P))
-    dy, dx = ys.start - y0, xs.start - x0
-    part = trace.image[ys, xs]
-    crop[dy : dy + part.shape[0], dx : dx + part.shape[1]] = part
-    outside[dy : dy + part.shape[0], dx : dx + part.shape[1]] = False
-    zoom = max(1, CROP_PX // (n * P))
-    rgb = upscale(crop, zoom)
-    hatch(rgb, upscale(outside[..., None], zoom)[..., 0], period=8)
-    return rgb, zoom, x0, y0
-
-
-def _grid(rgb: np.ndarray, step: float, color, width: int) -> None:
-    for k in range(int(rgb.shape[0] / step) + 1):
-        rgb[max(0, int(k * step) - width // 2) : int(k * step) + (width + 1) // 2] = color
-        rgb[:, max(0, int(k * step) - width // 2) : int(k * step) + (width + 1) // 2] = color
-
-
-def _merge_crop(trace, stage: int, token: tuple[int, int]) -> np.ndarray:
-    """Crop with the stage s-1 grid (thin), stage s grid (thick) and neighbours 0..3."""
-    rgb, zoom, _, _ = _crop(trace, stage, token)
-    P = trace.token_pixels(stage) * zoom  # picture pixels per stage-s token
-    _grid(rgb, P / 2, (200, 200, 200), 1)
-    _grid(rgb, P, (20, 20, 20), 3)
-    x, y = CONTEXT * P, CONTEXT * P
-    H_prev, W_prev = trace.stages[stage - 1].resolution
-    img = Image.fromarray(rgb)
-    d = ImageDraw.Draw(img)
-    for k, (dr, dc) in enumerate(NEIGHBOUR_OFFSETS):
-        r, c = 2 * token[0] + dr, 2 * token[1] + dc
-        cx, cy = x + dc * P / 2 + P / 4, y + dr * P / 2 + P / 4
-        pad = r >= H_prev or c >= W_prev
-        label = f"{k} pad" if pad else str(k)
-        half = measure(label, 13)[0] / 2 + 5
-        d.rectangle([cx - half, cy - 9, cx + half, cy + 9], fill=(0, 0, 0))
-        put_text(d, (cx, cy), label, (255, 120, 120) if pad else ACCENT, 13, anchor="mm")
-    out = np.asarray(img).copy()
-    draw_rect(out, int(x), int(y), int(P), int(P), ACCENT, 3)
-    return _captioned(out, f"image · thin: stage {stage - 1} tokens · thick: stage {stage}")
-
-
-def _embed_crop(trace, token: tuple[int, int]) -> np.ndarray:
-    """Crop with the pixel grid (thin) and the patch grid (thick) around the token."""
-    rgb, zoom, _, _ = _crop(trace, 0, token)
-    P = trace.token_pixels(0) * zoom
-    if zoom >= 6:
-        _grid(rgb, zoom, (90, 90, 90), 1)
-    _grid(rgb, P, (20, 20, 20), 3)
-    draw_rect(rgb, CONTEXT * P, CONTEXT * P, P, P, ACCENT, 3)
-    return _captioned(rgb, "image · thin: pixels · thick: stage 0 tokens (patches)")
-
-
-def _captioned(rgb: np.ndarray, caption: str) -> np.ndarray:
-    """`rgb` with a one-line caption under it; hatching marks padding."""
-    strip = Image.new("RGB", (rgb.shape[1], 18), BACKGROUND)
-    put_text(ImageDraw.Draw(strip), (2, 3), caption, MUTED, 11)
-    return vstack([rgb, np.asarray(strip)], gap=2)
-
-
-def _vector_rows(rows: np.ndarray, labels: list[str], cmap: str, title: str) -> np.ndarray:
-    """(k, C) vectors as k colour rows (symmetric levels), labelled on the left."""
-    C = rows.shape[1]
-    sx = max(1, 384 // C)
-    levels = symmetric_levels(rows)
-    cells = upscale(apply_colormap(rows, cmap, levels), 1)  # k, C, 3
-    cells = np.repeat(np.repeat(cells, 14, axis=0), sx, axis=1)
-    left = max(measure(lab, 11)[0] for lab in labels) + 10
-    img = Image.new("RGB", (cells.shape[1] + left, cells.shape[0] + 22), BACKGROUND)
-    img.paste(Image.fromarray(cells), (left, 18))
-    d = ImageDraw.Draw(img)
-    put_text(d, (0, 2), f"{title} (±{levels[1]:.3g})", FOREGROUND, 11)
-    for i, lab in enumerate(labels):
-        put_text(d, (2, 18 + 14 * i + 1), lab, MUTED, 11)
-    return np.asarray(img).copy()
-
-
-@lru_cache(maxsize=64)
-def _diagram(
-    boxes: tuple[tuple[str, ...], ...], captions: tuple[str, ...], width: int = 600
-) -> np.ndarray:
-    """A row of boxes joined by arrows, with caption lines under it (cached: it depends
-    only on the model's numbers, not on the token)."""
-    img = Image.new("RGB", (width, 68 + 18 * len(captions)), BACKGROUND)
-    d = ImageDraw.Draw(img)
-    bw, gap = (width - 8) // len(boxes) - 24, 24
-    for i, lines in enumerate(boxes):
-        x0 = 4 + i * (bw + gap)
-        box(d, (x0, 6, x0 + bw, 58), lines, ACCENT if i == len(boxes) - 1 else FOREGROUND, size=12)
-        if i:
-            arrow(d, (x0 - gap + 2, 32), (x0 - 2, 32))
-    for i, caption in enumerate(captions):
-        put_text(d, (4, 68 + 18 * i), caption, FOREGROUND if i == 0 else (255, 120, 120), 12)
-    return np.asarray(img).copy()
-
-
-def _picture(parts: list[np.ndarray], vector: np.ndarray, title: str, notes: list[str]) -> Picture:
-    """Crop on the left, diagram and vector rows stacked on the right; `data` = the
-    embedded or merged token vector."""
-    return Picture(
-        rgb=hstack([parts[0], vstack(parts[1:], gap=10)], gap=14),
-        data=np.ascontiguousarray(vector, dtype=np.float32),
-        title=title,
-        units="activation",
-        notes=tuple(notes),
-    )
-
-
-def _render_embed(trace, sel: Selection) -> Picture:
-    cfg, token = trace.config, _token(trace, sel)
-    p, C, k = cfg.patch_size, cfg.embed_dim, cfg.patch_size**2 * cfg.in_chans
-    H0, W0 = trace.stages[0].resolution
-    H, W = trace.image.shape[:2]
-    vec = trace.embed[token]  # C
-    res = f"{H}×{W} px → {H0}×{W0} tokens (H×W)"
-    notes = [f"patch embedding: {p}×{p} pixels → 1 token with {C} channels", res]
-    if H % p or W % p:
-        notes.append(f"image zero-padded right/bottom to {H0 * p}×{W0 * p} (a multiple of {p})")
-    boxes = (
-        (f"{p}×{p} px × 3", f"{k} values"),
-        (f"Conv k=s={p}", f"{k} → {C}"),
-        (f"LayerNorm({C})",),
-        ("stage 0 token", f"{C} ch"),
-    )
-    parts = [
-        _embed_crop(trace, token),
-        _diagram(boxes, (f"{k} → {C} ch · {res}", *notes[2:])),
-        _vector_rows(vec[None], ["token"], DIVERGING, f"embedded token {token}, {C} ch"),
+    part = trace.image[ys, xs, :3]
+    crop[
+        ys.start - y0 : ys.start - y0 + part.shape[0], xs.start - x0 : xs.start - x0 + part.shape[1]
+    ] = part
+    x1, y1 = x0 + n * P, y0 + n * P
+    outside = [
+        (x0, y0, max(0, -x0), n * P),
+        (x0, y0, n * P, max(0, -y0)),
+        (W, y0, max(0, x1 - W), n * P),
+        (x0, H, n * P, max(0, y1 - H)),
     ]
-    return _picture(parts, vec, f"Patch embed · {k} → {C} · {res}", notes)
+    pad = F.rects(r for r in outside if r[2] > 0 and r[3] > 0)
+    return crop, (float(x0), float(y0), float(x1), float(y1)), pad
 
 
-def _neighbour_rows(trace, stage: int, token: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    """(4, C) stage s-1 vectors entering the merge (zeros for padding) and their labels."""
-    x = trace.stages[stage].merge_in  # H_{s-1}, W_{s-1}, C
-    H, W = x.shape[:2]
-    rows, labels = np.zeros((4, x.shape[2]), np.float32), []
-    for k, (r, c) in enumerate(merge_neighbours(*token)):
-        if r < H and c < W:
-            rows[k] = x[r, c]
-            labels.append(f"{k} ({r},{c})")
-        else:
-            labels.append(f"{k} pad")
-    return rows, labels
+def _crop_tokens(trace, stage: int, token: tuple[int, int]) -> np.ndarray:
+    """(3, 3, 2) stage tokens of the crop's cells; (-1, -1) off the token grid."""
+    H, W = trace.stages[stage].resolution
+    rr = np.arange(-CONTEXT, CONTEXT + 1) + token[0]
+    cc = np.arange(-CONTEXT, CONTEXT + 1) + token[1]
+    t = np.stack(np.meshgrid(rr, cc, indexing="ij"), axis=-1)
+    off = (t[..., 0] < 0) | (t[..., 0] >= H) | (t[..., 1] < 0) | (t[..., 1] >= W)
+    t[off] = -1
+    return t
 
 
+def _crop_plot(
+    trace,
+    stage: int,
+    token: tuple[int, int],
+    vectors: np.ndarray,
+    fine: float,
+    labels: list[F.Text],
+    title: str,
+) -> F.Plot:
+    """The crop with a fine grid every `fine` px, the stage grid, the selected token
+    outlined and `labels`; hover reads the L2 norm of the stage token `vectors[r, c]`."""
+    crop, ext, pad = _crop(trace, stage, token)
+    x0, y0, x1, y1 = ext
+    P = trace.token_pixels(stage)
+    tokens = _crop_tokens(trace, stage, token)
+    norms = np.full(tokens.shape[:2], np.nan, np.float32)
+    on = tokens[..., 0] >= 0
+    norms[on] = np.linalg.norm(vectors[tokens[on][:, 0], tokens[on][:, 1]], axis=-1)
+    sel_box = F.rects([(x0 + CONTEXT * P, y0 + CONTEXT * P, P, P)])
+    layers = [F.Heatmap(crop, ext, smooth=False)]
+    if len(pad):
+        layers.append(F.Hatch(pad, color=PAD_COLOR))
+    if fine:
+        layers.append(F.Lines(F.grid_lines(x0, y0, x1, y1, fine, fine), "#ffffff70", 0.6))
+    layers += [
+        F.Lines(F.grid_lines(x0, y0, x1, y1, P, P), "#000000", 1.5),
+        F.Rects(sel_box, edge="selected", width_pt=2.0),
+        *labels,
+    ]
+    hit = F.HitRegion(
+        "tokens", ext, tokens.shape[:2], norms, "L2 norm", "", {"tokens": tokens, "stage": stage}
+    )
+    return F.Plot(
+        "crop", (x0, x1), (y0, y1), (CROP_PT, CROP_PT), tuple(layers), title=title, hits=(hit,)
+    )
+
+
+def _neighbour_labels(trace, stage: int, token: tuple[int, int]) -> list[F.Text]:
+    """'0'..'3' on the four stage s-1 cells of the selected token (red when padding)."""
+    P = trace.token_pixels(stage)
+    H_prev, W_prev = trace.stages[stage - 1].resolution
+    x0, y0 = (token[1] - CONTEXT) * P, (token[0] - CONTEXT) * P
+    out = []
+    for k, ((dr, dc), (r, c)) in enumerate(
+        zip(NEIGHBOUR_OFFSETS, merge_neighbours(*token), strict=True)
+    ):
+        pad = r >= H_prev or c >= W_prev
+        x = x0 + CONTEXT * P + dc * P / 2 + P / 4
+        y = y0 + CONTEXT * P + dr * P / 2 + P / 4
+        out.append(
+            F.Text(
+                x,
+                y,
+                str(k),
+                9.0,
+                PAD_COLOR if pad else "selected",
+                "cc",
+                box="#000000b0",
+                bold=True,
+            )
+        )
+    return out
+
+
+# ---- the operations --------------------------------------------------------------------
+def _diagram(boxes: list[tuple[str, str]], title: str) -> F.Plot:
+    """A row of two-line boxes joined by arrows (the last box, the result, highlighted)."""
+    n = len(boxes)
+    step, bw = 100.0, 84.0
+    layers: list = [
+        F.Rects(F.rects((i * step, 0.08, bw, 0.84) for i in range(n - 1)), edge="fg"),
+        F.Rects(F.rects([((n - 1) * step, 0.08, bw, 0.84)]), edge="selected", width_pt=1.5),
+    ]
+    seg = []
+    for i in range(1, n):
+        a, b = (i - 1) * step + bw + 1, i * step - 1
+        seg += [((a, 0.5), (b, 0.5)), ((b - 4, 0.32), (b, 0.5)), ((b - 4, 0.68), (b, 0.5))]
+    layers.append(F.Lines(np.asarray(seg, np.float32).reshape(-1, 2, 2), "muted", 1.2))
+    for i, (top, bottom) in enumerate(boxes):
+        x = i * step + bw / 2
+        layers.append(F.Text(x, 0.32, top, 9.0, "fg", "cc"))
+        layers.append(F.Text(x, 0.7, bottom, 9.0, "muted", "cc"))
+    size = (n * 86.0, 34.0)
+    return F.Plot(
+        "diagram",
+        (0.0, (n - 1) * step + bw),
+        (0.0, 1.0),
+        size,
+        tuple(layers),
+        title=title,
+        aspect=False,
+    )
+
+
+# ---- the vectors -----------------------------------------------------------------------
+def _segments(names: tuple[str, ...], seg: int) -> list:
+    """Separators between the neighbours of a 4C row, and each one's name inside it."""
+    cuts = np.asarray([((k * seg, 0.0), (k * seg, 1.0)) for k in range(1, len(names))], np.float32)
+    short = [n.split(" ", 1)[1] if " " in n else n for n in names]  # "0 (2, 4)" / "3 pad"
+    texts = [
+        F.Text((k + 0.5) * seg, 0.5, t, 9.0, "#ffffff", "cc", box="#000000a0")
+        for k, t in enumerate(short)
+    ]
+    return [F.Lines(cuts, "fg", 1.5), *texts]
+
+
+def _vector_plot(
+    key: str, row: np.ndarray, names: tuple[str, ...], width: float, title: str
+) -> F.Plot:
+    """A (K,) vector as one colour row of `len(names)` equal segments (K / segment
+    channels each), named inside; symmetric levels, unit "activation"."""
+    K, seg = len(row), len(row) // len(names)
+    data = np.asarray(row, np.float32)[None]
+    levels = symmetric_levels(np.where(np.isfinite(data), data, 0.0))
+    ext = (0.0, 0.0, float(K), 1.0)
+    layers: list = [F.Heatmap(data, ext, DIVERGING, levels, "activation")]
+    if len(names) > 1:
+        layers += _segments(names, seg)
+        ticks = tuple((float(k * seg), str(k * seg)) for k in range(len(names)))
+    else:
+        ticks = ((0.0, "0"), (K / 2, str(K // 2)))
+    pay = {"segment": seg, "names": names}
+    hit = F.HitRegion("vector", ext, (1, K), data, "activation", "", pay)
+    bar = F.ColorBar(DIVERGING, levels, "activation", ticks=levels)
+    return F.Plot(
+        key,
+        (0.0, float(K)),
+        (0.0, 1.0),
+        (width, 24.0),
+        tuple(layers),
+        title=title,
+        aspect=False,
+        xticks=ticks,
+        colorbar=bar,
+        hits=(hit,),
+    )
+
+
+# ---- the two figures -------------------------------------------------------------------
 def merge_notes(trace, stage: int) -> list[str]:
     """Resolution change, channel change and padding, as one-line notes."""
     c, c4, c2 = merge_dims(trace.config, stage)
@@ -230,52 +250,98 @@ def merge_notes(trace, stage: int) -> list[str]:
     return notes
 
 
-def _render_merge(trace, sel: Selection) -> Picture:
-    s, token = sel.stage, _token(trace, sel)
+def _neighbour_rows(trace, stage: int, token: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    """(4, C) stage s-1 vectors entering the merge (zeros for padding) and their names."""
+    x = trace.stages[stage].merge_in  # H_{s-1}, W_{s-1}, C
+    H, W = x.shape[:2]
+    rows, names = np.zeros((4, x.shape[2]), np.float32), []
+    for k, (r, c) in enumerate(merge_neighbours(*token)):
+        if r < H and c < W:
+            rows[k] = x[r, c]
+            names.append(f"neighbour {k} ({r}, {c})")
+        else:
+            names.append(f"neighbour {k} pad")
+    return rows, names
+
+
+def _extra_notes(s: int, names: list[str], rows: np.ndarray, merged: np.ndarray) -> list[str]:
+    """The crop's legend, padding neighbours and non-finite values."""
+    notes = [f"crop: thin lines = stage {s - 1} tokens, thick = stage {s} tokens"]
+    pads = [n.split()[1] for n in names if n.endswith("pad")]
+    if pads:
+        notes.append(
+            f"neighbour{'s' * (len(pads) > 1)} {', '.join(pads)}: padding, zeros enter the merge"
+        )
+    if not np.isfinite(merged).all() or not np.isfinite(rows).all():
+        notes.append("non-finite values in the vectors (drawn in the masked colour)")
+    return notes
+
+
+def _figure_merge(trace, sel: Selection) -> F.Figure:
+    s, token = sel.stage, selected_token(trace, sel)
     c, c4, c2 = merge_dims(trace.config, s)
-    rows, labels = _neighbour_rows(trace, s, token)
-    merged = trace.stages[s].merge_out[token]  # 2C
-    norms = np.linalg.norm(rows, axis=1)
-    labels = [f"{lab}  norm {n:.2f}" for lab, n in zip(labels, norms, strict=True)]
+    rows, names = _neighbour_rows(trace, s, token)
+    merged = np.asarray(trace.stages[s].merge_out[token], np.float32)  # 2C
     notes = merge_notes(trace, s)
-    boxes = (
+    boxes = [
         (f"stage {s - 1}", f"{c} ch"),
-        *((step,) for step in merge_steps(trace.config, s)),
+        *merge_steps(trace.config, s),
         (f"stage {s}", f"{c2} ch"),
-    )
-    parts = [
-        _merge_crop(trace, s, token),
-        _diagram(boxes, (f"{notes[0]} · {notes[1]}", *notes[3:]), width=720),
-        _vector_rows(rows, labels, DIVERGING, f"4 neighbours of token {token} (4 × {c} = {c4})"),
-        _vector_rows(merged[None], ["merged"], DIVERGING, f"merged token {token}, {c2} ch"),
     ]
-    title = f"Patch merging into stage {s} · {c} → {c4} → {c2} · {notes[1]}"
-    notes.append("norm = L2 norm of each neighbour vector (before merging)")
-    return _picture(parts, merged, title, notes)
+    labels = _neighbour_labels(trace, s, token)
+    P = trace.token_pixels(s)
+    plots = (
+        _crop_plot(trace, s, token, trace.stages[s].merge_out, P / 2, labels, f"token {token}"),
+        _diagram(boxes, f"v{trace.config.version}: {notes[0].split(' (')[0]} · {notes[1]}"),
+        _vector_plot(
+            "concat",
+            rows.reshape(-1),
+            tuple(names),
+            VECTOR_PT,
+            f"4 neighbours concatenated: 4 × {c} = {c4}",
+        ),
+        _vector_plot(
+            "merged", merged, (f"merged {token}",), VECTOR_PT * c2 / c4, f"merged token: {c2} ch"
+        ),
+    )
+    notes += _extra_notes(s, names, rows, merged)
+    title = f"Patch merging into stage {s} · {c} → {c4} → {c2} · {notes[1].split(' tokens')[0]}"
+    return F.Figure(title, plots, tuple(notes), merged, "merging")
 
 
-def crop_token_pixels(trace, stage: int) -> int:
-    """Picture pixels per stage-`stage` token in the zoomed crop (it starts at (0, 0))."""
-    P = trace.token_pixels(stage)
-    return P * max(1, CROP_PX // ((2 * CONTEXT + 1) * P))
+def _figure_embed(trace, sel: Selection) -> F.Figure:
+    cfg, token = trace.config, selected_token(trace, sel.with_(stage=0))
+    p, C, k = cfg.patch_size, cfg.embed_dim, cfg.patch_size**2 * cfg.in_chans
+    H0, W0 = trace.stages[0].resolution
+    H, W = trace.image.shape[:2]
+    vec = np.asarray(trace.embed[token], np.float32)  # C
+    res = f"{H}×{W} px → {H0}×{W0} tokens (H×W)"
+    notes = [f"patch embedding: {p}×{p} pixels → 1 token with {C} channels", res]
+    if H % p or W % p:
+        notes.append(f"image zero-padded right/bottom to {H0 * p}×{W0 * p} (a multiple of {p})")
+    boxes = [
+        (f"{p}×{p} px × 3", f"{k} values"),
+        (f"Conv k=s={p}", f"{k} → {C}"),
+        ("LayerNorm", f"({C})"),
+        ("stage 0 token", f"{C} ch"),
+    ]
+    fine = 1.0 if p <= 8 else 0.0  # the pixel grid while pixels are big enough to see
+    plots = (
+        _crop_plot(trace, 0, token, trace.embed, fine, [], f"patch {token}"),
+        _diagram(boxes, f"{k} → {C} channels · {res}"),
+        _vector_plot("merged", vec, (f"embedded {token}",), VECTOR_PT, f"embedded token: {C} ch"),
+    )
+    notes.append("crop: thin lines = pixels, thick = stage 0 tokens (patches)")
+    return F.Figure(f"Patch embed · {k} → {C} · {res}", plots, tuple(notes), vec, "merging")
 
 
-def merging_hit(trace, sel: Selection, x: float, y: float) -> tuple[int, int] | None:
-    """The stage token under picture pixel (x, y) of the crop, or None (outside the crop
-    or the token grid)."""
-    p = crop_token_pixels(trace, sel.stage)
-    n = 2 * CONTEXT + 1
-    if not (0 <= x < n * p and 0 <= y < n * p):
-        return None
-    r0, c0 = _token(trace, sel)
-    r, c = r0 + int(y // p) - CONTEXT, c0 + int(x // p) - CONTEXT
-    H, W = trace.stages[sel.stage].resolution
-    return (r, c) if 0 <= r < H and 0 <= c < W else None
-
-
-def render_merging(trace, sel: Selection) -> Picture:
+def figure_merging(trace, sel: Selection) -> F.Figure:
     """Patch merging into `sel.stage` around `sel.token` (patch embed for stage 0).
-    `data` is the merged (or embedded) token vector."""
-    if sel.stage == 0 or trace.stages[sel.stage].merge_in is None:
-        return _render_embed(trace, sel)
-    return _render_merge(trace, sel)
+    `data` is the merged (or embedded) token vector. On the navigator's own step
+    (`sel.step` "merge" or "embed") the operations are framed."""
+    embed = sel.stage == 0 or trace.stages[sel.stage].merge_in is None
+    fig = _figure_embed(trace, sel) if embed else _figure_merge(trace, sel)
+    if sel.step != ("embed" if embed else "merge"):
+        return fig
+    plots = tuple(replace(p, frame="selected") if p.key == "diagram" else p for p in fig.plots)
+    return replace(fig, plots=plots, notes=(*fig.notes, "navigator: this step"))

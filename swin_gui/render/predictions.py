@@ -1,6 +1,8 @@
-"""The classifier's answer: the top-5 classes as horizontal probability bars (bar length is
-the probability on a 0-100 % scale), with a prominent warning when the weights are random
-and a plain statement when the model has no classifier head.
+"""The classifier's answer: the top-5 classes as a horizontal bar chart (bar length is the
+probability on a 0–100 % scale, class names on the left, percentages at the bars), with a
+loud banner when the weights are random, a plain statement when the model has no
+classification head (logits None, e.g. a detection backbone) and "non-finite logits" when
+the logits hold NaN or ±∞.
 
 `data` is the full probability vector (softmax of the logits), or an empty array.
 """
@@ -8,80 +10,121 @@ and a plain statement when the model has no classifier head.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw
 
-from .chart import ACCENT, MUTED, WARNING
-from .draw import BACKGROUND, FOREGROUND
-from .selection import Picture, Selection
-from .text import measure, put_text
+from . import figure as F
+from .selection import Selection
 
-WIDTH, ROW_H, NAME_W = 560, 26, 200
 TOP_K = 5
+ROW_PT, BAR_PT, NAME_CHARS, WRAP_CHARS = 16.0, 120.0, 18, 34
 RANDOM_WARNING = "random weights — predictions are meaningless"
-NO_HEAD = "no classifier head (num_classes = 0): the model outputs pooled features"
+RANDOM_WEIGHTS_BANNER = "RANDOM WEIGHTS — these predictions mean nothing"
+NO_HEAD = "no classification head"
+DEFAULT_NO_HEAD_REASON = "num_classes = 0, the model outputs pooled features"
+BEST, OTHER, WARNING = "selected", "#64b5f6", "#d32f2f"
 
 
-def _fit(text: str, width: int, size: int = 12) -> str:
-    """Shorten `text` with an ellipsis until it fits `width` pixels."""
-    if measure(text, size)[0] <= width:
-        return text
-    while text and measure(text + "…", size)[0] > width:
-        text = text[:-1]
-    return text + "…"
+def no_head_reason(trace) -> str:
+    """Why the model has no head: the checkpoint's reason when the trace carries one."""
+    return str(trace.meta.get("no_head_reason") or DEFAULT_NO_HEAD_REASON)
 
 
-def _banner(d: ImageDraw.ImageDraw, y: int, text: str, color) -> int:
-    d.rectangle([0, y, WIDTH, y + 24], fill=color)
-    put_text(d, (8, y + 12), text, (255, 255, 255), 13, anchor="lm")
-    return y + 30
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
-def _bars(d: ImageDraw.ImageDraw, y: int, top: list[tuple[int, str, float]]) -> None:
-    bar_x0, bar_x1 = NAME_W + 12, WIDTH - 70
-    for rank, (index, name, p) in enumerate(top):
-        yy = y + rank * ROW_H
-        color = ACCENT if rank == 0 else (100, 181, 246)
-        label = name if name == f"class {index}" else f"{name} [{index}]"
-        put_text(d, (8, yy + 10), _fit(label, NAME_W), FOREGROUND, 12, "lm")
-        d.rectangle([bar_x0, yy + 2, bar_x1, yy + 18], outline=(60, 62, 66))
-        d.rectangle([bar_x0, yy + 2, bar_x0 + (bar_x1 - bar_x0) * p, yy + 18], fill=color)
-        put_text(d, (bar_x1 + 8, yy + 10), f"{100 * p:.1f} %", FOREGROUND, 12, "lm")
+def _label(index: int, name: str) -> str:
+    return _short(name) if name == f"class {index}" else f"{_short(name)} [{index}]"
 
 
-def render_predictions(trace, sel: Selection | None = None) -> Picture:
-    """Top-5 classes with probabilities (the selection does not matter)."""
-    probs = trace.probabilities()
-    random = bool(trace.meta.get("random_weights"))
-    top = trace.top_k(TOP_K)
-    rows = len(top) if probs is not None else 1
-    height = 36 + (30 if random else 0) + rows * ROW_H + 24
-    img = Image.new("RGB", (WIDTH, height), BACKGROUND)
-    d = ImageDraw.Draw(img)
-    label = str(trace.meta.get("model", trace.config.name))
-    put_text(d, (8, 8), f"Top-{max(rows, 1)} predictions · {label}", FOREGROUND, 13)
-    y = 32
-    if random:
-        y = _banner(d, y, RANDOM_WARNING, WARNING)
-    notes: list[str] = [RANDOM_WARNING] if random else []
-    if probs is None:
-        put_text(d, (8, y + 8), NO_HEAD, ACCENT, 12)
-        notes.append(NO_HEAD)
-        data = np.zeros(0, np.float32)
-    else:
-        _bars(d, y, top)
-        put_text(
-            d,
-            (8, height - 18),
-            f"softmax over {len(probs)} classes; bars on a 0-100 % scale",
-            MUTED,
-            11,
-        )
-        notes += [f"{name}: {100 * p:.1f} %" for _, name, p in top]
-        data = probs.astype(np.float32)
-    return Picture(
-        rgb=np.asarray(img).copy(),
-        data=data,
-        title="Predictions" + (" · RANDOM WEIGHTS" if random else ""),
-        units="probability",
-        notes=tuple(notes),
+def _bars_plot(top: list[tuple[int, str, float]]) -> F.Plot:
+    """Rows best first: a track, the bar (0–100 %) and the percentage beside it."""
+    n = len(top)
+    tracks = F.rects((0.0, i + 0.15, 100.0, 0.7) for i in range(n))
+    bars = [F.rects([(0.0, i + 0.15, 100.0 * p, 0.7)]) for i, (*_, p) in enumerate(top)]
+    layers: list = [F.Rects(tracks, edge="muted", fill="#80808026", width_pt=0.5)]
+    layers.append(F.Rects(bars[0], edge=None, fill=BEST))
+    if n > 1:
+        layers.append(F.Rects(np.concatenate(bars[1:]), edge=None, fill=OTHER))
+    for i, (*_, p) in enumerate(top):
+        pct = f"{100 * p:.1f} %"
+        inside = p > 0.75  # a long bar carries its number inside, in dark text
+        x, anchor, color = (100 * p - 1, "rc", "#202124") if inside else (100 * p + 1.5, "lc", "fg")
+        layers.append(F.Text(x, i + 0.5, pct, 9.0, color, anchor, bold=i == 0))
+    probs = np.asarray([[p] for *_, p in top], np.float32)
+    hit = F.HitRegion("bars", (0.0, 0.0, 100.0, float(n)), (n, 1), probs, "probability")
+    return F.Plot(
+        "bars",
+        (0.0, 100.0),
+        (0.0, float(n)),
+        (BAR_PT, ROW_PT * n),
+        tuple(layers),
+        title=f"top-{n} classes",
+        aspect=False,
+        group="bars",
+        yticks=tuple((i + 0.5, _label(c, name)) for i, (c, name, _) in enumerate(top)),
+        xticks=((0.0, "0"), (50.0, "50"), (100.0, "100")),
+        xlabel="probability (%)",
+        hits=(hit,),
     )
+
+
+def wrap(text: str, chars: int = WRAP_CHARS) -> list[str]:
+    """Greedy word wrap into lines of at most `chars` characters (longer words stay whole)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _message_plot(key: str, text: str, fill: str | None, color: str, group: str) -> F.Plot:
+    """Text wrapped to a narrow dock, in a box (the random-weights banner, the no-head or
+    non-finite statement)."""
+    lines = wrap(text)
+    n = len(lines)
+    width = max(F.text_width_pt(line, 10.0) for line in lines) + 12
+    layers: list = []
+    if fill is not None:
+        layers.append(F.Rects(F.rects([(0.0, 0.0, 1.0, float(n))]), edge=None, fill=fill))
+    bold = fill is not None
+    layers += [
+        F.Text(0.03, i + 0.5, line, 10.0, color, "lc", bold=bold) for i, line in enumerate(lines)
+    ]
+    size = (max(width, 120.0), 15.0 * n + 4)
+    return F.Plot(key, (0.0, 1.0), (0.0, float(n)), size, tuple(layers), aspect=False, group=group)
+
+
+def _finite_probabilities(trace) -> tuple[np.ndarray | None, str | None]:
+    """(probabilities, None), or (None, why not) without a head or with bad logits."""
+    if trace.logits is None:
+        return None, f"{NO_HEAD}: {no_head_reason(trace)}"
+    logits = np.asarray(trace.logits, np.float64)
+    bad = int((~np.isfinite(logits)).sum())
+    if bad:
+        return None, f"non-finite logits: {bad} of {logits.size} are NaN or ±∞"
+    return np.asarray(trace.probabilities(), np.float32), None
+
+
+def figure_predictions(trace, sel: Selection | None = None) -> F.Figure:
+    """Top-5 classes with probabilities (the selection does not matter)."""
+    random = bool(trace.meta.get("random_weights"))
+    label = str(trace.meta.get("model", trace.config.name))
+    plots: list[F.Plot] = []
+    notes: list[str] = [RANDOM_WARNING] if random else []
+    if random:
+        plots.append(_message_plot("banner", RANDOM_WEIGHTS_BANNER, WARNING, "#ffffff", "banner"))
+    probs, problem = _finite_probabilities(trace)
+    if problem is not None:
+        plots.append(_message_plot("message", problem, None, "fg", "bars"))
+        notes.append(problem)
+        data = np.zeros(0, np.float32) if trace.logits is None else trace.probabilities()
+    else:
+        top = trace.top_k(TOP_K)
+        plots.append(_bars_plot(top))
+        notes += [f"{name}: {100 * p:.1f} %" for _, name, p in top]
+        notes.append(f"softmax over {len(probs)} classes; bars on a 0–100 % scale")
+        data = probs
+    title = f"Predictions · {label}" + (" · RANDOM WEIGHTS" if random else "")
+    return F.Figure(title, tuple(plots), tuple(notes), np.asarray(data, np.float32), "predictions")

@@ -1,14 +1,16 @@
-"""The feature pyramid view: every stage's output side by side, each aligned to the input
-image, in one of three modes (`Selection.feature_mode`):
+"""The feature pyramid view: every stage's output aligned to the input image, one plot per
+stage, in one of three modes (`Selection.feature_mode`):
 
-- "channel": one channel per stage (`Selection.channel` for the current stage; the top
-  channel by energy elsewhere, or everywhere when it is None), units "activation";
-- "norm": the L2 norm of each token over its channels, units "L2 norm";
+- "channel": one channel per stage (`Selection.channel` on the current stage; the top
+  channel by energy elsewhere, or everywhere when it is None), unit "activation";
+- "norm": the L2 norm of each token over its channels, unit "L2 norm";
 - "pca": the first three principal components of the stage's tokens as R, G, B.
 
-A stage-s token covers patch·2^s input pixels, so stage 3 at 224 is a 7×7 mosaic over the
-same picture as stage 0's 56×56. The current stage's tile is framed and the selected token
-outlined. `pyramid_hit` maps a picture pixel back to (stage, token) for the panel.
+A stage-s token covers patch·2^s input pixels, so every plot shares the image's pixel
+coordinates: stage 3 at 224 is a 7×7 mosaic over the same picture as stage 0's 56×56.
+Token-grid padding beyond the image is hatched. The current stage is framed and the
+selected token outlined; hovering reads the value and the token, a click selects that
+stage's token (and the stage).
 """
 
 from __future__ import annotations
@@ -16,50 +18,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
 
-from ..analysis.features import channel_energy, pca, robust_unit
-from .cache import TraceCache
-from .chart import ACCENT, MUTED, colorbar_strip
-from .colormap import apply_colormap
-from .draw import BACKGROUND, FOREGROUND, draw_rect, hstack, upscale
-from .features import align_to_image, feature_scalar, resize_nearest
-from .selection import Picture, Selection
-from .text import put_text
+from ..analysis.cache import TraceCache
+from ..analysis.features import channel_energy, norm_map, pca, robust_unit
+from . import figure as F
+from .common import finite_levels
+from .selection import Selection
 
 MODES = ("channel", "norm", "pca")
-UNITS = {"channel": "activation", "norm": "L2 norm", "pca": ""}
-MAX_TILE = 384  # larger images are shown shrunk so four tiles fit on a screen
-PAD, LABEL_H, BAR_H = 4, 36, 30
-_TILES, _PICTURES = TraceCache(traces=2, entries=48), TraceCache(traces=2, entries=64)
-GAP = 6  # pixels between stage tiles
+UNITS = {"channel": "activation", "norm": "L2 norm", "pca": "PC 1 score"}
+PLOT_PT = 150.0
+LEGEND = 1.0  # PCA plots are this much wider: the R/G/B legend stands right of the map
+PCA_LEGEND = (
+    ("R: PC 1", "#ff6b6b"),
+    ("G: PC 2", "#69db7c"),
+    ("B: PC 3", "#74c0fc"),
+)  # the longer side of a stage plot at its natural size
+_MAPS, _TOP = TraceCache(traces=2, entries=64), TraceCache(traces=2, entries=16)
 
 
 @dataclass(frozen=True)
-class StageTile:
-    """One stage rendered: the aligned picture, its numbers and its label lines."""
+class StageMap:
+    """One stage in one mode: what is drawn (`values` (H_s, W_s) or `rgb` (H_s, W_s, 3)),
+    what hover reads (`hover`), and how it is labelled."""
 
-    rgb: np.ndarray  # h, w, 3 at display scale
-    data: np.ndarray  # H_s, W_s (scalar modes) or H_s, W_s, 3 (PCA, in [0, 1])
+    values: np.ndarray | None  # scalar modes
+    rgb: np.ndarray | None  # PCA: uint8 colours
+    hover: np.ndarray  # H_s, W_s: the value read under the mouse
+    data: np.ndarray  # the numbers behind it (PCA: colours in [0, 1])
     levels: tuple[float, float] | None
-    channel: int | None
-    lines: tuple[str, str]
+    label: str  # under the plot: "ch 5 (top)" / "PC 1–3 → RGB · 41%"
+    finite: bool
+    detail: str  # for the notes: "channel 5 (top energy)" / "PC 1–3: 41% of the variance"
 
 
-def display_scale(image_shape: tuple[int, ...]) -> float:
-    """Picture pixels per image pixel in one tile: 1 for usual sizes, an integer
-    upscale below 128 px, a shrink above MAX_TILE."""
-    side = max(image_shape[:2])
-    if side < 128:
-        return float(max(1, 192 // side))
-    return min(1.0, MAX_TILE / side)
-
-
-def tile_size(trace) -> tuple[int, int]:
-    """(height, width) of a stage map at display scale."""
-    H, W = trace.image.shape[:2]
-    f = display_scale(trace.image.shape)
-    return max(1, round(H * f)), max(1, round(W * f))
+def top_channel(trace, stage: int) -> int:
+    """The stage's channel with the most energy (non-finite values count as 0)."""
+    f = trace.stages[stage].out
+    return _TOP.get(
+        trace, stage, lambda: int(np.argmax(channel_energy(np.nan_to_num(f, posinf=0, neginf=0))))
+    )
 
 
 def stage_channel(trace, sel: Selection, stage: int) -> int | None:
@@ -69,143 +67,149 @@ def stage_channel(trace, sel: Selection, stage: int) -> int | None:
     dim = trace.stages[stage].dim
     if sel.channel is not None and stage == sel.stage:
         return max(0, min(dim - 1, int(sel.channel)))
-    return int(np.argmax(channel_energy(trace.stages[stage].out)))
+    return top_channel(trace, stage)
 
 
-def _scaled(trace, rgb: np.ndarray, stage: int) -> np.ndarray:
-    """Token map -> image-aligned picture at display scale."""
-    H, W = trace.image.shape[:2]
-    aligned = align_to_image(rgb, trace.token_pixels(stage), (H, W))  # H, W, 3
-    f = display_scale(trace.image.shape)
-    if f == 1:
-        return aligned
-    if f > 1:
-        return upscale(aligned, int(f))
-    return resize_nearest(aligned, tile_size(trace))
+def _pca_map(f: np.ndarray, finite: bool) -> StageMap:
+    res = pca(f if finite else np.nan_to_num(f, nan=0.0, posinf=0.0, neginf=0.0), 3)
+    unit = np.stack([robust_unit(res.scores[:, :, i]) for i in range(3)], axis=2)  # H, W, 3
+    rgb = np.round(unit * 255).astype(np.uint8)
+    share = float(res.explained.sum())
+    label = f"PC 1–3: {share:.0%}"
+    detail = f"PC 1–3: {share:.0%} of the variance"
+    return StageMap(None, rgb, res.scores[:, :, 0], unit, None, label, finite, detail)
 
 
-def _stage_tile(trace, stage: int, mode: str, channel: int | None, cmap: str) -> StageTile:
-    st = trace.stages[stage]
-    head = f"stage {stage} · {st.resolution[0]}×{st.resolution[1]} · {st.dim} ch"
+def _stage_map(trace, stage: int, mode: str, channel: int | None) -> StageMap:
+    f = trace.stages[stage].out
+    finite = bool(np.isfinite(f).all())
     if mode == "pca":
-        # pca_rgb's colours, sharing one decomposition with the explained share (the
-        # C x C eigh is the expensive part: ~0.1 s at 768 channels)
-        res = pca(st.out, 3)
-        unit = np.stack([robust_unit(res.scores[:, :, i]) for i in range(3)], axis=2)  # H, W, 3
-        rgb = np.round(unit * 255).astype(np.uint8)
-        share = f"PCA 1-3: {float(res.explained.sum()):.0%} of variance"
-        return StageTile(_scaled(trace, rgb, stage), unit, None, None, (head, share))
-    values, what = feature_scalar(st.out, mode, channel)  # H_s, W_s
-    levels = (float(values.min()), float(values.max()))
-    if mode == "channel":
-        top = int(np.argmax(channel_energy(st.out)))
-        what = f"channel {channel}" + (" (top energy)" if channel == top else "")
-    rgb = apply_colormap(values, cmap, levels)
-    return StageTile(_scaled(trace, rgb, stage), values, levels, channel, (head, what))
+        return _pca_map(f, finite)
+    if mode == "norm":
+        values, label, detail = norm_map(f), "", "L2 norm over channels"
+    else:
+        values = np.ascontiguousarray(f[:, :, channel], np.float32)
+        top = " (top)" if channel == top_channel(trace, stage) else ""
+        label, detail = f"ch {channel}{top}", f"channel {channel}{top and ' (top energy)'}"
+    return StageMap(values, None, values, values, finite_levels(values), label, finite, detail)
 
 
-def stage_tile(trace, stage: int, mode: str, channel: int | None, cmap: str) -> StageTile:
-    """Cached per (trace, stage, mode, channel, colormap): only selection-independent work."""
+def stage_map(trace, stage: int, mode: str, channel: int | None) -> StageMap:
+    """Cached per (trace, stage, mode, channel): the selection-independent work."""
     if mode not in MODES:
         raise ValueError(f"unknown feature mode {mode!r}; choose one of {', '.join(MODES)}")
-    return _TILES.get(
-        trace, (stage, mode, channel, cmap), lambda: _stage_tile(trace, stage, mode, channel, cmap)
-    )
+    return _MAPS.get(trace, (stage, mode, channel), lambda: _stage_map(trace, stage, mode, channel))
 
 
-def _tile_picture(tile: StageTile, mode: str, cmap: str, current: bool) -> np.ndarray:
-    """Label strip + map + colour bar (or the PCA legend), framed when current."""
-    h, w = tile.rgb.shape[:2]
-    out = Image.new("RGB", (w + 2 * PAD, LABEL_H + h + BAR_H + 2 * PAD), BACKGROUND)
-    d = ImageDraw.Draw(out)
-    put_text(d, (PAD, PAD), tile.lines[0], ACCENT if current else FOREGROUND, 12)
-    put_text(d, (PAD, PAD + 16), tile.lines[1], MUTED, 11)
-    out.paste(Image.fromarray(tile.rgb), (PAD, PAD + LABEL_H))
-    y_bar = PAD + LABEL_H + h + 4
-    if tile.levels is not None:
-        strip = colorbar_strip(w, cmap, tile.levels, UNITS[mode], height=8)
-        out.paste(Image.fromarray(strip[: BAR_H - 4]), (PAD, y_bar))
+def extent(trace) -> tuple[float, float]:
+    """(width, height) in image pixels that every stage plot spans: the image, or the
+    largest token grid when padding makes it larger."""
+    H, W = trace.image.shape[:2]
+    for st in trace.stages:
+        P = trace.token_pixels(st.index)
+        H, W = max(H, st.resolution[0] * P), max(W, st.resolution[1] * P)
+    return float(W), float(H)
+
+
+def _padding(trace, xmax: float, ymax: float) -> np.ndarray:
+    """(x, y, w, h) rectangles of the plot that lie outside the image."""
+    H, W = trace.image.shape[:2]
+    boxes = []
+    if xmax > W:
+        boxes.append((W, 0, xmax - W, ymax))
+    if ymax > H:
+        boxes.append((0, H, W, ymax - H))
+    return F.rects(boxes)
+
+
+def _stage_layers(trace, sel: Selection, stage: int, m: StageMap, xmax: float, ymax: float):
+    """The map over its tokens, padding hatched, the selected token outlined on the
+    current stage and, for PCA, the R/G/B legend right of the map."""
+    (Hs, Ws), P = trace.stages[stage].resolution, trace.token_pixels(stage)
+    ext = (0.0, 0.0, float(Ws * P), float(Hs * P))
+    if m.rgb is not None:
+        layers: list = [F.Heatmap(m.rgb, ext)]
+        layers += [
+            F.Text(xmax * 1.08, ymax * (0.2 + 0.3 * i), text, 9.0, color, "lc")
+            for i, (text, color) in enumerate(PCA_LEGEND)
+        ]
     else:
-        put_text(d, (PAD, y_bar), "PCA: first 3 components → RGB", MUTED, 11)
-    rgb = np.asarray(out).copy()
-    if current:
-        draw_rect(rgb, 0, 0, rgb.shape[1], rgb.shape[0], ACCENT, width=3)
-    return rgb
+        layers = [F.Heatmap(m.values, ext, sel.colormap, m.levels, UNITS[sel.feature_mode])]
+    pad = _padding(trace, xmax, ymax)
+    if len(pad):
+        layers.append(F.Hatch(pad, color="muted"))
+    if stage == sel.stage and sel.token is not None:
+        r, c = min(sel.token[0], Hs - 1), min(sel.token[1], Ws - 1)
+        layers.append(F.Rects(F.rects([(c * P, r * P, P, P)]), edge="selected", width_pt=1.5))
+    return layers
 
 
-def tile_origins(trace) -> list[tuple[int, int]]:
-    """(x, y) of each stage map's top-left corner in the composed picture."""
-    w = tile_size(trace)[1]
-    step = w + 2 * PAD + GAP
-    return [(s * step + PAD, PAD + LABEL_H) for s in range(len(trace.stages))]
-
-
-def pyramid_hit(trace, x: float, y: float) -> tuple[int, tuple[int, int]] | None:
-    """(stage, (row, col)) under picture pixel (x, y), or None between tiles."""
-    h, w = tile_size(trace)
-    f = display_scale(trace.image.shape)
-    for s, (x0, y0) in enumerate(tile_origins(trace)):
-        if x0 <= x < x0 + w and y0 <= y < y0 + h:
-            p = trace.token_pixels(s) * f  # picture pixels per stage-s token
-            H_s, W_s = trace.stages[s].resolution
-            return s, (min(H_s - 1, int((y - y0) // p)), min(W_s - 1, int((x - x0) // p)))
-    return None
-
-
-def _outline_token(rgb: np.ndarray, trace, sel: Selection) -> None:
-    if sel.token is None:
-        return
-    x0, y0 = tile_origins(trace)[sel.stage]
-    p = trace.token_pixels(sel.stage) * display_scale(trace.image.shape)
-    h, w = tile_size(trace)
-    r, c = sel.token
-    x, y = x0 + round(c * p), y0 + round(r * p)
-    side = max(3, round(p))
-    draw_rect(rgb, x, y, min(side, x0 + w - x), min(side, y0 + h - y), (255, 255, 255), 1)
-
-
-def render_pyramid_view(trace, sel: Selection) -> Picture:
-    """All stages side by side in `sel.feature_mode`; data is the current stage's map."""
-    mode, cmap = sel.feature_mode, sel.colormap
-    tiles = [
-        stage_tile(trace, s, mode, stage_channel(trace, sel, s), cmap)
-        for s in range(len(trace.stages))
-    ]
-    parts = [
-        _PICTURES.get(
-            trace,
-            (s, mode, tile.channel, cmap, s == sel.stage),
-            lambda t=tile, c=s == sel.stage: _tile_picture(t, mode, cmap, c),
-        )
-        for s, tile in enumerate(tiles)
-    ]
-    rgb = hstack(parts, gap=GAP)  # equal tiles: x of stage s = s * (tile width + GAP)
-    _outline_token(rgb, trace, sel)
-    cur = tiles[sel.stage]
-    return Picture(
-        rgb=rgb,
-        data=cur.data,
-        title=f"Feature pyramid · {'PCA' if mode == 'pca' else UNITS[mode]}",
-        units=UNITS[mode],
-        levels=cur.levels,
-        colormap=None if mode == "pca" else cmap,
-        scale=display_scale(trace.image.shape),
-        notes=_notes(trace, sel, cur),
+def _stage_plot(trace, sel: Selection, stage: int, m: StageMap, box: tuple) -> F.Plot:
+    (Hs, Ws), P = trace.stages[stage].resolution, trace.token_pixels(stage)
+    xmax, ymax, size = box
+    current = stage == sel.stage
+    payload: dict = {"origin": (0, 0), "stage": stage}
+    if not current:  # a click there goes to that stage's first block
+        payload["select"] = {"block": 0, "step": "block"}
+    ext = (0.0, 0.0, float(Ws * P), float(Hs * P))
+    hit = F.HitRegion("tokens", ext, (Hs, Ws), m.hover, UNITS[sel.feature_mode], "", payload)
+    bar = None if m.levels is None else F.ColorBar(sel.colormap, m.levels, UNITS[sel.feature_mode])
+    wide = 1.0 if m.rgb is None else 1.0 + LEGEND
+    layers = tuple(_stage_layers(trace, sel, stage, m, xmax, ymax))
+    return F.Plot(
+        key=f"stage{stage}",
+        xlim=(0.0, xmax * wide),
+        ylim=(0.0, ymax),
+        size=(size[0] * wide, size[1]),
+        layers=layers,
+        title=f"stage {stage} · {Hs}×{Ws}",
+        group="stages",
+        fill=True,
+        xlabel=m.label,
+        colorbar=bar,
+        hits=(hit,),
+        frame="selected" if current else None,
     )
 
 
-def _notes(trace, sel: Selection, cur: StageTile) -> tuple[str, ...]:
+def figure_pyramid(trace, sel: Selection) -> F.Figure:
+    """All stages in `sel.feature_mode`, aligned to the image; data: the current stage's map."""
+    mode = sel.feature_mode
+    maps = [
+        stage_map(trace, s, mode, stage_channel(trace, sel, s)) for s in range(len(trace.stages))
+    ]
+    xmax, ymax = extent(trace)
+    k = PLOT_PT / max(xmax, ymax)
+    box = (xmax, ymax, (xmax * k, ymax * k))
+    plots = tuple(_stage_plot(trace, sel, s, m, box) for s, m in enumerate(maps))
+    cur = maps[min(sel.stage, len(maps) - 1)]
+    return F.Figure(
+        title=f"Feature pyramid · {'PCA → RGB' if mode == 'pca' else UNITS[mode]}",
+        plots=plots,
+        notes=_notes(trace, sel, maps),
+        data=cur.data,
+        view="pyramid",
+    )
+
+
+def _notes(trace, sel: Selection, maps: list[StageMap]) -> tuple[str, ...]:
     H, W = trace.image.shape[:2]
     notes = [
-        f"each stage aligned to the {H}×{W} (H×W) input; stage s token = "
-        f"{trace.config.patch_size}·2^s px"
+        f"each stage aligned to the {H}×{W} (H×W) input; a stage-s token covers "
+        f"{trace.config.patch_size}·2^s px",
+        "channels per stage: " + ", ".join(str(st.dim) for st in trace.stages),
     ]
+    cur = maps[min(sel.stage, len(maps) - 1)]
     if sel.feature_mode == "pca":
         notes.append("PCA: first 3 components → RGB (per stage; colours are not comparable)")
+        notes.append(f"stage {sel.stage}: {cur.detail}")
     else:
         lo, hi = cur.levels
-        units = UNITS[sel.feature_mode]
-        notes.append(f"stage {sel.stage}: {cur.lines[1]}, {lo:.3g} to {hi:.3g} {units}")
+        unit = UNITS[sel.feature_mode]
+        notes.append(f"stage {sel.stage}: {cur.detail}, {lo:.3g} to {hi:.3g} {unit}")
+    if any(not m.finite for m in maps):
+        bad = [str(s) for s, m in enumerate(maps) if not m.finite]
+        notes.append(f"non-finite features on stage {', '.join(bad)} (drawn in the masked colour)")
     if sel.token is not None:
         notes.append(f"token {sel.token} on stage {sel.stage}")
     return tuple(notes)

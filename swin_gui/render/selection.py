@@ -1,15 +1,13 @@
-"""What the user is looking at (a frozen `Selection`) and what a view draws (a `Picture`).
+"""What the user is looking at: the frozen `Selection` every view takes.
 
-Every view is a pure function `render_<view>(trace, selection) -> Picture`, shared by the
-Qt panels (which show `picture.rgb`) and the headless `swin-gui snapshot` command, so an
-exported PNG is exactly the picture on screen.
+Every view is a pure function `figure_<view>(trace, selection) -> Figure` (render/figure.py,
+listed in render/registry.py), shared by the Qt panels and the headless `swin-gui snapshot`,
+so an exported file is the figure on screen.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
-import numpy as np
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -42,28 +40,6 @@ class Selection:
 
     def with_(self, **changes) -> Selection:
         return replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A rendered view: the RGB image plus the raw array it shows (for NPY export).
-
-    `scale` is pixels of `rgb` per unit of the view's natural grid (e.g. image pixels or
-    matrix cells) so panels can map mouse positions back; `levels`/`units`/`colormap`
-    describe the colour bar; `notes` are one-line captions shown under the picture.
-    """
-
-    rgb: np.ndarray  # H, W, 3 uint8
-    data: np.ndarray  # the numbers behind the picture
-    title: str = ""
-    units: str = ""
-    levels: tuple[float, float] | None = None
-    colormap: str | None = None
-    scale: float = 1.0
-    notes: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        assert self.rgb.dtype == np.uint8 and self.rgb.ndim == 3 and self.rgb.shape[2] == 3
 
 
 def view_shift(block, selection: Selection) -> int:

@@ -1,107 +1,69 @@
 """The cyclic-shift view: the padded token grid of the current stage BEFORE and AFTER
-`roll(-s, -s)`, side by side, coloured by the 9 shift regions (numbered), with the
-windows drawn on the rolled grid and the windows that mix regions starred — those are the
-windows that need the attention mask. Plus the shift ablation: how much the block output
-changes when the shift is switched off.
+`roll(−s, −s)`, side by side, tinted and numbered by the 9 shift regions, with the windows
+drawn on both grids and the windows of the rolled grid that mix regions outlined and starred
+(those need the attention mask). Every cell of either grid stands for its ORIGINAL token
+(hit payload `tokens`), so hovering a rolled cell outlines that token in both grids and in
+every other panel.
+
+The shift ablation: on a real SW-MSA block drawn with the shift toggled off, the shell
+re-runs the block without the shift (`session.ablation`, the (H, W, C) block output) and
+the view adds ‖Δ output‖ per token as a heatmap.
+
+Pure numpy: the regions come from `analysis.regions`; the selection-free layers are
+cached per (trace, stage, block, shift).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from ..model.geometry import shift_regions
+from ..analysis.cache import TraceCache
+from ..analysis.regions import shift_region_labels
 from ..trace import BlockTrace, Trace
-from .cache import TraceCache
-from .chart import colorbar
-from .colormap import apply_colormap
-from .draw import (
-    FOREGROUND,
-    canvas,
-    draw_hlines,
-    draw_rect,
-    draw_vlines,
-    hatch,
-    paste,
-    upscale,
-    vstack,
-)
-from .grid import (
+from . import figure as F
+from .common import (
     REGION_COLORS,
-    SELECTED,
-    WINDOW_LINE,
-    draw_cross,
+    finite_levels,
     mode_label,
     no_shift_reason,
     original_regions,
     region_boxes,
+    ring_spans,
     selected_window,
     window_pieces,
 )
-from .selection import Picture, Selection, view_shift
-from .text import Label, draw_labels
+from .selection import Selection, view_shift
 
-MARGIN, GAP, BANNER, CAPTION, LEGEND = 8, 28, 24, 20, 44
-MIXED: tuple[int, int, int] = (0, 0, 0)
+GRID_PT = 200.0  # preferred side of each token grid
 REGION_MIX = 150  # of 256: how strongly region colours cover the token colours
+MIXED_EDGE = "#000000"
+STAR_MIN_PT = 40.0  # windows drawn smaller than this get their outline only, no star
+_RGB = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in REGION_COLORS], np.uint16)
+_CACHE = TraceCache(traces=2, entries=64)
 
 
-@dataclass(frozen=True)
-class ShiftLayout:
-    """Where the two token grids lie in the shift picture (picture pixels)."""
-
-    cell: int  # pixels per token
-    before: tuple[int, int]  # (x, y) of the BEFORE grid's top-left corner
-    after: tuple[int, int]  # (x, y) of the AFTER grid's top-left corner
-    padded: tuple[int, int]  # Hp, Wp
-    shift: int
-    size: tuple[int, int]  # height, width of the shift part of the picture
-
-    def token_at(self, x: float, y: float) -> tuple[int, int] | None:
-        """ORIGINAL (row, col) of the token under a pixel of either grid, or None."""
-        Hp, Wp = self.padded
-        for (ox, oy), rolled in ((self.before, False), (self.after, True)):
-            r, c = int((y - oy) // self.cell), int((x - ox) // self.cell)
-            if x >= ox and y >= oy and r < Hp and c < Wp:
-                s = self.shift if rolled else 0
-                return (r + s) % Hp, (c + s) % Wp
-        return None
-
-    def token_rects(self, r: int, c: int) -> list[tuple[int, int, int, int]]:
-        """(x, y, w, h) of an original token in the BEFORE grid and at its rolled place."""
-        Hp, Wp = self.padded
-        k, s = self.cell, self.shift
-        (bx, by), (ax, ay) = self.before, self.after
-        return [
-            (bx + c * k, by + r * k, k, k),
-            (ax + (c - s) % Wp * k, ay + (r - s) % Hp * k, k, k),
-        ]
-
-
-def shift_layout(trace: Trace, sel: Selection) -> ShiftLayout:
-    block = trace.block(sel.stage, sel.block)
-    Hp, Wp = block.padded
-    cell = int(np.clip(round(360 / max(Hp, Wp)), 3, 40))
-    y = MARGIN + BANNER + CAPTION
-    after_x = MARGIN + Wp * cell + GAP
-    width = max(after_x + Wp * cell + MARGIN, 560)
-    height = y + Hp * cell + 8 + LEGEND
-    return ShiftLayout(
-        cell, (MARGIN, y), (after_x, y), (Hp, Wp), view_shift(block, sel), (height, width)
-    )
-
-
+# ---- geometry (numpy) ---------------------------------------------------------------------
 def mixed_windows(block: BlockTrace, shift: int) -> np.ndarray:
     """(nW,) bool: windows of the rolled grid whose tokens come from more than one region."""
     Hp, Wp = block.padded
     M = block.window
-    labels = shift_regions(Hp, Wp, M, shift).numpy()  # Hp, Wp
+    labels = shift_region_labels(Hp, Wp, M, shift)
     win = labels.reshape(Hp // M, M, Wp // M, M).transpose(0, 2, 1, 3).reshape(-1, M * M)
     return (win != win[:, :1]).any(axis=1)
 
 
-_CACHE = TraceCache(traces=2, entries=32)  # token colours and selection-free bases
+def original_tokens(padded: tuple[int, int], shift: int) -> np.ndarray:
+    """(Hp, Wp, 2) int: the ORIGINAL (row, col) of each cell of the rolled grid:
+    cell (p, q) holds token ((p + s) mod Hp, (q + s) mod Wp)."""
+    Hp, Wp = padded
+    rows = (np.arange(Hp) + shift) % Hp
+    cols = (np.arange(Wp) + shift) % Wp
+    out = np.empty((Hp, Wp, 2), np.int64)
+    out[..., 0], out[..., 1] = rows[:, None], cols[None, :]
+    return out
 
 
 def token_colours(trace: Trace, stage: int) -> np.ndarray:
@@ -120,172 +82,211 @@ def _token_colours(trace: Trace, stage: int) -> np.ndarray:
     return (sums[..., :3] / np.maximum(sums[..., 3:], 1.0)).astype(np.uint8)
 
 
-def _grid_rgb(colours: np.ndarray, labels: np.ndarray, pad: np.ndarray, cell: int, tinted: bool):
-    """One token grid: token colours under region colours, padding hatched, upscaled."""
-    rgb = colours.astype(np.uint16)
-    if tinted:
-        tint = np.asarray(REGION_COLORS, np.uint16)[labels]  # Hp, Wp, 3
-        rgb = (rgb * (256 - REGION_MIX) + tint * REGION_MIX) >> 8
-    rgb = upscale(rgb.astype(np.uint8), cell)
-    hatch(rgb, upscale(pad, cell), period=max(4, cell // 2 * 2))
-    if cell >= 10:
-        rgb[::cell] = (rgb[::cell] * 0.75).astype(np.uint8)
-        rgb[:, ::cell] = (rgb[:, ::cell] * 0.75).astype(np.uint8)
-    return rgb
+def _tinted(colours: np.ndarray, labels: np.ndarray, shifted: bool) -> np.ndarray:
+    if not shifted:
+        return np.ascontiguousarray(colours)
+    rgb = colours.astype(np.uint16) * (256 - REGION_MIX) + _RGB[labels] * REGION_MIX
+    return (rgb >> 8).astype(np.uint8)
 
 
-def _region_numbers(labels: np.ndarray, origin: tuple[int, int], cell: int) -> list[Label]:
-    ox, oy = origin
-    out: list[Label] = []
-    for k, (r0, c0, r1, c1) in region_boxes(labels).items():
-        x, y = ox + (c0 + c1) * cell // 2 - 3, oy + (r0 + r1) * cell // 2 - 6
-        out.append(((x, y), str(k), (255, 255, 255), 11, (20, 20, 20)))
-    return out
-
-
-def _window_lines(rgb: np.ndarray, origin, padded, M: int, offset: int, width: int, cell: int):
-    ox, oy = origin
+def _window_lines(padded: tuple[int, int], M: int, offset: int) -> np.ndarray:
+    """Window borders of a grid whose windows start `offset` tokens in (on a ring)."""
     Hp, Wp = padded
-    area = rgb[oy : oy + Hp * cell, ox : ox + Wp * cell]
-    rows = sorted({0, Hp * cell, *((k * M + offset) % Hp * cell for k in range(Hp // M))})
-    cols = sorted({0, Wp * cell, *((k * M + offset) % Wp * cell for k in range(Wp // M))})
-    draw_hlines(area, rows, WINDOW_LINE, width)
-    draw_vlines(area, cols, WINDOW_LINE, width)
+    rows = sorted({0, Hp, *((k * M + offset) % Hp for k in range(Hp // M))})
+    cols = sorted({0, Wp, *((k * M + offset) % Wp for k in range(Wp // M))})
+    segs = [((c, 0), (c, Hp)) for c in cols] + [((0, r), (Wp, r)) for r in rows]
+    return np.asarray(segs, np.float32).reshape(-1, 2, 2)
 
 
-def _mark_mixed(rgb: np.ndarray, lay: ShiftLayout, block: BlockTrace, mixed: np.ndarray):
-    """Thick dark outline + '*' on every rolled window that mixes regions."""
-    M, k = block.window, lay.cell
-    nWw = block.window_grid[1]
-    ax, ay = lay.after
-    labels: list[Label] = []
-    for w in np.flatnonzero(mixed):
-        wr, wc = divmod(int(w), nWw)
-        x, y = ax + wc * M * k, ay + wr * M * k
-        draw_rect(rgb, x + 2, y + 2, M * k - 3, M * k - 3, MIXED, width=2)
-        labels.append(((x + 4, y + 2), "*", (255, 255, 255), 14, MIXED))
-    return labels
-
-
-def _mark_selection(rgb: np.ndarray, lay: ShiftLayout, block: BlockTrace, sel: Selection):
-    """The selected window (rolled, and its pieces in the original grid) and token."""
-    s, k, M = lay.shift, lay.cell, block.window
-    w = selected_window(block, sel, s)
-    (bx, by), (ax, ay) = lay.before, lay.after
-    for r0, c0, r1, c1 in window_pieces(block, w, s):
-        draw_rect(rgb, bx + c0 * k, by + r0 * k, (c1 - c0) * k, (r1 - r0) * k, SELECTED, 3)
-    wr, wc = divmod(w, block.window_grid[1])
-    draw_rect(rgb, ax + wc * M * k, ay + wr * M * k, M * k, M * k, SELECTED, 3)
-    if sel.token is not None:
-        for x, y, _, _ in lay.token_rects(*sel.token):
-            draw_cross(rgb, x + k // 2, y + k // 2, max(4, k // 2))
-
-
-def _legend(lay: ShiftLayout, y: int, shifted: bool) -> tuple[list[Label], list]:
-    """Legend labels and swatches: the 9 region colours, padding, mixed windows."""
-    labels: list[Label] = []
-    swatches = []
-    x = MARGIN
-    if shifted:
-        labels.append(((x, y), "regions:", FOREGROUND, 12, None))
-        x += 58
-        for k, col in enumerate(REGION_COLORS):
-            swatches.append((x, y, col))
-            labels.append(((x + 4, y), str(k), (255, 255, 255), 11, None))
-            x += 22
-        labels.append(((x + 6, y), "* = window mixes regions (masked)", FOREGROUND, 12, None))
-    labels.append(((MARGIN + 22, y + 20), "= padding token (zeros, cropped after attention)",
-                   FOREGROUND, 12, None))  # fmt: skip
-    swatches.append((MARGIN, y + 20, None))
-    return labels, swatches
-
-
-def _shift_base(trace: Trace, sel: Selection, lay: ShiftLayout) -> tuple[np.ndarray, np.ndarray]:
-    """(picture without the selection marks, mixed-window flags), cached per trace/block."""
-    return _CACHE.get(
-        trace, ("base", sel.stage, sel.block, lay.shift), lambda: _make_base(trace, sel, lay)
-    )
-
-
-def _make_base(trace: Trace, sel: Selection, lay: ShiftLayout) -> tuple[np.ndarray, np.ndarray]:
-    block = trace.block(sel.stage, sel.block)
-    s, k, M = lay.shift, lay.cell, block.window
-    Hp, Wp = block.padded
+def _padding_rects(block: BlockTrace, roll: int) -> np.ndarray:
+    """Rectangles (x, y, w, h) of the padding tokens of a grid rolled by (−roll, −roll)."""
     H, W = block.resolution
-    colours = token_colours(trace, sel.stage)
-    before_lab, after_lab = original_regions(block, s), shift_regions(Hp, Wp, M, s).numpy()
-    pad = np.ones((Hp, Wp), bool)
-    pad[:H, :W] = False
-    rgb = canvas(*lay.size)
-    for (ox, oy), lab, roll in ((lay.before, before_lab, 0), (lay.after, after_lab, s)):
-        cols, p = np.roll(colours, (-roll, -roll), (0, 1)), np.roll(pad, (-roll, -roll), (0, 1))
-        rgb[oy : oy + Hp * k, ox : ox + Wp * k] = _grid_rgb(cols, lab, p, k, s > 0)
-    _window_lines(rgb, lay.before, (Hp, Wp), M, s, 1, k)
-    _window_lines(rgb, lay.after, (Hp, Wp), M, 0, 2, k)
-    mixed = mixed_windows(block, s)
-    labels = _mark_mixed(rgb, lay, block, mixed) + _texts(trace, block, lay, mixed)
-    legend_labels, swatches = _legend(lay, lay.before[1] + Hp * k + 8, s > 0)
-    for x, y, col in swatches:
-        _swatch(rgb, x, y, col)
-    draw_labels(rgb, labels + legend_labels)
-    return rgb, mixed
-
-
-def render_shift(trace: Trace, sel: Selection) -> Picture:
-    """The token grid before and after the cyclic shift, regions coloured and numbered."""
-    block = trace.block(sel.stage, sel.block)
-    lay = shift_layout(trace, sel)
-    base, mixed = _shift_base(trace, sel, lay)
-    rgb = base.copy()
-    _mark_selection(rgb, lay, block, sel)
     Hp, Wp = block.padded
-    return Picture(
-        rgb=rgb,
-        data=shift_regions(Hp, Wp, block.window, lay.shift).numpy().astype(np.int64),
-        title=f"Cyclic shift · stage {block.stage} · block {block.index} · "
-        f"{mode_label(trace, block, lay.shift)} · M={block.window} · s={lay.shift}",
-        units="shift region (0-8)",
-        scale=float(lay.cell),
-        notes=_notes(trace, block, lay.shift, mixed),
+    out = []
+    if Hp > H:
+        out += [(0, r0, Wp, r1 - r0) for r0, r1 in ring_spans((H - roll) % Hp, Hp - H, Hp)]
+    if Wp > W:
+        rows = ring_spans((-roll) % Hp, H, Hp)
+        cols = ring_spans((W - roll) % Wp, Wp - W, Wp)
+        out += [(c0, r0, c1 - c0, r1 - r0) for r0, r1 in rows for c0, c1 in cols]
+    return F.rects(out)
+
+
+def _region_texts(labels: np.ndarray) -> list[F.Text]:
+    out = []
+    for k, (r0, c0, r1, c1) in region_boxes(labels).items():
+        out.append(F.Text((c0 + c1) / 2, (r0 + r1) / 2, str(k), 9, "#ffffff", box="#141414"))
+    return out
+
+
+# ---- the selection-free part ------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShiftBase:
+    """The layers and hit regions of both grids that no token/window change touches."""
+
+    before: tuple[F.Layer, ...]
+    after: tuple[F.Layer, ...]
+    before_hit: F.HitRegion
+    after_hit: F.HitRegion
+    mixed: np.ndarray  # (nW,) bool
+    labels: np.ndarray  # (Hp, Wp) region labels of the rolled grid
+
+
+def shift_base(trace: Trace, stage: int, block: int, shift: int) -> ShiftBase:
+    return _CACHE.get(
+        trace, ("base", stage, block, shift), lambda: _make_base(trace, stage, block, shift)
     )
 
 
-def _swatch(rgb: np.ndarray, x: int, y: int, color) -> None:
-    rgb[y : y + 16, x : x + 18] = color if color is not None else (90, 90, 96)
-    if color is None:
-        hatch(rgb[y : y + 16, x : x + 18], np.ones((16, 18), bool), period=6)
-
-
-def _texts(trace: Trace, block: BlockTrace, lay: ShiftLayout, mixed: np.ndarray) -> list[Label]:
-    """Banner (what the shift is, or why there is none), grid captions, region numbers."""
-    s = lay.shift
-    reason = no_shift_reason(trace, block, s)
-    y0 = MARGIN + BANNER
-    if reason is None:
-        banner = f"cyclic shift: roll(−{s}, −{s}) moves the top-left {s} rows/cols to the end"
-        color = FOREGROUND
-    else:
-        banner, color = reason.upper() + " — nothing is rolled, no mask", (255, 214, 0)
-    out: list[Label] = [((MARGIN, MARGIN), banner, color, 14, None)]
-    out.append(((lay.before[0], y0), "BEFORE: original token positions", FOREGROUND, 12, None))
-    after = f"AFTER roll(−{s}, −{s}): windows of M={block.window}" if s else "AFTER: same grid"
-    out.append(((lay.after[0], y0), after, FOREGROUND, 12, None))
+def _make_base(trace: Trace, stage: int, index: int, s: int) -> ShiftBase:
+    block = trace.block(stage, index)
+    Hp, Wp = block.padded
+    M = block.window
+    colours = token_colours(trace, stage)
+    before_lab, after_lab = original_regions(block, s), shift_region_labels(Hp, Wp, M, s)
+    extent = (0.0, 0.0, float(Wp), float(Hp))
+    before = [
+        F.Heatmap(_tinted(colours, before_lab, s > 0), extent),
+        F.Hatch(_padding_rects(block, 0), "#ff00ff"),
+        F.Lines(_window_lines((Hp, Wp), M, s), "grid", 1.0),
+    ]
+    rolled = np.roll(colours, (-s, -s), axis=(0, 1))
+    after = [
+        F.Heatmap(_tinted(rolled, after_lab, s > 0), extent),
+        F.Hatch(_padding_rects(block, s), "#ff00ff"),
+        F.Lines(_window_lines((Hp, Wp), M, 0), "grid", 1.5),
+    ]
+    mixed = mixed_windows(block, s)
+    nWw = Wp // M
+    boxes = [
+        ((w % nWw) * M + 0.2, (w // nWw) * M + 0.2, M - 0.4, M - 0.4) for w in np.flatnonzero(mixed)
+    ]
+    if boxes:
+        after.append(F.Rects(F.rects(boxes), MIXED_EDGE, None, 2.0))
+    if boxes and GRID_PT * M / max(Hp, Wp) >= STAR_MIN_PT:  # room for a star per window
+        after += [
+            F.Text(x + 0.3, y + 0.2, "*", 10, "#ffffff", "lt", box=MIXED_EDGE)
+            for x, y, _, _ in boxes
+        ]
     if s > 0:
-        Hp, Wp = block.padded
-        out += _region_numbers(original_regions(block, s), lay.before, lay.cell)
-        out += _region_numbers(shift_regions(Hp, Wp, block.window, s).numpy(), lay.after, lay.cell)
-    return out
+        before += _region_texts(before_lab)
+        after += _region_texts(after_lab)
+    hits = tuple(
+        F.HitRegion(
+            "grid",
+            extent,
+            (Hp, Wp),
+            lab.astype(np.float32),
+            "shift region",
+            payload={"tokens": original_tokens((Hp, Wp), roll), "stage": stage},
+        )
+        for lab, roll in ((before_lab, 0), (after_lab, s))
+    )
+    return ShiftBase(tuple(before), tuple(after), hits[0], hits[1], mixed, after_lab)
+
+
+# ---- the figure ---------------------------------------------------------------------------
+def figure_shift(
+    trace: Trace, selection: Selection, *, ablation: np.ndarray | None = None
+) -> F.Figure:
+    """The token grid before and after the cyclic shift, regions tinted and numbered, and
+    (on an SW-MSA block with the shift off) the shift ablation ‖Δ output‖ per token."""
+    sel = selection
+    block = trace.block(sel.stage, sel.block)
+    s = view_shift(block, sel)
+    base = shift_base(trace, sel.stage, sel.block, s)
+    marks_before, marks_after = _selection_layers(block, sel, s)
+    Hp, Wp = block.padded
+    lim = dict(xlim=(0.0, float(Wp)), ylim=(0.0, float(Hp)), size=(GRID_PT, GRID_PT), fill=True)
+    after_title = f"after roll(−{s}, −{s})" if s else "after: not rolled"
+    plots = [
+        F.Plot(
+            "before",
+            layers=base.before + marks_before,
+            title="before: original",
+            hits=(base.before_hit,),
+            max_scale=3.0,
+            **lim,
+        ),
+        F.Plot(
+            "after",
+            layers=base.after + marks_after,
+            title=after_title,
+            hits=(base.after_hit,),
+            max_scale=3.0,
+            **lim,
+        ),
+    ]
+    legend = _legend(s > 0, block.padded != block.resolution)
+    plots += [legend] if legend is not None else []
+    notes = list(_notes(trace, block, s, base.mixed))
+    if ablation_applies(trace, sel):
+        plot, more = _ablation_plot(block, sel, ablation)
+        plots.append(plot)
+        notes += more
+    return F.Figure(
+        title=f"Cyclic shift · block {block.stage}.{block.index} · s={s}",
+        plots=tuple(plots),
+        notes=tuple(notes),
+        data=base.labels.astype(np.int64),
+        view="shift",
+    )
+
+
+def _selection_layers(block: BlockTrace, sel: Selection, s: int):
+    """The selected window (its pieces in the original grid, one square rolled) and token."""
+    M = block.window
+    Hp, Wp = block.padded
+    w = selected_window(block, sel, s)
+    pieces = [(c0, r0, c1 - c0, r1 - r0) for r0, c0, r1, c1 in window_pieces(block, w, s)]
+    wr, wc = divmod(w, Wp // M)
+    before = [F.Rects(F.rects(pieces), "selected", None, 2.0)]
+    after = [F.Rects(F.rects([(wc * M, wr * M, M, M)]), "selected", None, 2.0)]
+    if sel.token is not None:
+        r, c = sel.token
+        before.append(F.Rects(F.rects([(c, r, 1, 1)]), "selected", "#ffd60080", 1.5))
+        rolled = ((c - s) % Wp, (r - s) % Hp, 1, 1)
+        after.append(F.Rects(F.rects([rolled]), "selected", "#ffd60080", 1.5))
+    return tuple(before), tuple(after)
+
+
+@lru_cache(maxsize=4)
+def _legend(shifted: bool, padded: bool) -> F.Plot | None:
+    """Region swatches 0–8 and the mixed-window outline (shifted), padding hatching."""
+    layers: list[F.Layer] = []
+    row = 0.0
+    if shifted:
+        layers.append(F.Text(0, 8, "regions", 9, "muted", "lc"))
+        for k, colour in enumerate(REGION_COLORS):
+            layers.append(F.Rects(F.rects([(52 + 20 * k, 0, 18, 16)]), None, colour))
+            layers.append(F.Text(61 + 20 * k, 8, str(k), 9, "#ffffff"))
+        layers.append(F.Rects(F.rects([(1, 23, 16, 12)]), MIXED_EDGE, "#ffffff30", 2.0))
+        layers.append(F.Text(24, 29, "* window mixes regions (masked)", 9, "fg", "lc"))
+        row = 22.0
+    if padded:
+        x = 210.0 if shifted else 0.0
+        layers.append(F.Hatch(F.rects([(x, row, 18, 14)]), "#ff00ff"))
+        layers.append(F.Text(x + 24, row + 7, "padding (zero tokens)", 9, "muted", "lc"))
+    if not layers:
+        return None
+    h = row + 16
+    return F.Plot(
+        "legend", (0.0, 360.0), (0.0, h), (360.0, h), tuple(layers), group="legend", aspect=False
+    )
 
 
 def _notes(trace: Trace, block: BlockTrace, s: int, mixed: np.ndarray) -> tuple[str, ...]:
     Hp, Wp = block.padded
-    n, nW = int(mixed.sum()), mixed.size
-    notes = [f"padded token grid {Hp}×{Wp}; {nW} windows of {block.window}×{block.window}"]
+    M = block.window
+    notes = [
+        mode_label(trace, block, s),
+        f"padded grid {Hp}×{Wp}; {mixed.size} window{'s' if mixed.size > 1 else ''} of {M}×{M}",
+    ]
     if s > 0:
-        notes.append(f"{n} of {nW} windows mix regions → need the mask")
-        notes.append("tokens of different regions share a window only through the wrap-around")
+        notes.append(f"roll(−{s}, −{s}) moves the top {s} rows and left {s} columns to the end")
+        notes.append(f"{int(mixed.sum())} of {mixed.size} windows mix regions → need the mask")
     else:
-        notes.append(no_shift_reason(trace, block, s) or "")
+        notes.append((no_shift_reason(trace, block, s) or "") + ": nothing is rolled, no mask")
     return tuple(notes)
 
 
@@ -296,52 +297,70 @@ def ablation_applies(trace: Trace, sel: Selection) -> bool:
     return block.shift > 0 and view_shift(block, sel) == 0
 
 
-def render_ablation(trace: Trace, sel: Selection, ablation: np.ndarray) -> Picture:
-    """Heatmap of ||out_noshift - out|| per token for the current block, with a colour bar."""
-    block = trace.block(sel.stage, sel.block)
-    delta = np.linalg.norm(ablation - block.out, axis=-1)  # H, W
-    rel = float(np.linalg.norm(ablation - block.out) / max(np.linalg.norm(block.out), 1e-12))
-    hi = float(delta.max()) or 1.0
-    cell = int(np.clip(round(360 / max(block.padded)), 3, 40))
-    heat = upscale(apply_colormap(delta, sel.colormap, levels=(0.0, hi)), cell)
-    h, w = heat.shape[:2]
-    bar = colorbar(sel.colormap, (0.0, hi), "‖Δout‖₂ per token", height=h)
-    rgb = canvas(h + 2 * MARGIN + 2 * CAPTION, w + 150)
-    top = MARGIN + 2 * CAPTION
-    rgb[top : top + h, MARGIN : MARGIN + w] = heat
-    paste(rgb, bar, MARGIN + w + 10, top - (bar.shape[0] - h - 9))  # ramp level with the map
-    labels: list[Label] = [
-        ((MARGIN, MARGIN), f"Shift ablation: block output with s=0 instead of s={block.shift}",
-         FOREGROUND, 13, None),
-        ((MARGIN, MARGIN + CAPTION), f"relative change ‖Δout‖ / ‖out‖ = {100 * rel:.1f} %",
-         (255, 214, 0), 12, None),
-    ]  # fmt: skip
-    return Picture(
-        rgb=draw_labels(rgb, labels),
-        data=delta.astype(np.float32),
-        title=f"Shift ablation · stage {block.stage} · block {block.index}",
-        units="‖out(no shift) − out‖₂ per token",
-        levels=(0.0, hi),
-        colormap=sel.colormap,
-        scale=float(cell),
-        notes=(f"relative change {100 * rel:.1f} % of the block output norm",),
+_LAST_DELTA: list = [None, None, None]  # ablation, block, result: a token change reuses it
+
+
+def ablation_delta(block: BlockTrace, ablation: np.ndarray) -> tuple[np.ndarray, float]:
+    """((H, W) ‖out(no shift) − out‖ per token, relative change of the whole output)."""
+    return _last_ablation(block, ablation)[:2]
+
+
+def _last_ablation(block: BlockTrace, ablation: np.ndarray, cmap: str = "viridis"):
+    """(delta, rel, heatmap layer), kept for the last (block, ablation, colormap): a token
+    change reuses the very same layer (the backend keeps its drawn items)."""
+    if _LAST_DELTA[0] is ablation and _LAST_DELTA[1] is block and _LAST_DELTA[2][2].cmap == cmap:
+        return _LAST_DELTA[2]
+    delta, rel = _ablation_delta(block, ablation)
+    H, W = delta.shape
+    levels = finite_levels(delta, lo=0.0)
+    heat = F.Heatmap(delta, (0.0, 0.0, float(W), float(H)), cmap, levels, "‖Δ output‖", "L2")
+    _LAST_DELTA[:] = [ablation, block, (delta, rel, heat)]
+    return _LAST_DELTA[2]
+
+
+def _ablation_delta(block: BlockTrace, ablation: np.ndarray) -> tuple[np.ndarray, float]:
+    diff = np.asarray(ablation, np.float64) - block.out
+    delta = np.sqrt(np.einsum("hwc,hwc->hw", diff, diff))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = float(np.linalg.norm(diff) / max(float(np.linalg.norm(block.out)), 1e-12))
+    return delta.astype(np.float32), rel
+
+
+def _ablation_plot(block: BlockTrace, sel: Selection, ablation) -> tuple[F.Plot, list[str]]:
+    if ablation is None or np.shape(ablation) != block.out.shape:
+        text = F.Text(
+            0, 10, "computing ablation… (block re-run with the shift off)", 10, "selected", "lc"
+        )
+        plot = F.Plot(
+            "ablation",
+            (0.0, 380.0),
+            (0.0, 20.0),
+            (380.0, 20.0),
+            (text,),
+            group="ablation",
+            aspect=False,
+        )
+        return plot, ["computing the shift ablation…"]
+    delta, rel, heat = _last_ablation(block, ablation, sel.colormap)
+    H, W = delta.shape
+    levels, extent = heat.levels, heat.extent
+    layers: list[F.Layer] = [heat]
+    if sel.token is not None and sel.token[0] < H and sel.token[1] < W:
+        layers.append(F.Rects(F.rects([(sel.token[1], sel.token[0], 1, 1)]), "selected", None, 1.5))
+    hit = F.HitRegion(
+        "grid", extent, (H, W), delta, "‖Δ output‖", "L2", {"origin": (0, 0), "stage": block.stage}
     )
-
-
-def _pending_strip(width: int) -> np.ndarray:
-    strip = canvas(40, width)
-    text = "computing ablation… (block re-run with the shift off)"
-    return draw_labels(strip, [((MARGIN, 12), text, (255, 214, 0), 13, None)])
-
-
-def render_shift_view(trace: Trace, sel: Selection, ablation: np.ndarray | None) -> Picture:
-    """What the shift panel shows: `render_shift`, plus the ablation below it when the
-    shift of an SW-MSA block is toggled off ("computing ablation…" until it arrives)."""
-    pic = render_shift(trace, sel)
-    if not ablation_applies(trace, sel):
-        return pic
-    block = trace.block(sel.stage, sel.block)
-    if ablation is None or ablation.shape != block.out.shape:
-        return replace(pic, rgb=vstack([pic.rgb, _pending_strip(pic.rgb.shape[1])]))
-    abl = render_ablation(trace, sel, ablation)
-    return replace(pic, rgb=vstack([pic.rgb, abl.rgb]), notes=pic.notes + abl.notes)
+    rel_text = "non-finite" if not np.isfinite(rel) else f"{100 * rel:.1f} %"
+    plot = F.Plot(
+        "ablation",
+        (0.0, float(W)),
+        (0.0, float(H)),
+        (GRID_PT, GRID_PT * H / W),
+        tuple(layers),
+        title=f"ablation: s=0 vs s={block.shift}",
+        fill=True,
+        max_scale=3.0,
+        colorbar=F.ColorBar(sel.colormap, levels, "‖Δ output‖ (L2)"),
+        hits=(hit,),
+    )
+    return plot, [f"shift ablation: relative change ‖Δ output‖ / ‖output‖ = {rel_text}"]

@@ -1,46 +1,21 @@
-"""Headless snapshots: render any view of a Trace to a `Picture` without Qt, exactly as the
-panel shows it (the panels call the same `render_<view>` functions).
+"""Headless snapshots: the `Figure` of any registered view for a validated selection,
+exactly as the panel builds it (both call the registry's `figure_<view>`).
 
-    pic = render_snapshot(trace, "attention", stage=1, block=1, head=0, token=(10, 12))
-    Image.fromarray(pic.rgb).save("attention.png")
+    fig = render_snapshot(trace, "attention", stage=1, block=1, head=0, token=(10, 12))
+    swin_gui.app.figure_file.write_figure(fig, "attention.pdf")
 
-`swin-gui snapshot` (cli.py) calls `render_snapshot` and saves `picture.rgb`.
+`swin-gui snapshot` (cli.py) calls `render_snapshot` and writes the figure.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from importlib import import_module
 from typing import Any
 
-import numpy as np
+from .figure import Figure
+from .registry import view as registry_view
+from .selection import Selection, view_shift
 
-from .selection import Picture, Selection, view_shift
-from .text import titled
-
-VIEWS: tuple[str, ...] = (
-    "grid",
-    "shift",
-    "mask",
-    "attention",
-    "bias",
-    "pyramid",
-    "merging",
-    "internals",
-    "predictions",
-)
-# view -> (module under swin_gui.render, function name)
-RENDERERS: dict[str, tuple[str, str]] = {v: (v, f"render_{v}") for v in VIEWS}
-RENDERERS["pyramid"] = ("pyramid", "render_pyramid_view")
 FEATURE_MODES = ("channel", "norm", "pca")
-
-
-def renderer(view: str):
-    """The `render_<view>(trace, selection)` function of a view (imported lazily)."""
-    if view not in RENDERERS:
-        raise ValueError(f"unknown view {view!r}; choose one of: {', '.join(VIEWS)}")
-    module, name = RENDERERS[view]
-    return getattr(import_module(f"{__package__}.{module}"), name)
 
 
 def _check_range(what: str, value: int, count: int, owner: str) -> None:
@@ -100,24 +75,11 @@ def snapshot_selection(
     )
 
 
-def render_snapshot(trace, view: str, *, title: bool = False, **selection: Any) -> Picture:
-    """Render `view` ("grid", "shift", "mask", "attention", "bias", "pyramid", "merging",
-    "internals", "predictions") for the selection given by the keywords of
-    `snapshot_selection` (stage, block, head, token, shift_view, feature_mode, channel,
-    colormap); `stage`/`block`/`head`/`token` are 0-based (token = (row, col) on the stage
-    grid; head None = mean of heads).
-
-    With `title=True` the picture gets a caption strip with its title (`text.titled`).
-    Raises a one-line ValueError for an unknown view or an out-of-range index.
-    """
-    fn = renderer(view)
-    pic = fn(trace, snapshot_selection(trace, **selection))
-    if not title or not pic.title:
-        return pic
-    return with_title(pic)
-
-
-def with_title(pic: Picture, size: int = 13) -> Picture:
-    """The same picture with its title drawn in a strip above it."""
-    rgb = np.ascontiguousarray(titled(pic.rgb, pic.title, size=size))
-    return replace(pic, rgb=rgb)
+def render_snapshot(trace, view: str, **selection: Any) -> Figure:
+    """The figure of `view` (any name in the registry) for the selection given by the
+    keywords of `snapshot_selection` (stage, block, head, token, shift_view, feature_mode,
+    channel, colormap); indices are 0-based (token = (row, col) on the stage grid; head
+    None = mean of heads). Raises a one-line ValueError for an unknown view or an
+    out-of-range index."""
+    fn = registry_view(view).figure_function()
+    return fn(trace, snapshot_selection(trace, **selection))

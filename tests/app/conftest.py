@@ -119,30 +119,35 @@ def make_panel(qtbot) -> Callable:
     return make
 
 
-class PictureMouse:
-    """Real mouse events on a panel's canvas viewport at picture pixels (x, y)."""
+class FigureMouse:
+    """Real mouse events on a panel's `FigureView` at data point (x, y) of one plot."""
 
     def __init__(self, qtbot) -> None:
         self.qtbot = qtbot
 
-    def point(self, panel, x: float, y: float) -> QPoint:
-        """Viewport position of picture pixel (x, y), once pending layout changes have
-        settled (a new colour bar resizes the view box on the next event-loop pass)."""
+    def point(self, panel, plot: str, x: float, y: float) -> QPoint:
+        """Viewport position of data point (x, y) of `plot`, after pending re-layouts."""
         QApplication.processEvents()
-        canvas = panel.canvas
-        return canvas.mapFromScene(canvas.view.mapViewToScene(QPointF(x, y)))
+        view = panel.view
+        view._relayout.stop()
+        view._draw()
+        info = view.figure_scene.info
+        fx, fy = info.layout.of(plot).to_fig(x, y)
+        pos = view.mapFromScene(QPointF(fx * info.px_per_pt, fy * info.px_per_pt))
+        assert view.viewport().rect().contains(pos), f"{plot} ({x}, {y}) is not on screen"
+        return pos
 
-    def click(self, panel, x: float, y: float) -> None:
-        pos = self.point(panel, x, y)
-        self.qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    def click(self, panel, plot: str, x: float, y: float) -> None:
+        pos = self.point(panel, plot, x, y)
+        self.qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
 
-    def move(self, panel, x: float, y: float) -> None:
-        self.qtbot.mouseMove(panel.canvas.viewport(), self.point(panel, x, y))
+    def move(self, panel, plot: str, x: float, y: float) -> None:
+        self.qtbot.mouseMove(panel.view.viewport(), self.point(panel, plot, x, y))
 
 
 @pytest.fixture
-def picture_mouse(qtbot) -> PictureMouse:
-    return PictureMouse(qtbot)
+def figure_mouse(qtbot) -> FigureMouse:
+    return FigureMouse(qtbot)
 
 
 @pytest.fixture

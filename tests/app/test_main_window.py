@@ -13,34 +13,43 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from swin_gui.app import docks
+from swin_gui.app.panels.base import Panel
 from swin_gui.app.settings import AppSettings
 from swin_gui.model.cost import count_params
+from swin_gui.render.registry import VIEWS
 
 SHOTS = os.environ.get("SWIN_GUI_SHOTS")  # a folder: also keep the window screenshots there
 
 
 def test_docks_and_panels(make_window, tiny_model, make_image):
+    """Every registered view has its panel and, but for the centre one, a dock and a View
+    menu entry; tabbed-away panels render when raised."""
     window = make_window(tiny_model, make_image())
-    expected = {name for name, _, _ in docks.PANEL_SPECS}
-    assert set(window.panels) == expected and len(expected) == 9
-    assert "grid" in window.panels and window.centralWidget() is window.panels["grid"]
-    for name, dock in window.docks.items():
-        assert dock.objectName() == f"dock_{name}" and dock.widget() is not None
+    expected = {v.name for v in VIEWS}
+    assert set(window.panels) == expected
+    assert window.centralWidget() is window.panels["grid"]
+    view_menu = {a.text() for a in window.menuBar().actions()[3].menu().actions()}
+    for spec in VIEWS:
+        panel = window.panels[spec.name]
+        assert isinstance(panel, spec.panel_class()) and isinstance(panel, Panel)
+        if spec.area != "center":
+            dock = window.docks[spec.name]
+            assert dock.objectName() == f"dock_{spec.name}" and dock.widget() is panel
+            assert dock.windowTitle() == spec.tab and spec.tab in view_menu
     assert window.docks["navigator"].isVisible()
     for name, panel in window.panels.items():  # visible panels rendered the first trace;
-        if panel.picture is None:  # tabbed-away ones render when their tab is raised
+        if panel.figure is None:  # tabbed-away ones render when their tab is raised
             assert panel.lazy and panel.visibleRegion().isEmpty()
             window.docks[name].raise_()
             QApplication.processEvents()
-        assert panel.picture is not None, name
+        assert panel.figure is not None, name
 
 
 def test_title_breadcrumb_and_status(make_window, tiny_model, make_image):
     path = make_image("scene.png")
     window = make_window(tiny_model, path)
     assert window.windowTitle() == "Swin Explorer — tiny (random) — scene.png — RANDOM WEIGHTS"
-    assert window.breadcrumb.text().startswith("stage 0 · block 0 · W-MSA · shift 0 · M 7")
+    assert window.breadcrumb.full.startswith("stage 0 · block 0 · W-MSA · shift 0 · M 7")
     assert "scene.png" in window.statusBar().currentMessage()
     assert not window.progress.isVisible()
     assert window.model_combo.currentText() == "tiny (random)"
@@ -120,21 +129,27 @@ def test_colormap_and_window_state_persist(make_window, tiny_model, make_image, 
     window = make_window(tiny_model, make_image())
     window.acts["cmap_inferno"].trigger()
     assert window.session.selection.colormap == "inferno"
-    window.resize(700, 600)  # fits the 800×800 offscreen screen (larger is clamped)
+    size = (window.minimumWidth(), 640)  # the 800×800 offscreen screen allows no wider
+    window.resize(*size)
     window.docks["navigator"].hide()
     window.close()
     again = make_window(tiny_model, make_image(), settings=AppSettings(isolated_settings))
     assert again.session.selection.colormap == "inferno"
     assert again.acts["cmap_inferno"].isChecked()
-    assert (again.width(), again.height()) == (700, 600)
+    assert (again.width(), again.height()) == size
     assert not again.docks["navigator"].isVisible()
     again.reset_layout()
     assert again.docks["navigator"].isVisible()
 
 
-def test_default_window_size(make_window, tiny_model, make_image):
+def test_default_window_size_fits_the_screen(make_window, tiny_model, make_image):
     window = make_window(tiny_model, make_image())
-    assert (window.width(), window.height()) == (1600, 1000)
+    avail = window.screen().availableGeometry()
+    assert avail.contains(window.frameGeometry())  # the frame too lies within the screen
+    frame = window.frameGeometry().size() - window.size()
+    want = (min(1600, avail.width() - frame.width()), min(1000, avail.height() - frame.height()))
+    assert (window.width(), window.height()) == want
+    assert window.minimumWidth() <= 1280 and window.minimumHeight() <= 720
 
 
 def test_shortcuts_dialog_lists_every_key(make_window, tiny_model, make_image):
@@ -178,7 +193,7 @@ def test_window_screenshot_is_not_blank(qtbot, make_window, narrow_t_model, make
             path.parent.mkdir(parents=True, exist_ok=True)
             assert shot.save(str(path))
             pixels = np.asarray(Image.open(path).convert("RGB"))
-            assert pixels.shape[:2] == (1000, 1600)
+            assert pixels.shape[:2] == (window.height(), window.width())
             assert distinct_colours(pixels) > 100
         window.close()
 
@@ -188,31 +203,56 @@ def distinct_colours(pixels: np.ndarray) -> int:
     return len(np.unique(codes | pixels[..., 2]))
 
 
-def _run_app(tmp_path: Path, image: Path, model: Path, out: Path) -> subprocess.CompletedProcess:
-    code = (
-        "import sys; from swin_gui.app.launch import run_app; "
-        f"sys.exit(run_app(image={str(image)!r}, model={str(model)!r}, screenshot={str(out)!r}))"
-    )
+def _run_app(
+    tmp_path: Path, image: Path, model: Path, out: Path, *extra: str, screen: str = "1366x768"
+) -> subprocess.CompletedProcess:
+    from swin_gui.app.legibility import screen_config
+
+    w, h = screen.split("x")
+    cmd = [
+        sys.executable,
+        "-m",
+        "swin_gui",
+        str(image),
+        "--model",
+        str(model),
+        "--screenshot",
+        str(out),
+        *extra,
+    ]
     env = dict(
         os.environ,
-        QT_QPA_PLATFORM="offscreen",
+        QT_QPA_PLATFORM=f"offscreen:configfile={screen_config(int(w), int(h))}",
         OMP_NUM_THREADS="1",
         SWIN_GUI_SETTINGS=str(tmp_path / "sub.ini"),
     )
     env.pop("SWIN_GUI_SYNC", None)  # the real, threaded path
-    return subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180
-    )
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
 
 
 @pytest.mark.slow
 def test_run_app_screenshot_subprocess(tmp_path, tiny_checkpoint, make_image):
+    """--screenshot opens at the screen's size, goes to the place asked for, saves, exits 0."""
     out = tmp_path / "shot.png"
-    done = _run_app(tmp_path, make_image("s.png", 100, 150), tiny_checkpoint, out)
+    done = _run_app(
+        tmp_path,
+        make_image("s.png", 100, 150),
+        tiny_checkpoint,
+        out,
+        "--view",
+        "mask",
+        "--stage",
+        "1",
+        "--block",
+        "1",
+        screen="1366x768",
+    )
     assert done.returncode == 0, done.stderr
     pixels = np.asarray(Image.open(out).convert("RGB"))
-    assert pixels.shape == (1000, 1600, 3)
+    h, w = pixels.shape[:2]  # the window within its frame, within the 1366×768 screen
+    assert 1366 - 8 <= w <= 1366 and 768 - 8 <= h <= 768
     assert distinct_colours(pixels) > 100  # not a single colour
+    assert not list(tmp_path.glob(".*.part"))  # written atomically
 
 
 @pytest.mark.slow
@@ -223,7 +263,7 @@ def test_run_app_screenshot_fails_with_one_line(tmp_path, tiny_checkpoint):
     done = _run_app(tmp_path, bad, tiny_checkpoint, out)
     assert done.returncode == 1
     lines = [ln for ln in done.stderr.splitlines() if ln.startswith("swin-gui:")]
-    assert len(lines) == 1 and "bad.png" in lines[0]
+    assert len(lines) == 1 and "bad.png" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists()
 
@@ -239,3 +279,31 @@ def test_progress_and_messages_in_status_bar(make_window, tiny_model, make_image
     assert not window.progress.isVisible()  # hidden again once the trace is applied
     window.session.message.emit("token (3, 4) → window 0, pos (3, 4)")
     assert window.statusBar().currentMessage() == "token (3, 4) → window 0, pos (3, 4)"
+
+
+def test_a_model_with_non_finite_weights_gets_a_banner(
+    make_window, tiny_model, make_image, tmp_path
+):
+    import copy
+
+    import torch
+
+    from swin_gui.model.checkpoints import save_checkpoint
+
+    bad = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        bad.layers[1].blocks[0].mlp.fc1.weight[0, 0] = float("nan")
+    path = tmp_path / "nan.safetensors"
+    save_checkpoint(bad, path)
+    window = make_window(str(path), make_image())
+    assert window.banner_bar.isVisible()
+    assert "mlp.fc1.weight" in window.banner.text() and window.banner.text().startswith("⚠")
+    window.session.select(stage=1, block=0)  # the NaN flows through every view from here
+    for name, panel in window.panels.items():  # no panel blank, no slot traceback
+        if name in window.docks:
+            window.docks[name].raise_()
+        QApplication.processEvents()
+        panel.refresh()
+        assert panel.figure is not None and panel.figure.plots, name
+    window.set_model(tiny_model)  # a healthy model: the banner goes
+    assert not window.banner_bar.isVisible()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from swin_gui.app import actions
 from swin_gui.app.settings import MAX_RECENT, AppSettings
@@ -144,11 +144,27 @@ def test_samples_menu_lists_assets(make_window, tiny_model, make_image):
     assert [a.text() for a in sub.actions()] == [p.name for p in samples]
 
 
-def test_export_current_panel_writes_png_and_npy(
-    make_window, tiny_model, make_image, tmp_path, monkeypatch, dialogs
+@pytest.fixture
+def figure_options(monkeypatch):
+    """The figure-options dialog answers OK with the scale and theme set here."""
+    from swin_gui.app import export_all
+
+    chosen = {"scale": 2, "theme": "light"}
+
+    def fake_exec(dialog):
+        dialog.scale.setValue(chosen["scale"])
+        dialog.theme.setCurrentText(chosen["theme"])
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(export_all.ExportOptions, "exec", fake_exec)
+    return chosen
+
+
+def test_export_view_writes_the_figure_and_its_numbers(
+    make_window, tiny_model, make_image, tmp_path, monkeypatch, dialogs, figure_options
 ):
     window = make_window(tiny_model, make_image("cat.png"))
-    target = tmp_path / "out" / "panel.png"
+    target = tmp_path / "out" / "panel.pdf"
     target.parent.mkdir()
     proposals = []
 
@@ -158,58 +174,70 @@ def test_export_current_panel_writes_png_and_npy(
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
     window.acts["export"].trigger()
-    png, npy = target, target.with_suffix(".npy")
-    assert png.exists() and npy.exists()
+    npy = target.with_suffix(".npy")
+    assert target.read_bytes().startswith(b"%PDF") and npy.exists()
     name, panel = window.active_panel()
     assert name == "grid"  # nothing clicked yet: the main canvas
-    assert proposals[0].endswith(f"cat_{panel.view_name}_s0b0.png")
-    np.testing.assert_array_equal(np.load(npy), panel.picture.data)
-    # again: asks before replacing; "No" keeps the files untouched
-    before = png.stat().st_mtime_ns
+    assert proposals[0].endswith("cat_grid_s0b0.png")
+    np.testing.assert_array_equal(np.load(npy), panel.figure.data)
+    q = window.settings.qsettings  # the options and the format are remembered
+    assert (q.value("export/scale", type=int), q.value("export/theme")) == (2, "light")
     window.acts["export"].trigger()
-    assert dialogs.kinds() == ["question"] and png.stat().st_mtime_ns == before
+    assert proposals[1].endswith("cat_grid_s0b0.pdf")
+    # that second time the file existed: asked before replacing; "No" kept it
+    before = target.stat().st_mtime_ns
+    assert dialogs.kinds() == ["question"] and target.stat().st_mtime_ns == before
     dialogs.answer = QMessageBox.StandardButton.Yes
     window.acts["export"].trigger()
-    assert dialogs.kinds() == ["question", "question"] and png.stat().st_mtime_ns >= before
+    assert dialogs.kinds() == ["question", "question"]
 
 
 def test_export_follows_the_last_clicked_panel(
-    qtbot, make_window, tiny_model, make_image, tmp_path, monkeypatch
+    qtbot, make_window, tiny_model, make_image, tmp_path, monkeypatch, figure_options
 ):
     window = make_window(tiny_model, make_image("cat.png"))
-    other = next(n for n in window.panels if n != "grid")
+    other = "mask"
     window.docks[other].raise_()
     panel = window.panels[other]
-    qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
     assert window.active_panel() == (other, panel)
-    window.session.go_to_step(window.session.steps()[3])  # stage 0 block 1 -> merge 1
+    window.session.go_to_step(window.session.steps()[2])  # stage 0 block 1
     sel = window.session.selection
     proposals = []
 
     def fake_save(parent, caption, proposal, *args, **kwargs):
         proposals.append(proposal)
-        return str(tmp_path / "x.png"), ""
+        return str(tmp_path / "x.svg"), ""
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
     window.acts["export"].trigger()
-    assert proposals[0].endswith(f"cat_{panel.view_name}_s{sel.stage}b{sel.block}.png")
-    assert (tmp_path / "x.png").exists() and (tmp_path / "x.npy").exists()
+    assert proposals[0].endswith(f"cat_mask_s{sel.stage}b{sel.block}.png")
+    svg = (tmp_path / "x.svg").read_text()
+    assert panel.figure.title in svg  # the heading comes with the figure
+    assert (tmp_path / "x.npy").exists()
 
 
-def test_export_all_writes_trace_npz(
+def test_export_all_writes_one_folder_per_image_with_every_figure(
     qtbot, make_window, tiny_model, make_image, tmp_path, monkeypatch, dialogs
 ):
-    window = make_window(tiny_model, make_image())
+    from swin_gui.render.registry import VIEWS
+
+    window = make_window(tiny_model, make_image("cat.png"))
     out = tmp_path / "all"
     out.mkdir()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
     window.acts["export_all"].trigger()
-    assert (out / "trace.npz").exists() and (out / "stage3_pca.png").exists()
+    folder = out / "cat"
+    assert (folder / "trace.npz").exists() and (folder / "stage3_pca.png").exists()
+    for spec in VIEWS:
+        assert (folder / "figures" / f"{spec.name}.png").exists(), spec.name
+        assert "<text" in (folder / "figures" / f"{spec.name}.svg").read_text()
     assert "exported" in window.statusBar().currentMessage()
-    stamp = (out / "trace.npz").stat().st_mtime_ns
+    assert not list(out.glob("*.png"))  # nothing loose in the chosen folder
+    stamp = (folder / "trace.npz").stat().st_mtime_ns
     window.acts["export_all"].trigger()  # exists: asks, "No" keeps everything
     assert dialogs.kinds() == ["question"]
-    assert (out / "trace.npz").stat().st_mtime_ns == stamp
+    assert (folder / "trace.npz").stat().st_mtime_ns == stamp
 
 
 @pytest.mark.usefixtures("threaded")

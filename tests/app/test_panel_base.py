@@ -1,55 +1,84 @@
-"""The shared canvas and panel plumbing: the picture is smoothed only while drawn smaller
-than 1:1 (legible captions when shrunk, crisp tokens when zoomed in), on every panel."""
+"""The shared figure view and panel plumbing: bounded zoom that a new image resets and a
+step keeps, Fit, headings that elide instead of re-laying out, values on hover, and hover
+outlines that do not outlive their trace."""
 
 from __future__ import annotations
 
-import numpy as np
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QApplication
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 
-from swin_gui.app.panels.attention import AttentionPanel
-from swin_gui.app.panels.base import ImageCanvas
-
-SMOOTH = QPainter.RenderHint.SmoothPixmapTransform
+from swin_gui.app.panels.grid import GridPanel
+from swin_gui.app.state import Hover
 
 
-def smooth(canvas: ImageCanvas) -> bool:
-    QApplication.processEvents()  # the view box settles its range on the next pass
-    return bool(canvas.renderHints() & SMOOTH)
+@pytest.fixture
+def panel(make_panel, trace224) -> GridPanel:
+    return make_panel(GridPanel, trace224, (600, 600))
 
 
-def test_canvas_smooths_only_while_shrunk(qtbot):
-    canvas = ImageCanvas()
-    qtbot.addWidget(canvas)
-    canvas.resize(200, 200)
-    canvas.show()
-    qtbot.waitExposed(canvas)
-    canvas.show_rgb(np.zeros((800, 800, 3), np.uint8))  # about 4 picture px per screen px
-    assert smooth(canvas)
-    canvas.view.setRange(QRectF(0, 0, 40, 40), padding=0)  # zoomed in: 5 screen px per px
-    assert not smooth(canvas)
-    canvas.view.autoRange(padding=0)
-    assert smooth(canvas)
+def wheel(view, steps: int) -> None:
+    pos = QPointF(view.viewport().rect().center())
+    event = QWheelEvent(
+        pos,
+        view.mapToGlobal(pos.toPoint()),
+        QPoint(),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    view.wheelEvent(event)
 
 
-def test_a_panel_without_its_own_filter_gets_it(make_panel, trace224):
-    panel = make_panel(AttentionPanel, trace224, (320, 360))  # a ~1000 px wide picture
-    assert panel.picture.rgb.shape[1] > 2 * panel.canvas.width()
-    assert smooth(panel.canvas)
+def test_zoom_is_bounded_kept_across_steps_and_reset_by_a_new_image(panel, trace224):
+    view = panel.view
+    wheel(view, 3)
+    assert view.zoom == pytest.approx(1.25**3)
+    wheel(view, 100)
+    assert view.zoom == 16.0  # zoom-in bound
+    wheel(view, -200)
+    assert view.zoom == pytest.approx(view.min_zoom())  # never smaller than the whole figure
+    assert view.zoom > 0.2
+    wheel(view, 4)
+    kept = view.zoom
+    panel.session.select(stage=1, block=1)
+    assert view.zoom == kept  # a step keeps the panel's zoom
+    panel.session.set_trace(trace224)
+    assert view.zoom == 1.0  # a new image resets it
 
 
-def test_a_new_token_does_not_resize_the_picture(make_panel, trace224):
-    """Captions only grow, so a caption that wraps differently for the next token does not
-    re-lay out the panel (which painted the picture twice per change)."""
-    panel = make_panel(AttentionPanel, trace224, (320, 360))
-    session = panel.session
-    sizes, heights = set(), []
-    for i in range(12):
-        session.select(stage=0, block=1, token=((i * 7) % 56, (i * 11) % 56))
-        QApplication.processEvents()
-        sizes.add(panel.canvas.size().toTuple())
-        heights.append(panel.caption.minimumHeight())
-    assert heights == sorted(heights)  # never shrinks
-    assert heights[-1] >= panel.caption.heightForWidth(panel.caption.width())
-    assert len(sizes) <= 2  # at most one growth step, not a resize per token
+def test_fit_by_double_click_and_labels_keep_their_size(qtbot, panel):
+    view = panel.view
+    panel.session.select(block=1)  # SW-MSA: the 9 region labels
+    sizes = {label.pixel_size for label in view.figure_scene.labels}
+    wheel(view, 5)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton)
+    assert view.zoom == 1.0
+    assert {label.pixel_size for label in view.figure_scene.labels} == sizes
+    assert min(sizes) >= round(9 * view.logicalDpiY() / 72)
+
+
+def test_a_longer_heading_elides_and_keeps_the_layout(panel):
+    hint = panel.heading.sizeHint().width(), panel.minimumSizeHint().width()
+    panel.heading.set_full_text("Window grid · " + "very long heading " * 20)
+    assert panel.heading.toolTip().startswith("Window grid")
+    assert panel.heading.text().endswith("…")
+    assert (panel.heading.sizeHint().width(), panel.minimumSizeHint().width()) == hint
+
+
+def test_hover_puts_the_value_and_token_in_the_status_bar(qtbot, panel, figure_mouse):
+    messages = []
+    panel.session.message.connect(messages.append)
+    tp = 4  # stage 0 tokens are 4 px
+    figure_mouse.move(panel, "image", 10 * tp + 1, 3 * tp + 1)
+    assert messages and messages[-1].startswith("token (3, 10) → window")
+
+
+def test_hover_outlines_from_another_panel_are_cleared_by_a_new_trace(panel, trace224):
+    scene = panel.view.figure_scene
+    panel.session.set_hover(Hover(0, ((3, 3),), "attention"))
+    assert not scene.highlight.path().isEmpty()
+    panel.session.set_trace(trace224)
+    assert scene.highlight.path().isEmpty()

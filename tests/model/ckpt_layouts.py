@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import types
 
 import pytest
 import torch
@@ -243,3 +245,101 @@ def refusal(path) -> str:
     message = str(info.value)
     assert "\n" not in message and message
     return message
+
+
+# --- OpenMMLab (mmdetection / mmsegmentation / mmpretrain) ------------------------------
+
+
+def mmdet_swin_converter(ckpt: dict) -> dict:
+    """mmdet's published `swin_converter` (mmdet/models/utils/ckpt_convert.py), which turns
+    official Swin weights into mm's backbone layout, restated line for line."""
+    new_ckpt = {}
+
+    def correct_unfold_reduction_order(x):
+        out_channel, in_channel = x.shape
+        x = x.reshape(out_channel, 4, in_channel // 4)
+        x = x[:, [0, 2, 1, 3], :].transpose(1, 2).reshape(out_channel, in_channel)
+        return x
+
+    def correct_unfold_norm_order(x):
+        in_channel = x.shape[0]
+        x = x.reshape(4, in_channel // 4)
+        x = x[[0, 2, 1, 3], :].transpose(0, 1).reshape(in_channel)
+        return x
+
+    for k, v in ckpt.items():
+        if k.startswith("head"):
+            continue
+        elif k.startswith("layers"):
+            new_v = v
+            if "attn." in k:
+                new_k = k.replace("attn.", "attn.w_msa.")
+            elif "mlp." in k:
+                if "mlp.fc1." in k:
+                    new_k = k.replace("mlp.fc1.", "ffn.layers.0.0.")
+                elif "mlp.fc2." in k:
+                    new_k = k.replace("mlp.fc2.", "ffn.layers.1.")
+                else:
+                    new_k = k.replace("mlp.", "ffn.")
+            elif "downsample" in k:
+                new_k = k
+                if "reduction." in k:
+                    new_v = correct_unfold_reduction_order(v)
+                elif "norm." in k:
+                    new_v = correct_unfold_norm_order(v)
+            else:
+                new_k = k
+            new_k = new_k.replace("layers", "stages", 1)
+        elif k.startswith("patch_embed"):
+            new_v = v
+            new_k = k.replace("proj", "projection") if "proj" in k else k
+        else:
+            new_v = v
+            new_k = k
+        new_ckpt["backbone." + new_k] = new_v
+    return new_ckpt
+
+
+MM_HEADS = {
+    "mmdetection": {"neck.fpn_convs.0.conv.weight": (8, 8, 3, 3), "rpn_head.rpn_cls.bias": (3,)},
+    "mmsegmentation": {
+        "decode_head.conv_seg.weight": (5, 8, 1, 1),
+        "auxiliary_head.conv.bias": (5,),
+    },
+}
+
+
+def to_mm(model: SwinTransformer, kind: str = "mmdetection", out_norms: bool = True) -> dict:
+    """A trained mm checkpoint of our (v1) model: mmdet's converter applied to the official
+    layout (buffers but no attn_mask, which mm computes), the final norm as the last
+    stage's out-norm `norm3`, random per-stage out-norms norm0..2, and the neck / heads
+    (or, for mmpretrain, the `head.fc` classifier), wrapped as mmengine saves it."""
+    cfg = model.cfg
+    official = to_official(model.state_dict(), cfg)["model"]
+    official = {k: v for k, v in official.items() if not k.endswith("attn_mask")}
+    sd = mmdet_swin_converter(official)
+    last = cfg.num_stages - 1
+    sd[f"backbone.norm{last}.weight"] = sd.pop("backbone.norm.weight")
+    sd[f"backbone.norm{last}.bias"] = sd.pop("backbone.norm.bias")
+    g = torch.Generator().manual_seed(5)
+    if out_norms:
+        for s in range(last):
+            dim = cfg.stage_dim(s)
+            sd[f"backbone.norm{s}.weight"] = torch.randn(dim, generator=g)
+            sd[f"backbone.norm{s}.bias"] = torch.randn(dim, generator=g)
+    if kind == "mmpretrain":
+        sd["head.fc.weight"], sd["head.fc.bias"] = model.head.fc.weight, model.head.fc.bias
+    else:
+        sd.update({k: torch.randn(shape, generator=g) for k, shape in MM_HEADS[kind].items()})
+    return {"meta": {"epoch": 12, "mmengine_version": "0.10.3"}, "state_dict": sd}
+
+
+def fake_module(name: str, **classes) -> None:
+    """Make `classes` importable as `name.<class>` for pickling; the test deletes the
+    module from sys.modules before loading, so nothing could import it back."""
+    parts = name.split(".")
+    for i in range(1, len(parts) + 1):
+        sys.modules.setdefault(".".join(parts[:i]), types.ModuleType(".".join(parts[:i])))
+    for cls_name, cls in classes.items():
+        cls.__module__, cls.__qualname__ = name, cls_name
+        setattr(sys.modules[name], cls_name, cls)

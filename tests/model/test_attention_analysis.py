@@ -23,9 +23,14 @@ from swin_gui.model import SwinConfig, SwinTransformer
 
 TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
 TINY_V2 = SwinConfig(
-    version=2, img_size=256, window_size=8, embed_dim=16, depths=(2, 2, 2, 2),
-    num_heads=(1, 2, 2, 4), num_classes=8,
-)  # fmt: skip
+    version=2,
+    img_size=256,
+    window_size=8,
+    embed_dim=16,
+    depths=(2, 2, 2, 2),
+    num_heads=(1, 2, 2, 4),
+    num_classes=8,
+)
 
 
 def _model(cfg: SwinConfig) -> SwinTransformer:
@@ -163,3 +168,22 @@ def test_v2_bias_table_matches_the_continuous_bias():
         with torch.no_grad():
             tau = torch.clamp(attn.logit_scale, max=np.log(100)).exp().flatten().numpy()
         np.testing.assert_allclose(bt.logit_scale, tau, rtol=1e-6)
+
+
+def test_relative_index_helpers_are_numpy_twins_of_the_model_geometry():
+    from swin_gui.analysis.attention import relative_offsets, relative_position_index
+    from swin_gui.model import geometry
+
+    # M = 2: positions (0,0) (0,1) (1,0) (1,1); query 3 - key 0 = (1, 1); index (1+1)*3 + (1+1)
+    d = relative_offsets(2)
+    assert isinstance(d, np.ndarray) and d.shape == (4, 4, 2)
+    assert tuple(d[3, 0]) == (1, 1) and tuple(d[0, 3]) == (-1, -1) and tuple(d[1, 2]) == (-1, 1)
+    assert relative_position_index(2)[3, 0] == 8 and relative_position_index(2)[0, 3] == 0
+    for window, table in ((7, None), (4, 7), (8, None)):
+        np.testing.assert_array_equal(
+            relative_position_index(window, table),
+            geometry.relative_position_index(window, table).numpy(),
+        )
+        np.testing.assert_array_equal(
+            relative_offsets(window), geometry.relative_offsets(window).numpy()
+        )

@@ -34,3 +34,46 @@ def test_core_imports_no_qt():
     assert "swin_gui.render.features" in report["imported"]
     assert "swin_gui.analysis.features" in report["imported"]
     assert report["qt"] == [], f"Qt modules loaded by the core: {report['qt'][:5]}"
+
+
+TORCH_FREE = ("swin_gui/render", "swin_gui/app/panels", "swin_gui/analysis/regions.py")
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    import ast
+
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            out.append((node.lineno, base))
+    return out
+
+
+def test_views_and_panels_never_import_torch_or_the_model():
+    """Figures and panels draw from the Trace: no torch, no model geometry (they used to
+    recompute shift regions with torch on every hover)."""
+    files = []
+    for place in TORCH_FREE:
+        p = REPO / place
+        files += sorted(p.rglob("*.py")) if p.is_dir() else [p]
+    assert len(files) > 15
+
+    def forbidden(name: str) -> bool:
+        if name.endswith("model.config"):  # the architecture dataclass: plain Python
+            return False
+        return (
+            name.split(".")[0] == "torch"
+            or name.lstrip(".").startswith("model")
+            or (".model" in name)
+        )
+
+    bad = [
+        f"{f.relative_to(REPO)}:{line} imports {name}"
+        for f in files
+        for line, name in _imports(f)
+        if forbidden(name)
+    ]
+    assert bad == [], bad

@@ -1,6 +1,8 @@
-"""The attention picture, checked on its pixels: the overlay peaks on the key the data
-peaks on (also through the cyclic-shift wrap), masked matrix entries are drawn masked,
-the colour bar is there, and sizes stay sane for 224 / 333x250 at stages 0 and 3."""
+"""The attention figure, checked on its layers and hit regions against hand-worked windows:
+the tiles are the query's window in window layout (keys brought by the roll from the
+opposite border behind a dashed seam, padding hatched, the query outlined), the matrix
+draws masked entries as masked with ticks every M, and sizes keep one key ≥ 8 screen px
+for 25 tiles at a 450 pt dock."""
 
 from __future__ import annotations
 
@@ -9,163 +11,177 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from swin_gui.analysis.attention import masked_entries, query_attention, window_matrix
-from swin_gui.render.attention import (
-    DIM,
-    attention_layout,
-    hit_test,
-    render_attention,
-    token_rect,
-)
-from swin_gui.render.attention_matrix import MASK_CROSS, MASK_FILL
-from swin_gui.render.colormap import apply_colormap, colormap_lut
-from swin_gui.render.draw import PADDING_TINT
+from swin_gui.render import figure as F
+from swin_gui.render import layout as L
+from swin_gui.render.attention import figure_attention, key_pt
 from swin_gui.render.selection import Selection
 
+PX_PER_PT = 96 / 72  # the default layout at 1366x768 (96 dpi)
 
-def _with_attention(trace, stage: int, block: int, attn: np.ndarray, grey: int = 128):
-    """The same trace on a uniform grey image, with one block's attention replaced."""
+
+def _layers(plot, kind):
+    return [layer for layer in plot.layers if isinstance(layer, kind)]
+
+
+def _with_attention(trace, stage: int, block: int, attn: np.ndarray):
+    """The same trace with one block's attention replaced."""
     st = trace.stages[stage]
     blocks = list(st.blocks)
     blocks[block] = replace(blocks[block], attn=attn.astype(np.float32))
     stages = list(trace.stages)
     stages[stage] = replace(st, blocks=tuple(blocks))
-    return replace(trace, stages=tuple(stages), image=np.full_like(trace.image, grey))
+    return replace(trace, stages=tuple(stages))
 
 
-def _peaked_attention(bt, window: int, query: int, peaks: list[int]) -> np.ndarray:
-    """Uniform attention except the query's row, where head h puts 0.6 - 0.05 h on key
-    peaks[h] (distinct heights, so the mean over heads peaks on head 0's key)."""
-    N = bt.tokens_per_window
-    attn = np.full(bt.attn.shape, 1.0 / N, np.float32)
-    for h, j in enumerate(peaks):
-        top = 0.6 - 0.05 * h
-        attn[window, h, query] = (1 - top) / (N - 1)
-        attn[window, h, query, j] = top
-    return attn
-
-
-def _luminance(rgb: np.ndarray, rect) -> float:
-    x, y, w, h = rect
-    patch = rgb[y : y + h, x : x + w].astype(np.float32)
-    return float(np.median(patch @ np.array([0.299, 0.587, 0.114])))
-
-
-@pytest.mark.parametrize("stage,block,token", [(0, 1, (55, 55)), (1, 0, (13, 20)), (3, 1, (3, 3))])
-def test_overlay_peaks_where_the_data_peaks(trace224, stage, block, token):
-    bt = trace224.block(stage, block)
-    window, query = bt.locate(*token)
-    keys = bt.window_tokens(window)
-    # one peak per head, far from the query; on the wrapped SW-MSA window one is on the top edge
-    far = [j for j in range(bt.tokens_per_window) if max(abs(keys[j] - np.array(token))) > 1]
-    peaks = [far[(7 * h + 3) % len(far)] for h in range(bt.heads)]
-    if stage == 0:  # the wrapped window: head 0 peaks on a key from the top/left edges
-        peaks[0] = next(j for j in far if min(keys[j]) < 3)
-    trace = _with_attention(trace224, stage, block, _peaked_attention(bt, window, query, peaks))
-    pic = render_attention(trace, Selection(stage=stage, block=block, token=token))
-    layout = attention_layout(trace, stage, block)
-    for slot, k in zip(layout.slots, range(bt.heads + 1), strict=True):
-        data_peak = np.unravel_index(np.nanargmax(pic.data[k]), pic.data[k].shape)
-        in_window = [tuple(int(v) for v in keys[j]) for j in range(bt.tokens_per_window)]
-        brightest = max(in_window, key=lambda t: _luminance(pic.rgb, token_rect(layout, slot, t)))
-        assert brightest == tuple(int(v) for v in data_peak)
-        if k < bt.heads:
-            assert brightest == tuple(int(v) for v in keys[peaks[k]])
-
-
-def test_tokens_outside_the_window_stay_dim(trace224):
-    trace = replace(trace224, image=np.full_like(trace224.image, 200))
-    pic = render_attention(trace, Selection(stage=0, block=0, token=(10, 10)))
-    layout = attention_layout(trace, 0, 0)
-    slot = layout.slots[0]
-    outside = pic.rgb[slot.y + slot.h - 5, slot.x + slot.w - 5]  # window 0 is top-left
-    assert np.abs(outside.astype(int) - 200 * DIM).max() <= 1
-
-
-def test_masked_entries_are_drawn_masked(trace224):
-    sel = Selection(stage=0, block=1, token=(55, 55), head=0)
+def test_tile_is_the_wrapped_window_in_window_layout(trace224):
+    # stage 0 (56x56, M 7), block 1 shifts by 3: token (55, 55) sits at rolled (52, 52),
+    # the last window (63), position (3, 3) = 24. Its window rows are original rows
+    # 52..55 then 0..2 (same for the columns): the roll brought the last three from the
+    # opposite border, so a seam runs after window row 4 and window column 4.
+    fig = figure_attention(trace224, Selection(stage=0, block=1, token=(55, 55), head=0))
+    tile = fig.plot("head0")
+    assert tile.xlim == (0, 7) and tile.ylim == (0, 7) and tile.group == "tiles"
+    hit = tile.hits[0]
+    tokens = hit.payload["tokens"]
+    assert tokens.shape == (7, 7, 2)
+    assert tuple(tokens[0, 0]) == (52, 52) and tuple(tokens[3, 3]) == (55, 55)
+    assert tuple(tokens[4, 4]) == (0, 0) and tuple(tokens[6, 2]) == (2, 54)
+    assert hit.payload["select"] == {"head": 0}
+    (seams,) = _layers(tile, F.Lines)
+    assert seams.dash
+    assert sorted(map(tuple, seams.segments.reshape(-1, 4).tolist())) == [
+        (0, 4, 7, 4),
+        (4, 0, 4, 7),
+    ]
+    query = _layers(tile, F.Rects)[-1].rects.tolist()
+    assert query == [[3, 3, 1, 1]]
+    assert any("wraps around the border" in n for n in fig.notes)
+    # the attention of head 0 in window layout: tile (i, j) is key i * 7 + j
     bt = trace224.block(0, 1)
-    pic = render_attention(trace224, sel)
-    layout = attention_layout(trace224, 0, 1)
-    q = query_attention(bt, sel.token)
-    masked = masked_entries(bt, q.window)
-    values = window_matrix(bt, q.window, 0)
-    colours = apply_colormap(values, pic.colormap, pic.levels)
-    mx, my, c = *layout.matrix, layout.cell
-    assert masked.any() and (~masked).any()
-    for i, j in [tuple(a) for a in np.argwhere(masked)[:40]]:
-        cell = pic.rgb[my + i * c : my + (i + 1) * c, mx + j * c : mx + (j + 1) * c].reshape(-1, 3)
-        found = {tuple(p) for p in cell}
-        assert found <= {MASK_FILL, MASK_CROSS} and MASK_CROSS in found
-    for i, j in [tuple(a) for a in np.argwhere(~masked)[:40]]:
-        centre = pic.rgb[my + i * c + c // 2, mx + j * c + c // 2]
-        np.testing.assert_array_equal(centre, colours[i, j])
+    np.testing.assert_allclose(hit.values, bt.attn[63, 0, 24].reshape(7, 7), rtol=1e-6)
 
 
-def test_colour_bar_and_levels(trace224):
-    sel = Selection(stage=1, block=1, token=(4, 4))
-    bt = trace224.block(1, 1)
-    pic = render_attention(trace224, sel)
-    q = query_attention(bt, sel.token)
-    assert pic.units == "probability" and pic.colormap == "viridis"
-    assert pic.levels == (0.0, pytest.approx(float(q.rows.max())))
-    assert pic.levels[1] == pytest.approx(float(pic.data[np.isfinite(pic.data)].max()))
-    x0, y0 = attention_layout(trace224, 1, 1).colorbar
-    bar = pic.rgb[y0:, x0:].reshape(-1, 3)
-    lut = colormap_lut("viridis")
-    for end in (lut[0], lut[255]):  # both ends of the ramp are drawn
-        assert (bar == end).all(axis=1).any()
-    # a diverging colormap choice falls back to a sequential one for probabilities
-    assert render_attention(trace224, sel.with_(colormap="coolwarm")).colormap == "viridis"
+def test_padding_keys_are_hatched_and_not_selectable(trace_native):
+    # 250x333 input: stage 3 is 8x11 tokens padded to 14x14. Token (7, 10) in block 0
+    # (no shift) is in window 1 (rows 7..13, cols 7..13) at position 3: keys of window
+    # row 0 with col >= 11 (j >= 4) and all keys of rows >= 8 (i >= 1) are padding.
+    fig = figure_attention(trace_native, Selection(stage=3, block=0, token=(7, 10)))
+    tile = fig.plot("mean")
+    (hatch,) = _layers(tile, F.Hatch)
+    assert sorted(hatch.rects.tolist()) == [[0, 1, 7, 6], [4, 0, 3, 1]]
+    tokens = tile.hits[0].payload["tokens"]
+    assert (tokens[1:] == -1).all() and (tokens[0, 4:] == -1).all()
+    assert tuple(tokens[0, 3]) == (7, 10)
+    assert tile.hits[0].payload["select"] == {"head": None}
+    assert any("45 padding keys" in n for n in fig.notes)
+    matrix = fig.plot("matrix").hits[0].payload
+    assert matrix["padding"].sum() == 3 + 6 * 7 and matrix["keys"].shape == (49, 2)
 
 
-@pytest.mark.parametrize("stage", [0, 3])
-def test_picture_sizes_are_sane(each_trace, stage):
-    trace = each_trace
-    bt = trace.block(stage, 1)
-    pic = render_attention(trace, Selection(stage=stage, block=1))
-    layout = attention_layout(trace, stage, 1)
-    assert pic.data.shape == (bt.heads + 1, *bt.resolution)
-    assert len(layout.slots) == bt.heads + 1
-    tp = trace.token_pixels(stage)
-    for s in layout.slots:
-        assert (s.h, s.w) == (bt.padded[0] * tp // layout.down, bt.padded[1] * tp // layout.down)
-        assert s.x + s.w <= pic.rgb.shape[1] and s.y + s.h <= pic.rgb.shape[0]
-    assert 300 <= pic.rgb.shape[0] <= 2000 and 300 <= pic.rgb.shape[1] <= 2000
-    # a window's tokens never fall off the tiles, even with padding
-    assert layout.matrix[1] + layout.n * layout.cell <= pic.rgb.shape[0]
+def test_matrix_draws_masked_entries_and_ticks(trace224):
+    # window 63 of stage 0 block 1: window rows/cols split 4 + 3 into shift regions, so
+    # 2401 - (16^2 + 12^2 + 12^2 + 9^2) = 1776 pairs are masked
+    fig = figure_attention(trace224, Selection(stage=0, block=1, token=(55, 55), head=0))
+    m = fig.plot("matrix")
+    heat = _layers(m, F.Heatmap)[0]
+    assert int(np.isnan(heat.data).sum()) == 1776
+    assert np.isfinite(m.hits[0].values).all()  # the hover still reads the probability
+    assert np.isnan(heat.data[0, 4]) and not np.isnan(heat.data[0, 1])  # col 4: left edge
+    assert [t for _, t in m.xticks] == ["0", "7", "14", "21", "28", "35", "42"]
+    assert m.xticks[1][0] == 7.5 and m.yticks == m.xticks
+    outline = _layers(m, F.Rects)[-1].rects.tolist()
+    assert outline == [[0, 24, 49, 1]]  # the query row
+    assert m.colorbar.unit == "probability"
+    assert any("1776 of 2401" in n for n in fig.notes)
+    hit = fig.hit("matrix", 4.5, 24.5)
+    assert hit.value_text().startswith("probability ")
 
 
-def test_padding_is_hatched_on_the_odd_input(trace_native):
-    bt = trace_native.block(3, 1)  # 8 x 11 tokens padded to 14 x 14
-    assert bt.padded == (14, 14)
-    pic = render_attention(trace_native, Selection(stage=3, block=1, token=(0, 0)))
-    layout = attention_layout(trace_native, 3, 1)
-    s = layout.slots[0]
-    below_image = pic.rgb[s.y + s.h - 6 : s.y + s.h, s.x : s.x + s.w].reshape(-1, 3)
-    tint = np.uint8(np.array(PADDING_TINT) * DIM)
-    assert (below_image == tint).all(axis=1).any()  # dimmed magenta stripes
-    assert any("padding keys" in n for n in render_attention(
-        trace_native, Selection(stage=3, block=1, token=(7, 10))).notes)  # fmt: skip
+def test_selected_head_is_framed_and_levels_span_the_query(trace224):
+    sel = Selection(stage=3, block=0, head=2)  # 4 heads
+    fig = figure_attention(trace224, sel)
+    frames = {p.key: p.frame for p in fig.plots if p.group == "tiles"}
+    assert frames == {
+        "head0": None,
+        "head1": None,
+        "head2": "selected",
+        "head3": None,
+        "mean": None,
+    }
+    bt = trace224.block(3, 0)
+    H, W = bt.resolution
+    window, pos = bt.locate(H // 2, W // 2)
+    hi = float(bt.attn[window, :, pos].max())
+    assert fig.plot("mean").colorbar.levels == pytest.approx((0.0, hi))
+    assert (
+        figure_attention(trace224, sel.with_(colormap="coolwarm")).plot("matrix").colorbar.cmap
+        == "viridis"
+    )
 
 
-def test_hit_test_round_trips(trace224):
-    layout = attention_layout(trace224, 2, 1)
-    for s in layout.slots:
-        x, y, w, h = token_rect(layout, s, (5, 9))
-        hit = hit_test(layout, x + w / 2, y + h / 2)
-        assert (hit.kind, hit.head, hit.token) == ("tile", s.head, (5, 9))
-        assert hit_test(layout, s.x + 3, s.title_y + 5).kind == "title"
-    mx, my = layout.matrix
-    hit = hit_test(layout, mx + 7.5 * layout.cell, my + 3.5 * layout.cell)
-    assert (hit.kind, hit.cell) == ("matrix", (3, 7))
-    assert hit_test(layout, 1, 1) is None
+def test_maps_and_padding_mass_sum_to_one(trace_native):
+    fig = figure_attention(trace_native, Selection(stage=3, block=1, token=(0, 0)))
+    maps = fig.data  # heads + 1, H, W
+    assert maps.shape == (5, 8, 11)
+    tokens = fig.plot("mean").hits[0].payload["tokens"]
+    row = fig.plot("mean").hits[0].values
+    inside = row[tokens[..., 0] >= 0].sum()
+    assert np.nansum(maps[-1]) == pytest.approx(inside, abs=1e-5)
+    assert row.sum() == pytest.approx(1.0, abs=1e-4)
 
 
-def test_shift_toggle_is_noted_not_drawn(trace224):
-    sel = Selection(stage=0, block=1, token=(20, 20))
-    shown = render_attention(trace224, sel)
-    toggled = render_attention(trace224, sel.with_(shift_view=False))
-    np.testing.assert_array_equal(shown.data, toggled.data)  # attention as computed
-    assert any("as the block computed it" in n for n in toggled.notes)
-    assert not any("as the block computed it" in n for n in shown.notes)
+@pytest.mark.parametrize("heads", [1, 2, 4, 8, 3, 6, 12, 24])
+def test_one_key_is_at_least_8_px_at_a_450_pt_dock(trace224, heads):
+    bt = trace224.block(3, 1)
+    base = bt.attn[:, :1]
+    trace = _with_attention(trace224, 3, 1, np.repeat(base, heads, axis=1))
+    fig = figure_attention(trace, Selection(stage=3, block=1))
+    lay = L.layout(fig, 450.0)
+    tiles = [pl for pl in lay.placements if pl.plot.group == "tiles"]
+    assert len(tiles) == heads + 1
+    for pl in tiles:
+        assert pl.box[2] / 7 * PX_PER_PT >= 8 and pl.box[0] + pl.box[2] <= 450
+    assert key_pt(heads + 1) >= 8
+
+
+def test_stage3_fills_the_snapshot_width(trace224):
+    fig = figure_attention(trace224, Selection(stage=3, block=1))
+    width, _ = L.layout(fig, 720.0).size
+    assert width > 0.6 * 720
+
+
+def test_non_finite_attention_does_not_crash(trace224):
+    bt = trace224.block(1, 0)
+    attn = bt.attn.copy()
+    attn[:, :, :, 3] = np.nan
+    trace = _with_attention(trace224, 1, 0, attn)
+    fig = figure_attention(trace, Selection(stage=1, block=0, token=(3, 3)))
+    lo, hi = fig.plot("matrix").colorbar.levels
+    assert np.isfinite([lo, hi]).all() and hi > lo
+
+
+def test_shift_toggle_and_no_shift_notes(trace224):
+    sel = Selection(stage=1, block=1, token=(13, 20))
+    assert not any("shift toggle" in n for n in figure_attention(trace224, sel).notes)
+    toggled = figure_attention(trace224, sel.with_(shift_view=False)).notes
+    assert any("the shift toggle draws shift 0" in n for n in toggled)
+    stage3 = figure_attention(trace224, Selection(stage=3, block=1)).notes
+    assert any("no shift here: the grid 7×7 fits in one window" in n for n in stage3)
+
+
+def test_tile_colours_blend_the_attention_over_the_image(trace224):
+    # a black image and one-hot attention: query 24 of window 63 puts all of head 0 on
+    # key 32 (window (4, 4)). Viridis at the top is #fde725, at 0 #440154; at 80 %
+    # opacity over black they become floor(0.8 * colour).
+    bt = trace224.block(0, 1)
+    attn = bt.attn.copy()
+    attn[63, 0, 24] = 0.0
+    attn[63, 0, 24, 32] = 1.0
+    trace = replace(_with_attention(trace224, 0, 1, attn), image=np.zeros_like(trace224.image))
+    fig = figure_attention(trace, Selection(stage=0, block=1, token=(55, 55)))
+    (rgb,) = _layers(fig.plot("head0"), F.Heatmap)
+    assert rgb.is_rgb and rgb.extent == (0, 0, 7, 7)
+    p = rgb.data.shape[0] // 7
+    assert rgb.data[4 * p + p // 2, 4 * p + p // 2].tolist() == [202, 184, 29, 255]
+    assert rgb.data[p // 2, p // 2].tolist() == [54, 0, 67, 255]
+    assert fig.plot("mean").colorbar.levels == (0.0, 1.0)

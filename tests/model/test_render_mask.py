@@ -1,111 +1,91 @@
-"""Pixel tests of the attention-mask view: a -100 entry is drawn as masked (and exactly
-like its legend swatch), 0 like the "attend" swatch, an unshifted block has no masked
-cell, one thumbnail per window, and the layout maps pixels back to cells/windows."""
+"""The mask figure, checked against hand-worked shift regions: the window is the selected
+token's (not `Selection.window`), cells are 0 / −100 as the regions say, the mosaic is one
+heatmap + one Lines layer with a hit region per window, and unshifted blocks say why."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from swin_gui.model.geometry import shift_mask
-from swin_gui.render.draw import BACKGROUND
-from swin_gui.render.mask import MASKED, cell_pattern, mask_layout, render_mask
+from swin_gui.render import figure as F
+from swin_gui.render.mask import figure_mask
 from swin_gui.render.selection import Selection
 
 
-def cell_pixels(pic, lay, i: int, j: int) -> np.ndarray:
-    x, y, w, h = lay.cell_rect(i, j)
-    return pic.rgb[y : y + h, x : x + w]
+def _layers(plot, kind):
+    return [layer for layer in plot.layers if isinstance(layer, kind)]
 
 
-def swatch_pixels(pic, lay, which: int) -> np.ndarray:
-    x, y = lay.swatches[which]
-    return pic.rgb[y : y + lay.cell, x : x + lay.cell]
+def _expected_last_window() -> np.ndarray:
+    """Window 63 of a 56x56 grid, M 7, shift 3: window rows/cols 0..3 and 4..6 lie in
+    different regions; key j's region is (j // 7 >= 4, j % 7 >= 4)."""
+    j = np.arange(49)
+    label = 2 * (j // 7 >= 4) + (j % 7 >= 4)
+    return np.where(label[:, None] != label[None, :], -100.0, 0.0)
 
 
-def test_masked_cell_is_drawn_like_the_masked_swatch(trace224):
-    sel = Selection(stage=0, block=1, window=63)  # bottom-right: four regions meet
-    pic, lay = render_mask(trace224, sel), mask_layout(trace224, sel)
-    block = trace224.block(0, 1)
-    np.testing.assert_array_equal(pic.data, block.mask[63])
-    M = block.window
-    off_line = np.arange(pic.data.shape[0]) % M != 0  # cells not under a group line
-    inner = off_line[:, None] & off_line[None, :]
-    masked = [tuple(ij) for ij in np.argwhere((pic.data == -100.0) & inner)]
-    attend = [tuple(ij) for ij in np.argwhere((pic.data == 0.0) & inner)]
-    assert masked and attend
-    assert lay.cell >= 6
-    for i, j in masked[:20]:
-        np.testing.assert_array_equal(cell_pixels(pic, lay, i, j), swatch_pixels(pic, lay, 1))
-    for i, j in attend[:20]:
-        np.testing.assert_array_equal(cell_pixels(pic, lay, i, j), swatch_pixels(pic, lay, 0))
-    assert not np.array_equal(swatch_pixels(pic, lay, 0), swatch_pixels(pic, lay, 1))
-    np.testing.assert_array_equal(swatch_pixels(pic, lay, 1), cell_pattern(True, lay.cell))
+def test_the_window_is_the_selected_tokens(trace224):
+    # the launch bug: window 0 in the selection, token (55, 55) -> rolled (52, 52) -> window 63
+    fig = figure_mask(trace224, Selection(stage=0, block=1, window=0, token=(55, 55)))
+    assert "window 63 of 64" in fig.title
+    np.testing.assert_array_equal(fig.data, _expected_last_window())
+    m = fig.plot("matrix")
+    hit = m.hits[0]
+    assert hit.quantity == "additive mask"
+    assert tuple(hit.payload["keys"][0]) == (52, 52) and tuple(hit.payload["keys"][28]) == (0, 52)
+    assert not hit.payload["padding"].any()
+    assert fig.hit("matrix", 4.5, 0.5).value_text() == "additive mask −100"
+    assert fig.hit("matrix", 1.5, 0.5).value_text() == "additive mask 0"
+    assert any("1776 of 2401 pairs masked" in n for n in fig.notes)
 
 
-def _matrix_has_masked_cell(pic, lay) -> bool:
-    x0, y0 = lay.matrix
-    side = lay.tokens * lay.cell
-    return bool(np.all(pic.rgb[y0 : y0 + side, x0 : x0 + side] == MASKED, axis=-1).any())
+def test_no_token_falls_back_to_the_window_index(trace224):
+    # window 7 = rolled rows 0..6, rolled cols 49..55: the rows lie in one region, the
+    # columns split 49..52 | 53..55, i.e. window columns 0..3 | 4..6: 2 * 28 * 21 pairs
+    fig = figure_mask(trace224, Selection(stage=0, block=1, window=7))
+    assert "window 7 of 64" in fig.title
+    split = np.arange(49) % 7 >= 4
+    np.testing.assert_array_equal(fig.data == -100, split[:, None] != split[None, :])
+    assert any("1176 of 2401" in n for n in fig.notes)
 
 
-@pytest.mark.parametrize("stage,block", [(0, 0), (3, 1)])  # W-MSA; SW-MSA switched off (7×7)
-def test_unshifted_block_has_no_masked_cells(trace224, stage, block):
-    sel = Selection(stage=stage, block=block)
-    pic, lay = render_mask(trace224, sel), mask_layout(trace224, sel)
-    assert np.all(pic.data == 0)
-    assert not _matrix_has_masked_cell(pic, lay)
-    shifted = Selection(stage=0, block=1, window=63)
-    assert _matrix_has_masked_cell(render_mask(trace224, shifted), mask_layout(trace224, shifted))
-    assert "no mask" in " ".join(pic.notes)
+def test_mosaic_is_one_heatmap_and_one_lines_layer(trace224):
+    fig = figure_mask(trace224, Selection(stage=0, block=1, token=(10, 10)))
+    mos = fig.plot("windows")
+    (heat,) = _layers(mos, F.Heatmap)
+    (lines,) = _layers(mos, F.Lines)
+    assert heat.data.shape == (8 * 49, 8 * 49) and heat.extent == (0, 0, 8, 8)
+    assert len(lines.segments) == 14  # 7 vertical + 7 horizontal separators
+    np.testing.assert_array_equal(heat.data[7 * 49 :, 7 * 49 :], _expected_last_window())
+    assert len(mos.hits) == 64
+    region = fig.hit("windows", 1.5, 2.5).region  # column 1, row 2 -> window 17
+    assert region.payload == {"select": {"window": 17}}
+    selected = _layers(mos, F.Rects)[-1]
+    r, c = 1, 1  # token (10, 10) -> rolled (7, 7) -> window 9 = row 1, column 1
+    assert selected.edge == "selected" and selected.rects.tolist() == [[c, r, 1, 1]]
 
 
-def test_toggle_forces_or_removes_the_mask(trace224):
-    forced = render_mask(trace224, Selection(stage=0, block=0, window=63, shift_view=True))
-    np.testing.assert_array_equal(forced.data, shift_mask(56, 56, 7, 3)[63].numpy())
-    removed = render_mask(trace224, Selection(stage=0, block=1, window=63, shift_view=False))
-    assert np.all(removed.data == 0)
+def test_unshifted_blocks_draw_no_mask_and_say_why(trace224):
+    w_msa = figure_mask(trace224, Selection(stage=0, block=0, token=(55, 55)))
+    assert (w_msa.data == 0).all() and "W-MSA" in w_msa.notes[0]
+    off = figure_mask(trace224, Selection(stage=3, block=1))
+    assert "shift off: grid 7×7 ≤ M=7" in off.notes[0]
+    assert off.plot("windows").title == "the only window"
 
 
-def _runs(line: np.ndarray) -> int:
-    """Number of runs of non-background pixels along a row/column of pixels."""
-    on = ~np.all(line == BACKGROUND, axis=-1)
-    return int(on[0]) + int(np.count_nonzero(on[1:] & ~on[:-1]))
+def test_the_toggle_uses_the_numpy_shift_mask(trace224):
+    forced = figure_mask(trace224, Selection(stage=0, block=0, token=(55, 55), shift_view=True))
+    np.testing.assert_array_equal(forced.data, _expected_last_window())
+    assert any("shift toggled" in n for n in forced.notes)
+    removed = figure_mask(trace224, Selection(stage=0, block=1, token=(55, 55), shift_view=False))
+    assert (removed.data == 0).all() and "window 63" in removed.title  # no roll: (55,55) -> 63
 
 
-@pytest.mark.parametrize("stage", [0, 1, 2])
-def test_one_thumbnail_per_window(trace224, stage):
-    sel = Selection(stage=stage, block=1, window=0)
-    pic, lay = render_mask(trace224, sel), mask_layout(trace224, sel)
-    nW = trace224.block(stage, 1).mask.shape[0]
-    nWh, nWw = lay.grid
-    assert nWh * nWw == nW
-    x, y, t, _ = lay.thumb_rect(nW - 1)  # last row: away from the selected outline
-    x0 = lay.thumbs[0]
-    assert _runs(pic.rgb[y + t // 2, x0 - 1 : x + t + 1]) == nWw
-    col = pic.rgb[lay.thumbs[1] : y + t + 1, x + t // 2]
-    assert _runs(col) == nWh
-    for w in range(nW):
-        tx, ty, ts, _ = lay.thumb_rect(w)
-        assert not np.all(pic.rgb[ty : ty + ts, tx : tx + ts] == BACKGROUND, axis=-1).any()
-
-
-def test_selected_thumbnail_is_outlined(trace224):
-    a = render_mask(trace224, Selection(stage=1, block=1, window=2))
-    b = render_mask(trace224, Selection(stage=1, block=1, window=5))
-    lay = mask_layout(trace224, Selection(stage=1, block=1))
-    x, y, t, _ = lay.thumb_rect(5)
-    ring = b.rgb[y - 3, x : x + t]
-    assert np.all(ring == (255, 214, 0), axis=-1).all()
-    assert not np.all(a.rgb[y - 3, x : x + t] == (255, 214, 0), axis=-1).any()
-
-
-def test_layout_maps_pixels_back(trace224):
-    lay = mask_layout(trace224, Selection(stage=1, block=1))
-    for i, j in [(0, 0), (5, 40), (48, 48)]:
-        x, y, w, h = lay.cell_rect(i, j)
-        assert lay.cell_at(x + w / 2, y + h / 2) == (i, j)
-    for w in range(lay.grid[0] * lay.grid[1]):
-        x, y, t, _ = lay.thumb_rect(w)
-        assert lay.thumb_at(x + t / 2, y + t / 2) == w
-    assert lay.cell_at(0, 0) is None and lay.thumb_at(0, 0) is None
+def test_padding_tokens_are_named(trace_native):
+    # stage 3 of 250x333 is 8x11 tokens padded to 14x14; block 1 rolls by 3. Token (7, 10)
+    # is in window 1: original rows 3..9 (8, 9 are padding), cols 10..13, 0..2 (11..13 are
+    # padding): 2 * 7 + 3 * 7 - 2 * 3 = 29 padding tokens
+    fig = figure_mask(trace_native, Selection(stage=3, block=1, token=(7, 10)))
+    assert "window 1 of 4" in fig.title
+    pad = fig.plot("matrix").hits[0].payload["padding"]
+    assert int(pad.sum()) == 29
+    assert any("29 padding tokens" in n for n in fig.notes)

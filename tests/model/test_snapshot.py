@@ -1,54 +1,35 @@
-"""The headless snapshot dispatcher: every view renders, selections are validated with
-one-line errors, and a snapshot equals what the view function itself draws."""
+"""The headless snapshot: every registered view gives its figure for a validated selection
+(one-line errors), the same figure the view function builds."""
 
 from __future__ import annotations
-
-import importlib.util
 
 import numpy as np
 import pytest
 
-from swin_gui.render.selection import Selection
-from swin_gui.render.snapshot import RENDERERS, VIEWS, render_snapshot, renderer
+from swin_gui.render import figure as F
+from swin_gui.render import layout as L
+from swin_gui.render.registry import NAMES, VIEWS, view
+from swin_gui.render.snapshot import render_snapshot, snapshot_selection
 
 
-def _require(view: str) -> None:
-    """Views are written by several people; skip only while a module is missing."""
-    module = RENDERERS[view][0]
-    if importlib.util.find_spec(f"swin_gui.render.{module}") is None:
-        pytest.skip(f"swin_gui/render/{module}.py is not written yet")
-
-
-def test_views_list():
-    assert VIEWS[:5] == ("grid", "shift", "mask", "attention", "bias")
-    assert {"pyramid", "merging", "internals", "predictions"} <= set(VIEWS)
-
-
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("stage", [0, 3])
-@pytest.mark.parametrize("view", VIEWS)
-def test_every_view_renders(trace224, view, stage):
-    _require(view)
-    pic = render_snapshot(trace224, view, stage=stage, block=1, token=(1, 1))
-    assert pic.rgb.dtype == np.uint8 and pic.rgb.ndim == 3 and pic.rgb.shape[2] == 3
-    assert pic.rgb.shape[0] > 16 and pic.rgb.shape[1] > 16
-    assert pic.rgb.std() > 0  # not a blank canvas
+def test_every_view_gives_a_figure_with_text_at_every_stage(trace224, name, stage):
+    fig = render_snapshot(trace224, name, stage=stage, block=1, token=(1, 1))
+    assert isinstance(fig, F.Figure) and fig.view == name
+    assert fig.title and fig.plots and fig.texts()
+    lay = L.layout(fig, 500, 400)
+    assert all(p.box[2] > 0 and p.box[3] > 0 for p in lay.placements)
 
 
-@pytest.mark.parametrize("view", ["pyramid", "merging", "internals", "predictions"])
-def test_snapshot_equals_the_view_function(trace224, view):
-    kw = dict(stage=2, block=1, token=(3, 4), feature_mode="pca")
-    pic = render_snapshot(trace224, view, **kw)
-    sel = Selection(step="block", window=trace224.block(2, 1).locate(3, 4)[0], **kw)
-    np.testing.assert_array_equal(pic.rgb, renderer(view)(trace224, sel).rgb)
-
-
-def test_title_strip(trace224):
-    plain = render_snapshot(trace224, "pyramid")
-    titled = render_snapshot(trace224, "pyramid", title=True)
-    assert titled.rgb.shape[0] > plain.rgb.shape[0]
-    np.testing.assert_array_equal(
-        titled.rgb[-plain.rgb.shape[0] :, : plain.rgb.shape[1]], plain.rgb
-    )
+@pytest.mark.parametrize("spec", VIEWS, ids=NAMES)
+def test_snapshot_equals_the_view_function(trace224, spec):
+    kw = {"stage": 1, "block": 1, "head": 1, "token": (3, 5)}
+    a = render_snapshot(trace224, spec.name, **kw)
+    b = spec.figure_function()(trace224, snapshot_selection(trace224, **kw))
+    assert a.texts() == b.texts()
+    if a.data is not None:
+        np.testing.assert_array_equal(a.data, b.data)
 
 
 @pytest.mark.parametrize(
@@ -71,5 +52,7 @@ def test_bad_selection_is_a_one_line_value_error(trace224, kwargs, message):
 
 
 def test_unknown_view(trace224):
-    with pytest.raises(ValueError, match=r"^unknown view 'nope'; choose one of: grid, shift"):
+    with pytest.raises(ValueError, match=r"^unknown view 'nope'; choose one of: grid, attention"):
         render_snapshot(trace224, "nope")
+    with pytest.raises(ValueError, match="unknown view"):
+        view("nope")

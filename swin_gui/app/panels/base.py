@@ -1,232 +1,175 @@
-"""Shared panel plumbing: an image canvas (pyqtgraph) that shows a `Picture` (smoothed only
-while drawn smaller than 1:1), maps mouse positions back to picture pixels and draws hover
-highlights as one path item; a `Panel` base that re-renders on the session changes it
-watches, sends and outlines hovers, selects tokens and exports PNG + NPY; and
-`TokenGridPanel`, the hover/click behaviour of the views drawn on a token grid.
+"""Shared panel plumbing. A `Panel` shows its view's `Figure` (from the registry) in a
+`FigureView`, with a heading and a caption that elide instead of re-laying out the window.
 
-Colour bars, legends and labels are part of the rendered picture itself (so an exported
-PNG carries them); the canvas adds only zoom/pan and transient hover highlights.
+It re-renders on the session changes it `watches`, and turns the figure's hit regions into
+user intent with no per-panel code for the common cases (payload keys of `HitRegion`):
+
+- ``tokens`` (rows, cols, 2) int: the stage-grid token of each cell (−1 or ≥ resolution is
+  padding), or ``origin`` (r0, c0): cell (i, j) is token (r0 + i, c0 + j);
+- ``keys`` (N, 2) [+ ``padding`` (N,)]: an N×N matrix, cell (i, j) = query keys[i] → key
+  keys[j]; a click follows the attention to key j;
+- ``stage``: the stage those tokens live on (default: the selected one);
+- ``select``: extra selection fields a click sets (e.g. {"head": 2}).
+
+Hovering a cell tells every panel which tokens are under the mouse (`Hover`) and puts the
+value under the cursor, with its unit, and the tokens in the status bar; tokens hovered
+elsewhere are outlined on every cell that shows them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from ...render.selection import Picture, Selection
+from ...render import figure as F
+from ...render.registry import view as registry_view
+from ...render.selection import Selection
+from ..figure_view import FigureView
 from ..state import Hover, Session
 
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
-Rect = tuple[float, float, float, float]  # x, y, w, h in picture pixels
 
+class ElidedLabel(QWidget):
+    """A line (or `lines` lines) of text of fixed height that never asks for more width:
+    the text is elided to fit and the whole of it is the tooltip. It paints the text
+    itself, so a change repaints this label alone — a QLabel would ask its window to
+    re-lay out, and repaint, on every token."""
 
-class ImageCanvas(pg.GraphicsLayoutWidget):
-    """A zoomable view of an RGB picture. Emits `hovered(x, y)` / `clicked(x, y)` in picture
-    pixels (x = column, y = row; (-1, -1) when the mouse leaves the picture). The picture
-    is filtered only while drawn smaller than 1:1, so captions stay legible in a small
-    panel and tokens stay crisp when zoomed in."""
-
-    hovered = Signal(float, float)
-    clicked = Signal(float, float)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, lines: int = 1, bold: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setBackground("#202124")
-        self.view = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image)
-        self.highlight = QGraphicsPathItem()
-        self.highlight.setZValue(10)
-        self.view.addItem(self.highlight)
-        self._shape: tuple[int, int] | None = None
-        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
-        self.view.sigTransformChanged.connect(self._on_view_changed)
-        self.view.sigResized.connect(self._on_view_changed)
+        self.full = ""
+        self._shown = ""
+        if bold:
+            f = self.font()
+            f.setBold(True)
+            self.setFont(f)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.set_lines(lines)
 
-    def show_rgb(self, rgb: np.ndarray) -> None:
-        self.image.setImage(
-            np.ascontiguousarray(rgb), autoLevels=False, levels=None
-        )  # uint8: no rescale
-        if self._shape != rgb.shape[:2]:
-            self._shape = rgb.shape[:2]
-            self.view.autoRange(padding=0.01)
+    def set_lines(self, lines: int) -> None:
+        self.lines = lines
+        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * lines + 2)
+        self._elide()
 
-    def set_highlight(
-        self,
-        rects: list[tuple[float, float, float, float]],
-        color: str = "#ffeb3b",
-        width: float = 2.0,
-    ) -> None:
-        """Outline rectangles (x, y, w, h in picture pixels) with one path item."""
-        path = QPainterPath()
-        for x, y, w, h in rects:
-            path.addRect(QRectF(x, y, w, h))
-        pen = QPen(QColor(color), width)
-        pen.setCosmetic(True)
-        self.highlight.setPen(pen)
-        self.highlight.setPath(path)
+    def sizeHint(self) -> QSize:  # never wider for a longer text
+        return QSize(60, self.height())
 
-    def _on_view_changed(self, *_) -> None:
-        sx, sy = self.view.viewPixelSize()  # picture pixels per screen pixel
-        smooth = bool(max(float(sx), float(sy)) > 1.0)
-        hint = QPainter.RenderHint.SmoothPixmapTransform
-        if bool(self.renderHints() & hint) != smooth:
-            self.setRenderHint(hint, smooth)
-            self.viewport().update()
+    def minimumSizeHint(self) -> QSize:
+        return QSize(20, self.height())
 
-    def _to_pixel(self, pos: QPointF) -> tuple[float, float] | None:
-        if self._shape is None or not self.view.sceneBoundingRect().contains(pos):
-            return None
-        p = self.view.mapSceneToView(pos)
-        h, w = self._shape
-        if 0 <= p.x() < w and 0 <= p.y() < h:
-            return p.x(), p.y()
-        return None
+    def text(self) -> str:
+        """What is shown (elided)."""
+        return self._shown
 
-    def _on_mouse_moved(self, pos: QPointF) -> None:
-        xy = self._to_pixel(pos)
-        self.hovered.emit(*(xy or (-1.0, -1.0)))
-
-    def _on_mouse_clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton:
+    def set_full_text(self, text: str) -> None:
+        if text == self.full:
             return
-        xy = self._to_pixel(event.scenePos())
-        if xy is not None:
-            self.clicked.emit(*xy)
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        m = QFontMetrics(self.font())
+        width = max(10, self.width() - 4)
+        if self.lines == 1:
+            shown = m.elidedText(self.full, Qt.TextElideMode.ElideRight, width)
+        else:  # wrap, then elide what does not fit in `lines` lines
+            shown = _wrap_elided(self.full, m, width, self.lines)
+        if shown != self._shown:
+            self._shown = shown
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        painter.drawText(self.rect().adjusted(2, 1, -2, -1), flags, self._shown)
+
+
+def _wrap_elided(text: str, m: QFontMetrics, width: int, lines: int) -> str:
+    out, rest = [], text
+    for i in range(lines):
+        if m.horizontalAdvance(rest) <= width or i == lines - 1:
+            out.append(m.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            break
+        cut = len(rest)
+        while cut > 1 and m.horizontalAdvance(rest[:cut]) > width:
+            cut = rest.rfind(" ", 0, cut - 1) if " " in rest[: cut - 1] else cut - 1
+        out.append(rest[:cut])
+        rest = rest[cut:].lstrip()
+    return "\n".join(out)
 
 
 class Panel(QWidget):
-    """Base panel: a title, an `ImageCanvas`, a caption. Subclasses implement `render`
-    (call a `swin_gui.render` function), name the `Selection` fields their picture
-    `watches`, and may override the mouse handlers and `hover_rects`."""
+    """Base panel for the registry view `view_name`. Subclasses set `view_name` and
+    `watches` and may override `describe_tokens` or the hit handlers."""
 
-    title = "Panel"
-    view_name = "panel"  # used for export file names, `snapshot --view` and `Hover.source`
+    view_name = ""
     lazy = False  # the main window sets True: hidden (tabbed-away) panels render when shown
-    watches: tuple[str, ...] | None = None  # Selection fields the picture depends on; None: all
-    tooltip = ""  # of the whole panel
-    canvas_tooltip = ""  # of the picture: what the mouse does there
-    hover_width = 2.0  # pen width of the outlines of tokens hovered elsewhere
+    watches: tuple[str, ...] | None = None  # Selection fields the figure depends on; None: all
+    tooltip = ""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.picture: Picture | None = None
-        self.layout_info = None  # the render module's layout of the picture, for hit tests
-        self._last_hover: Hashable = ()  # what the mouse was last over (see `_hover`)
+        self.spec = registry_view(self.view_name)
+        self.title = self.spec.title
+        self.figure: F.Figure | None = None
         self._stale = False
-        self.heading = QLabel(f"<b>{self.title}</b>")
-        self.canvas = ImageCanvas(self)
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
-        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._last_hover: tuple = ()
+        self.heading = ElidedLabel(1, bold=True)
+        self.heading.set_full_text(self.title)
+        self.view = FigureView(self)
+        self.caption = ElidedLabel(2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        for w in (self.heading, self.canvas, self.caption):
+        layout.setSpacing(2)
+        for w in (self.heading, self.view, self.caption):
             layout.addWidget(w)
         layout.setStretch(1, 1)
         if self.tooltip:
             self.setToolTip(self.tooltip)
-        if self.canvas_tooltip:
-            self.canvas.setToolTip(self.canvas_tooltip)
         session.traceChanged.connect(self._on_trace_changed)
         session.selectionChanged.connect(self._on_selection_changed)
         session.hoverChanged.connect(self._on_hover_changed)
-        self.canvas.hovered.connect(self._on_canvas_hovered)
-        self.canvas.clicked.connect(self._on_canvas_clicked)
+        self.view.hovered.connect(self.on_hit_hovered)
+        self.view.clicked.connect(self.on_hit_clicked)
 
-    # ---- to implement ----------------------------------------------------------------------
-    def render(self, trace, selection: Selection) -> Picture:
-        raise NotImplementedError
+    # ---- rendering -----------------------------------------------------------------------
+    def make_figure(self, trace, selection: Selection) -> F.Figure:
+        return self.spec.figure_function()(trace, selection)
 
     def depends_on(self, new: Selection, old: Selection) -> bool:
-        """Whether a selection change alters this panel's picture: a change of one of the
-        fields it `watches` (every change when it names none)."""
         if self.watches is None:
             return True
         return any(getattr(new, k) != getattr(old, k) for k in self.watches)
 
-    def _on_canvas_hovered(self, x: float, y: float) -> None:
-        """Picture pixel under the mouse; (-1, -1) on leave."""
-
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        """A left click on the picture."""
-
-    def hover_rects(self, hover: Hover) -> list[Rect] | None:
-        """Outlines for tokens hovered in a panel: [] clears, None keeps what is drawn."""
-        return None
-
-    def _on_hover_changed(self, hover: Hover | None) -> None:
-        """Draw `hover_rects` with `canvas.set_highlight`; cleared when the hover ends."""
-        rects = [] if hover is None else self.hover_rects(hover)
-        if rects is not None:
-            self.canvas.set_highlight(rects, width=self.hover_width)
-
-    # ---- helpers for the mouse handlers ----------------------------------------------------------
-    def _hover(
-        self,
-        tokens: tuple,
-        key: Hashable = None,
-        message: Callable[[], str] | None = None,
-        stage: int | None = None,
-    ) -> None:
-        """Tell every panel which tokens the mouse is over (a `Hover` from this view on the
-        current stage; None for no tokens), once per change of `key` (default: the tokens),
-        after the status-bar `message` if one is given."""
-        key = tokens if key is None else key
-        if key == self._last_hover:
-            return
-        self._last_hover = key
-        if message is not None and tokens:
-            self.session.message.emit(message())
-        stage = self.session.selection.stage if stage is None else stage
-        self.session.set_hover(Hover(stage, tokens, self.view_name) if tokens else None)
-
-    def _select_token(self, token: tuple[int, int] | None) -> None:
-        """Select `token` when it is on the current block's grid (not padding)."""
-        block = self.session.current_block()
-        if token is None or block is None:
-            return
-        if token[0] < block.resolution[0] and token[1] < block.resolution[1]:
-            self.session.select(token=token)
-
-    def _select_key(self, keys: np.ndarray, padding: np.ndarray, j: int) -> None:
-        """Follow a matrix column to key token j of the window (`keys` (N, 2) stage-grid
-        positions, `padding` (N,) flags); a padding key is not on the image: say so."""
-        if padding[j]:
-            self.session.message.emit(f"key {j} is a padding token: it is not on the image")
-            return
-        self.session.select(token=(int(keys[j][0]), int(keys[j][1])))
-
-    # ---- plumbing -----------------------------------------------------------------------------
     def refresh(self) -> None:
         trace = self.session.trace
         self._stale = False
         if trace is None:
             return
-        pic = self.render(trace, self.session.selection)
-        self.picture = pic
-        self.canvas.show_rgb(pic.rgb)
-        set_stable_text(self.heading, f"<b>{pic.title or self.title}</b>")
-        set_stable_text(self.caption, " · ".join(pic.notes))
+        fig = self.make_figure(trace, self.session.selection)
+        self.figure = fig
+        self.view.show_figure(fig)
+        self.heading.set_full_text(fig.title or self.title)
+        self.caption.set_full_text(" · ".join(fig.notes))
 
     def _request_refresh(self) -> None:
-        """Re-render now, or — for a `lazy` panel not on screen (a tabbed-away dock keeps
-        `isVisible()` but has an empty visible region) — when it is next exposed."""
+        """Re-render now, or — for a `lazy` panel not on screen — when next exposed."""
         if self.lazy and (not self.isVisible() or self.visibleRegion().isEmpty()):
             self._stale = True
         else:
             self.refresh()
 
     def set_exposed(self, exposed: bool) -> None:
-        """Connected to the dock's `visibilityChanged`: render what was deferred."""
         if exposed and self._stale:
             self.refresh()
 
@@ -235,63 +178,153 @@ class Panel(QWidget):
         self.set_exposed(True)
 
     def _on_trace_changed(self, trace) -> None:
+        self.view.fit()  # a new image resets the zoom
+        self.view.figure_scene.set_highlight([])
         self._request_refresh()
 
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
         if self.depends_on(new, old):
             self._request_refresh()
 
-    def export(self, base: str | Path, overwrite: bool = False) -> tuple[Path, Path]:
-        """Write `<base>.png` (the picture, no UI chrome) and `<base>.npy` (its data)."""
-        from ...export import save_npy, save_png
+    # ---- hits -> intent ----------------------------------------------------------------------
+    def hit_tokens(self, hit: F.Hit) -> tuple[tuple[int, int], ...]:
+        """The stage-grid tokens a cell stands for: (token,), (query, key) or ()."""
+        pay, (i, j) = hit.region.payload, hit.cell
+        if "keys" in pay:
+            keys = pay["keys"]
+            return (_tok(keys[i]), _tok(keys[j]))
+        if "tokens" in pay:
+            t = _tok(pay["tokens"][i, j])
+            return () if t[0] < 0 or t[1] < 0 else (t,)
+        if "origin" in pay:
+            r0, c0 = pay["origin"]
+            return ((r0 + i, c0 + j),)
+        return ()
+
+    def hit_stage(self, hit: F.Hit) -> int:
+        return int(hit.region.payload.get("stage", self.session.selection.stage))
+
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        if "keys" in hit.region.payload and len(tokens) == 2:
+            (a, b), (c, d) = tokens
+            return f"query ({a}, {b}) → key ({c}, {d})"
+        if tokens:
+            return f"stage {self.hit_stage(hit)} token ({tokens[0][0]}, {tokens[0][1]})"
+        return ""
+
+    def on_hit_hovered(self, hit: F.Hit | None) -> None:
+        tokens = () if hit is None else self.hit_tokens(hit)
+        stage = self.session.selection.stage if hit is None else self.hit_stage(hit)
+        if hit is not None:
+            parts = [hit.value_text(), self.describe_tokens(hit, tokens)]
+            text = " · ".join(p for p in parts if p)
+            if text:
+                self.session.message.emit(text)
+        key = (stage, tokens)
+        if key != self._last_hover:
+            self._last_hover = key
+            self.session.set_hover(Hover(stage, tokens, self.view_name) if tokens else None)
+
+    def on_hit_clicked(self, hit: F.Hit | None) -> None:
+        if hit is None:
+            return
+        pay = hit.region.payload
+        changes = dict(pay.get("select", {}))
+        tokens = self.hit_tokens(hit)
+        if "keys" in pay:
+            padding = pay.get("padding")
+            if padding is not None and padding[hit.cell[1]]:
+                self.session.message.emit("that key is a padding token: it is not on the image")
+                tokens = ()
+            else:
+                tokens = tokens[1:]
+        if tokens and self._on_grid(self.hit_stage(hit), tokens[0]):
+            changes["token"] = tokens[0]
+            if self.hit_stage(hit) != self.session.selection.stage:
+                changes["stage"] = self.hit_stage(hit)
+        if changes:
+            self.session.select(**changes)
+
+    def _on_grid(self, stage: int, token: tuple[int, int]) -> bool:
+        trace = self.session.trace
+        if trace is None or stage >= len(trace.stages):
+            return False
+        H, W = trace.stages[stage].resolution
+        return 0 <= token[0] < H and 0 <= token[1] < W
+
+    # ---- hovers from anywhere ------------------------------------------------------------
+    def hover_rects(self, hover: Hover) -> list[tuple[str, float, float, float, float]]:
+        """Every cell of this figure that shows a hovered token (same stage)."""
+        if self.figure is None:
+            return []
+        wanted = set(hover.tokens)
+        out = []
+        for plot in self.figure.plots:
+            for region in plot.hits:
+                pay = region.payload
+                if int(pay.get("stage", self.session.selection.stage)) != hover.stage:
+                    continue
+                for i, j in _cells_showing(region, wanted):
+                    out.append((plot.key, *_cell_rect(region, i, j)))
+        return out
+
+    def _on_hover_changed(self, hover: Hover | None) -> None:
+        rects = [] if hover is None or hover.source == self.view_name else self.hover_rects(hover)
+        self.view.figure_scene.set_highlight(rects)
+
+    # ---- export ------------------------------------------------------------------------------
+    def width_pt(self) -> float:
+        return self.view.viewport().width() / self.view.px_per_pt
+
+    def export(
+        self, path: str | Path, *, scale: float = 1.0, theme: str = "dark", overwrite: bool = False
+    ) -> list[Path]:
+        """Write the figure as shown (same layout width) to PNG/SVG/PDF, and its numbers
+        as .npy beside it."""
+        from ...export import save_npy
+        from ..figure_file import write_figure
 
         if self._stale:
             self.refresh()
-        if self.picture is None:
+        if self.figure is None:
             raise ValueError("nothing to export yet: open an image first")
-        base = Path(base)
-        png, npy = base.with_suffix(".png"), base.with_suffix(".npy")
-        save_png(self.picture.rgb, png, overwrite=overwrite)
-        save_npy(self.picture.data, npy, overwrite=overwrite)
-        return png, npy
+        path = Path(path)
+        written = [
+            write_figure(
+                self.figure,
+                path,
+                scale=scale,
+                theme=theme,
+                width_pt=self.width_pt(),
+                overwrite=overwrite,
+            )
+        ]
+        if self.figure.data is not None:
+            written.append(save_npy(self.figure.data, path.with_suffix(".npy"), overwrite))
+        return written
 
 
-class TokenGridPanel(Panel):
-    """A view drawn on a token grid whose `layout_info` has `token_at(x, y)`: hovering
-    names the token in the status bar (`describe`) and hovers it everywhere; a click
-    selects it (padding tokens are not selectable)."""
-
-    def describe(self, r: int, c: int) -> str:
-        """Status-bar text for token (r, c) of the padded grid."""
-        return f"token ({r}, {c})"
-
-    def _token_under(self, x: float, y: float) -> tuple[int, int] | None:
-        if self.layout_info is None or x < 0 or y < 0:
-            return None
-        return self.layout_info.token_at(x, y)
-
-    def _on_canvas_hovered(self, x: float, y: float) -> None:
-        token = self._token_under(x, y)
-        sel = self.session.selection
-        key = () if token is None else (sel.stage, sel.block, sel.shift_view, token)
-        tokens = () if token is None else (token,)
-        self._hover(tokens, key, lambda: self.describe(*token))
-
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        self._select_token(self._token_under(x, y))
+def _tok(v) -> tuple[int, int]:
+    return int(v[0]), int(v[1])
 
 
-def set_stable_text(label: QLabel, text: str) -> None:
-    """Set a label that changes with the selection without re-laying out its window: only
-    when the text differs, and its size only grows (height for a word-wrapped label, width
-    otherwise). A caption one line shorter for the next token would otherwise resize, and
-    repaint twice, the picture above it; a shorter breadcrumb would re-lay out the toolbar."""
-    if label.text() == text:
-        return
-    label.setText(text)
-    if not label.isVisible():  # not laid out yet: its width means nothing
-        return
-    if label.wordWrap():
-        label.setMinimumHeight(max(label.minimumHeight(), label.heightForWidth(label.width())))
-    else:
-        label.setMinimumWidth(max(label.minimumWidth(), label.sizeHint().width()))
+def _cells_showing(region: F.HitRegion, wanted: set) -> list[tuple[int, int]]:
+    pay = region.payload
+    if "tokens" in pay:
+        t = np.asarray(pay["tokens"])
+        hits = np.zeros(t.shape[:2], bool)
+        for r, c in wanted:
+            hits |= (t[..., 0] == r) & (t[..., 1] == c)
+        return [tuple(int(v) for v in ij) for ij in np.argwhere(hits)]
+    if "origin" in pay:
+        r0, c0 = pay["origin"]
+        rows, cols = region.shape
+        return [(r - r0, c - c0) for r, c in wanted if 0 <= r - r0 < rows and 0 <= c - c0 < cols]
+    return []
+
+
+def _cell_rect(region: F.HitRegion, i: int, j: int) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = region.extent
+    rows, cols = region.shape
+    w, h = (x1 - x0) / cols, (y1 - y0) / rows
+    return x0 + j * w, y0 + i * h, w, h

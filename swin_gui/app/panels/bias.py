@@ -1,93 +1,73 @@
-"""The Bias panel: the relative position bias of the selected block, one (2M-1)² table per
-head plus the mean, and its N x N expansion (`render.bias.render_bias`).
+"""The Bias panel: the relative position bias of the selected block, one (2M−1)² table per
+head plus the mean, its N×N expansion and (v2) the logit scale per head (`figure_bias`).
 
 Mouse, all written to the session:
-- click a head's table (or its title): select that head (the mean table selects None);
-- click an expansion cell (i, j): select the window's key token j;
-- hover a table cell (Δrow, Δcol): highlight the selected token and the token at that
-  offset from it; hover an expansion cell: highlight its query and key tokens.
-The picture depends on the token only through the outlined row (its window position).
+- click a head's table: select that head (the mean table selects None); click a τ bar: its
+  head;
+- click an expansion cell (i, j): select the window's key token j (generic `keys` payload);
+- hover a table cell (Δrow, Δcol): the status bar reads "bias logit 0.12 · offset …" and
+  the selected token and the key at that offset from it are outlined in other panels;
+  hover an expansion cell: its query and key tokens.
 """
 
 from __future__ import annotations
 
-from ...analysis.attention import default_token, window_keys
-from ...render.attention import Hit
-from ...render.bias import bias_hit, bias_layout, render_bias
-from ...render.selection import Picture, Selection
+from ...analysis.attention import default_token
+from ...render import figure as F
 from .base import Panel
 
 TOOLTIP = (
     "Relative position bias: what each head adds to the logit of a key at offset "
-    "(Δrow, Δcol) from the query, learned per offset (v1) or by a small MLP (v2)."
-)
-CANVAS_TOOLTIP = (
-    "Click a head's table to select the head; hover a table cell to see which key that "
-    "offset points to; click an N×N cell to jump to its key token."
+    "(Δrow, Δcol) from the query, learned per offset (v1) or by a small MLP (v2). "
+    "Click a head's table to select the head; click an N×N cell to jump to its key token."
 )
 
 
 class BiasPanel(Panel):
     """Relative position bias (`view_name` "bias")."""
 
-    title = "Relative position bias"
     view_name = "bias"
-    watches = ("stage", "block", "head", "colormap")
+    watches = ("stage", "block", "head", "token", "colormap")
     tooltip = TOOLTIP
-    canvas_tooltip = CANVAS_TOOLTIP
 
-    # ---- rendering ---------------------------------------------------------------------------
-    def render(self, trace, selection: Selection) -> Picture:
-        self.layout_info = bias_layout(trace, selection.stage, selection.block)
-        return render_bias(trace, selection)
+    def __init__(self, session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.refresh()
 
-    def depends_on(self, new: Selection, old: Selection) -> bool:
-        if super().depends_on(new, old):
-            return True
-        return self._row(new) != self._row(old)  # the outlined row: the token's position
+    def _offset(self, hit: F.Hit) -> tuple[int, int]:
+        """(Δrow, Δcol) of a table cell."""
+        m1 = hit.region.payload["offset"]
+        return hit.cell[0] - m1, hit.cell[1] - m1
 
-    def _row(self, sel: Selection) -> int | None:
-        trace = self.session.trace
-        if trace is None:
-            return None
-        bt = trace.block(sel.stage, sel.block)
-        return bt.locate(*(sel.token or default_token(bt)))[1]
+    def _query(self) -> tuple[int, int]:
+        block = self.session.current_block()
+        token = self.session.selection.token
+        return tuple(token) if token is not None else default_token(block)
 
-    # ---- mouse -------------------------------------------------------------------------------
-    def hit(self, x: float, y: float) -> Hit | None:
-        if self.layout_info is None or self.session.trace is None:
-            return None
-        return bias_hit(self.layout_info, x, y)
-
-    def _window(self):
-        """(block, selected token, (N, 2) keys of its window, (N,) padding flags)."""
-        sel = self.session.selection
-        bt = self.session.trace.block(sel.stage, sel.block)
-        token = sel.token or default_token(bt)
-        keys, padding = window_keys(bt, bt.locate(*token)[0])
-        return bt, token, keys, padding
-
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        hit = self.hit(x, y)
-        if hit is None:
-            return
-        if hit.kind in ("title", "table"):
-            self.session.select(head=hit.head)
-            return
-        _, _, keys, padding = self._window()
-        self._select_key(keys, padding, hit.cell[1])
-
-    def _hover_tokens(self, hit: Hit | None) -> tuple:
-        if hit is None or hit.kind == "title":
+    def hit_tokens(self, hit: F.Hit) -> tuple[tuple[int, int], ...]:
+        if hit.kind == "tau":
             return ()
-        bt, token, keys, _ = self._window()
-        if hit.kind == "matrix":
-            i, j = hit.cell
-            return tuple(int(v) for v in keys[i]), tuple(int(v) for v in keys[j])
-        dy, dx = hit.cell  # offset = query - key
-        key = (token[0] - dy, token[1] - dx)
-        H, W = bt.resolution
-        return (tuple(token), key) if 0 <= key[0] < H and 0 <= key[1] < W else (tuple(token),)
+        if hit.kind != "table":
+            return super().hit_tokens(hit)
+        (r, c), (dy, dx) = self._query(), self._offset(hit)
+        key = (r - dy, c - dx)  # offset = query − key
+        H, W = self.session.current_block().resolution
+        return ((r, c), key) if 0 <= key[0] < H and 0 <= key[1] < W else ((r, c),)
 
-    def _on_canvas_hovered(self, x: float, y: float) -> None:
-        self._hover(self._hover_tokens(self.hit(x, y) if x >= 0 else None))
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        if hit.kind != "table":
+            return "" if hit.kind == "tau" else super().describe_tokens(hit, tokens)
+        dy, dx = (str(v).replace("-", "−") for v in self._offset(hit))
+        text = f"offset (Δrow, Δcol) = ({dy}, {dx})"
+        if len(tokens) == 2:
+            (a, b), (c, d) = tokens
+            text += f" · query ({a}, {b}) → key ({c}, {d})"
+        return text
+
+    def on_hit_clicked(self, hit: F.Hit | None) -> None:
+        if hit is not None and hit.kind == "table":
+            self.session.select(**hit.region.payload["select"])
+        elif hit is not None and hit.kind == "tau":
+            self.session.select(head=hit.cell[1])
+        else:
+            super().on_hit_clicked(hit)

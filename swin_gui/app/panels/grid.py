@@ -1,56 +1,53 @@
-"""The window-grid panel: the image with the current block's windows in image pixels.
-Hovering shows token → window in the status bar and tells other panels; a click selects
-the token; tokens hovered in other panels (e.g. a mask cell's query and key) are outlined.
+"""The window-grid panel (centre): the image with the current block's windows in image
+pixels. Hovering names token → window in the status bar and tells other panels; a click
+selects the token; tokens hovered in other panels (e.g. a mask cell's query and key) are
+outlined here.
 """
 
 from __future__ import annotations
 
-from ...render.grid import grid_layout, render_grid
-from ...render.selection import Picture, Selection, view_shift
-from ..state import Hover
-from .base import Rect, TokenGridPanel
+from ...render import figure as F
+from ...render.selection import view_shift
+from .base import Panel
 
-GRID_TOOLTIP = (
+TOOLTIP = (
     "The windows of the current block drawn in image pixels (side = M × patch × 2^stage); "
     "on SW-MSA blocks they start s = M/2 tokens in and the 9 tinted regions show which "
     "tokens the cyclic roll puts into one window; hatched = padding."
 )
 
 
-class GridPanel(TokenGridPanel):
+class GridPanel(Panel):
     """Window partition over the image; hover/click map back to stage tokens."""
 
-    title = "Window grid"
     view_name = "grid"
     watches = ("stage", "block", "token", "window", "shift_view")
-    canvas_tooltip = GRID_TOOLTIP
-    hover_width = 3.0
+    tooltip = TOOLTIP
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)
         self.refresh()
 
-    def render(self, trace, selection: Selection) -> Picture:
-        self.layout_info = grid_layout(trace, selection)
-        self.canvas.set_highlight([])  # hover outlines belong to the previous picture
-        return render_grid(trace, selection)
-
-    def describe(self, r: int, c: int) -> str:
-        """'token (r, c) → window w, pos (i, j)' for the status bar."""
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        """'token (r, c) → window w, pos (i, j)' (padding says so)."""
         block = self.session.current_block()
-        shift = view_shift(block, self.session.selection)
-        w, p = block.locate(r, c, shift=shift)
-        i, j = divmod(p, block.window)
+        if block is None or not tokens:
+            return ""
+        (r, c), M = tokens[0], block.window
+        w, p = block.locate(r, c, shift=view_shift(block, self.session.selection))
+        text = f"token ({r}, {c}) → window {w}, pos ({p // M}, {p % M})"
         H, W = block.resolution
-        text = f"token ({r}, {c}) → window {w}, pos ({i}, {j})"
         return text if r < H and c < W else f"padding {text} (zeros, cropped after attention)"
 
-    def hover_rects(self, hover: Hover) -> list[Rect] | None:
-        """Tokens hovered in other panels, at their own stage's token size."""
-        trace, lay = self.session.trace, self.layout_info
-        if hover.source == self.view_name or trace is None or lay is None:
+    def hover_rects(self, hover) -> list[tuple[str, float, float, float, float]]:
+        """Tokens hovered elsewhere, of any stage, at their own size in image pixels."""
+        trace = self.session.trace
+        if trace is None or hover.stage >= len(trace.stages):
             return []
-        if hover.stage >= len(trace.stages):
-            return None
-        t = trace.token_pixels(hover.stage) * lay.scale
-        return [lay.token_rect(r, c, t) for r, c in hover.tokens]
+        t = trace.token_pixels(hover.stage)
+        return [("image", c * t, r * t, t, t) for r, c in hover.tokens]
+
+    def on_hit_hovered(self, hit: F.Hit | None) -> None:
+        super().on_hit_hovered(hit)
+        if hit is not None:  # the window is in the description: no "window 5" value text
+            self.session.message.emit(self.describe_tokens(hit, self.hit_tokens(hit)))

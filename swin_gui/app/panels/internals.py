@@ -1,38 +1,50 @@
 """The Block internals panel: residual-stream and branch norms over every block, the
 current block's wiring (v1 pre-norm / v2 res-post-norm, from the loaded model) with its
-measured norms, and its per-token output norm (`render.internals.render_internals`).
-The chart is shown as the rendered picture, identical to the export.
+measured norms, and its per-token output norm (`render.internals.figure_internals`).
 
-Mouse: click a block's column in the chart to select that block.
+Mouse: click a block's column in the chart to select that block (hovering it names the
+block and its ‖x_out‖); the per-token heatmap hovers and selects tokens like every grid.
 """
 
 from __future__ import annotations
 
-from ...render.internals import internals_hit, render_internals
-from ...render.selection import Picture, Selection
+from ...render import figure as F
 from .base import Panel
 
 TOOLTIP = (
     "How big the residual stream is at each block and how much the attention and MLP "
     "branches add. Swin v1 is pre-norm (x + W-MSA(LN1(x))), v2 res-post-norm "
-    "(x + LN1(W-MSA(x))); LayerNorm normalises each token over its channels."
+    "(x + LN1(W-MSA(x))); LayerNorm normalises each token over its channels. "
+    "Click a block's column in the chart to select that block."
 )
 
 
 class InternalsPanel(Panel):
     """Block internals (`view_name` "internals")."""
 
-    title = "Block internals"
     view_name = "internals"
     watches = ("stage", "block", "token", "colormap")
     tooltip = TOOLTIP
-    canvas_tooltip = "Click a block's column in the chart to select that block."
 
-    def render(self, trace, selection: Selection) -> Picture:
-        return render_internals(trace, selection)
+    def __init__(self, session, parent=None) -> None:
+        super().__init__(session, parent)
+        self.refresh()
 
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        trace = self.session.trace
-        hit = None if trace is None else internals_hit(trace, x, y)
-        if hit is not None:
-            self.session.select(stage=hit[0], block=hit[1], step="block")
+    def _block(self, hit: F.Hit) -> tuple[int, int]:
+        return hit.region.payload["blocks"][hit.cell[1]]
+
+    def hit_tokens(self, hit: F.Hit) -> tuple[tuple[int, int], ...]:
+        return () if hit.kind == "blocks" else super().hit_tokens(hit)
+
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        if hit.kind == "blocks":
+            stage, block = self._block(hit)
+            return f"block {stage}.{block} (click to select)"
+        return super().describe_tokens(hit, tokens)
+
+    def on_hit_clicked(self, hit: F.Hit | None) -> None:
+        if hit is not None and hit.kind == "blocks":
+            stage, block = self._block(hit)
+            self.session.select(stage=stage, block=block, step="block")
+        else:
+            super().on_hit_clicked(hit)

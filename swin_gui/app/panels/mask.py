@@ -1,113 +1,69 @@
-"""The attention-mask panel: the selected window's N x N additive shift mask and the
-thumbnails of every window's mask. Hovering a cell highlights its query and key tokens in
-the other views; clicking a thumbnail selects that window, clicking a cell its query token.
+"""The attention-mask panel: the N x N additive shift mask of the selected token's window and
+the mosaic of every window's mask (`render.mask.figure_mask`).
+
+- hover a matrix cell: "additive mask −100 · query (a, b) → key (c, d)" in the status bar,
+  and its query and key tokens outlined on the image (the `keys` payload);
+- click a matrix cell: select its key token; click a thumbnail: select that window;
+- a token hovered elsewhere outlines its query row and key column when it is in the window.
 """
 
 from __future__ import annotations
 
-from ...model.geometry import MASK_VALUE
-from ...render.mask import mask_layout, render_mask
-from ...render.selection import Picture, Selection, view_shift
-from ..state import Hover
-from .base import Panel, Rect
+import numpy as np
 
-MASK_TOOLTIP = (
-    "The additive mask of one window: −100 where query and key come from different "
-    "shift regions (the softmax then gives them ≈0 weight), 0 elsewhere; one mask for all "
-    "heads; padding tokens are not what it masks."
+from ...render import figure as F
+from ...render.common import selected_window
+from ...render.selection import Selection, view_shift
+from ..state import Hover
+from .base import Panel
+
+TOOLTIP = (
+    "The additive mask of one window: −100 where query and key come from different shift "
+    "regions (the softmax then gives them ≈0 weight), 0 elsewhere; one mask for all heads; "
+    "padding tokens are not what it masks. Click a thumbnail to select its window."
 )
 
 
 class MaskPanel(Panel):
-    """Mask matrix + thumbnails; maps cells and thumbnails back via `MaskLayout`."""
+    """Mask matrix + mosaic of every window's mask (`view_name` "mask")."""
 
-    title = "Attention mask"
     view_name = "mask"
-    watches = ("stage", "block", "window", "shift_view")
-    canvas_tooltip = MASK_TOOLTIP
+    watches = ("stage", "block", "token", "window", "shift_view")
+    tooltip = TOOLTIP
 
-    def __init__(self, session, parent=None) -> None:
-        super().__init__(session, parent)
-        self.refresh()
+    def depends_on(self, new: Selection, old: Selection) -> bool:
+        """Only a change of block, shift view or the window shown redraws: moving the
+        token inside its window does not."""
+        if not super().depends_on(new, old):
+            return False
+        trace = self.session.trace
+        if trace is None or (new.stage, new.block, new.shift_view) != (
+            old.stage,
+            old.block,
+            old.shift_view,
+        ):
+            return True
+        block = trace.block(new.stage, new.block)
+        shift = view_shift(block, new)
+        return selected_window(block, new, shift) != selected_window(block, old, shift)
 
-    # ---- rendering ------------------------------------------------------------------------
-    def render(self, trace, selection: Selection) -> Picture:
-        self.layout_info = mask_layout(trace, selection)
-        self.canvas.set_highlight([])  # hover outlines belong to the previous picture
-        return render_mask(trace, selection)
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        if hit.kind == "window":
+            return f"window {hit.region.payload['select']['window']}: click to select it"
+        return super().describe_tokens(hit, tokens)
 
-    def _window_tokens(self):
-        block = self.session.current_block()
-        sel = self.session.selection
-        shift = view_shift(block, sel)
-        nW = self.layout_info.grid[0] * self.layout_info.grid[1]
-        return block, block.window_tokens(max(0, min(nW - 1, sel.window)), shift)
-
-    # ---- mouse ------------------------------------------------------------------------------
-    def _on_canvas_hovered(self, x: float, y: float) -> None:
-        lay = self.layout_info
-        cell = None if lay is None or x < 0 else lay.cell_at(x, y)
-        thumb = None if lay is None or x < 0 or cell else lay.thumb_at(x, y)
-        key = (self.session.selection, cell, thumb)
-        if key == self._last_hover:
-            return
-        self._last_hover = key
-        if cell is not None:
-            self._hover_cell(*cell)
-        elif thumb is not None:
-            self.canvas.set_highlight([lay.thumb_rect(thumb)])
-            self.session.message.emit(f"window {thumb}: click to select it")
-        else:
-            self.canvas.set_highlight([])
-            self.session.set_hover(None)
-
-    def _hover_cell(self, i: int, j: int) -> None:
-        """Status text and a hover of the cell's query and key tokens."""
-        block, tokens = self._window_tokens()
-        q, k = (int(tokens[i][0]), int(tokens[i][1])), (int(tokens[j][0]), int(tokens[j][1]))
-        masked = self.picture is not None and self.picture.data[i, j] < MASK_VALUE / 2
-        H, W = block.resolution
-
-        def name(rc: tuple[int, int]) -> str:
-            return f"({rc[0]}, {rc[1]})" + ("" if rc[0] < H and rc[1] < W else " padding")
-
-        verdict = "masked (−100)" if masked else "attend (0)"
-        self.session.message.emit(f"query {name(q)} ↔ key {name(k)}: {verdict}")
-        self.canvas.set_highlight([self.layout_info.cell_rect(i, j)])
-        self.session.set_hover(Hover(self.session.selection.stage, (q, k), "mask"))
-
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        lay = self.layout_info
-        if lay is None or self.session.trace is None:
-            return
-        thumb = lay.thumb_at(x, y)
-        if thumb is not None:
-            self.session.select(window=thumb)
-            return
-        cell = lay.cell_at(x, y)
-        if cell is not None:
-            _, tokens = self._window_tokens()
-            self._select_token(tuple(int(v) for v in tokens[cell[0]]))
-
-    # ---- hover from other panels ---------------------------------------------------------
-    def hover_rects(self, hover: Hover) -> list[Rect] | None:
-        """A token hovered elsewhere: its query row and key column if it is in the selected
-        window (this panel's own hover keeps its cell outline)."""
-        lay = self.layout_info
-        if hover.source == self.view_name:
-            return None
-        if lay is None or hover.stage != self.session.selection.stage:
-            return []
-        _, tokens = self._window_tokens()
-        index = {(int(r), int(c)): n for n, (r, c) in enumerate(tokens)}
-        side = lay.tokens * lay.cell
-        x0, y0 = lay.matrix
-        rects = []
-        for rc in hover.tokens:
-            n = index.get(tuple(rc))
-            if n is not None:
-                rects += [
-                    (x0, y0 + n * lay.cell, side, lay.cell),
-                    (x0 + n * lay.cell, y0, lay.cell, side),
+    def hover_rects(self, hover: Hover) -> list[tuple[str, float, float, float, float]]:
+        """Tokens hovered elsewhere: their query row and key column in the matrix."""
+        out = super().hover_rects(hover)
+        if self.figure is None or hover.stage != self.session.selection.stage:
+            return out
+        region = self.figure.plot("matrix").hits[0]
+        keys = np.asarray(region.payload["keys"])
+        n = len(keys)
+        for r, c in hover.tokens:
+            for k in np.flatnonzero((keys[:, 0] == r) & (keys[:, 1] == c)):
+                out += [
+                    ("matrix", 0.0, float(k), float(n), 1.0),
+                    ("matrix", float(k), 0.0, 1.0, float(n)),
                 ]
-        return rects
+        return out

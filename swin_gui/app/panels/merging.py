@@ -1,14 +1,14 @@
 """The Patch merging panel: how the 2×2 neighbours of stage s-1 become one token of stage s
 around the selected token, with the channel (C → 4C → 2C) and resolution change
-(`render.merging.render_merging`); for stage 0 it shows the patch embedding instead.
+(`render.merging.figure_merging`); for stage 0 it shows the patch embedding instead.
 
-Mouse: click the image crop to select the stage-s token under the mouse.
+Mouse: a click on the image crop selects the stage-s token under it (generic payload
+handling); hovering a vector reads its activation, the neighbour and the channel.
 """
 
 from __future__ import annotations
 
-from ...render.merging import merging_hit, render_merging
-from ...render.selection import Picture, Selection
+from ...render import figure as F
 from .base import Panel
 
 TOOLTIP = (
@@ -21,17 +21,14 @@ TOOLTIP = (
 class MergingPanel(Panel):
     """Patch merging into the current stage (`view_name` "merging")."""
 
-    title = "Patch merging"
     view_name = "merging"
-    watches = ("stage", "token", "colormap")
+    watches = ("stage", "token", "step")
     tooltip = TOOLTIP
-    canvas_tooltip = "Click a token in the image crop to select it."
 
-    def render(self, trace, selection: Selection) -> Picture:
-        return render_merging(trace, selection)
-
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        trace = self.session.trace
-        token = None if trace is None else merging_hit(trace, self.session.selection, x, y)
-        if token is not None:
-            self.session.select(token=token)
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        pay = hit.region.payload
+        if hit.kind == "vector" and "segment" in pay:
+            j = hit.cell[1]
+            k, channel = divmod(j, pay["segment"])
+            return f"{pay['names'][min(k, len(pay['names']) - 1)]} · channel {channel}"
+        return super().describe_tokens(hit, tokens)

@@ -1,14 +1,11 @@
-"""The Predictions panel: the classifier's top-5 classes as probability bars
-(`render.predictions.render_predictions`), with the random-weights warning. It depends
-only on the trace, never on the selection."""
+"""The Predictions panel: the classifier's top-5 classes as a bar chart
+(`render.predictions.figure_predictions`), with the random-weights banner, the no-head and
+non-finite statements. It depends only on the trace, never on the selection; hovering a
+bar reads its probability and class."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
-from ...render.predictions import render_predictions
-from ...render.selection import Picture, Selection
-from ..state import Session
+from ...render import figure as F
 from .base import Panel
 
 TOOLTIP = (
@@ -20,14 +17,13 @@ TOOLTIP = (
 class PredictionsPanel(Panel):
     """Top-5 predictions (`view_name` "predictions")."""
 
-    title = "Predictions"
     view_name = "predictions"
     watches = ()  # the trace only
     tooltip = TOOLTIP
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(session, parent)
-        self.canvas.setMinimumHeight(120)
-
-    def render(self, trace, selection: Selection) -> Picture:
-        return render_predictions(trace, selection)
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        if hit.kind == "bars":
+            ticks = self.figure.plot(hit.plot).yticks if self.figure is not None else ()
+            i = hit.cell[0]
+            return ticks[i][1] if i < len(ticks) else ""
+        return super().describe_tokens(hit, tokens)

@@ -1,13 +1,13 @@
-"""The Feature pyramid panel: every stage's output side by side, aligned to the image
-(`render.pyramid.render_pyramid_view`), with its controls.
+"""The Feature pyramid panel: every stage's output aligned to the image, one plot per stage
+(`render.pyramid.figure_pyramid`), with its controls above the figure.
 
 Controls, all two-way synced with the session:
 - mode combo (channel | norm | PCA) <-> `Selection.feature_mode`;
 - channel spin box ("top" = the channel with the most energy) <-> `Selection.channel`;
 - "top channels" combo: the current stage's 8 strongest channels with their energy;
   picking one selects that channel (and channel mode).
-Mouse: click a stage tile to make it the current stage (block 0) and select the token
-under the mouse; hover shows the token on the other panels.
+Mouse (the base panel's generic hit handling): hover reads the value and the token; a
+click selects that stage's token, and the stage (block 0) when it is another one.
 """
 
 from __future__ import annotations
@@ -16,15 +16,8 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from ...analysis.features import channel_energy, top_channels
-from ...render.pyramid import (
-    display_scale,
-    pyramid_hit,
-    render_pyramid_view,
-    tile_origins,
-)
-from ...render.selection import Picture, Selection
-from ..state import Hover, Session
-from .base import Panel, Rect
+from ..state import Session
+from .base import Panel
 
 MODES = (("channel", "channel"), ("norm", "norm"), ("PCA", "pca"))  # (label, feature_mode)
 TOP_K = 8
@@ -45,11 +38,9 @@ TOP_TIP = "The current stage's strongest channels by mean squared activation (en
 class PyramidPanel(Panel):
     """Feature pyramid (`view_name` "pyramid")."""
 
-    title = "Feature pyramid"
     view_name = "pyramid"
     watches = ("stage", "feature_mode", "channel", "colormap", "token")
     tooltip = TOOLTIP
-    canvas_tooltip = "Click a stage to select it and the token under the mouse."
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -66,12 +57,21 @@ class PyramidPanel(Panel):
         self.top_combo.setToolTip(TOP_TIP)
         self.top_combo.setMinimumContentsLength(18)
         self.top_combo.setPlaceholderText(f"top {TOP_K} by energy")
+        # the heading shares its row with the controls: the bottom dock is short, and every
+        # line above the figure is taken from the stage plots
+        self.layout().removeWidget(self.heading)
         row = QHBoxLayout()
-        for w in (QLabel("mode"), self.mode_combo, QLabel("channel"), self.channel_spin,
-                  QLabel("top channels"), self.top_combo):  # fmt: skip
+        row.addWidget(self.heading, 1)
+        for w in (
+            QLabel("mode"),
+            self.mode_combo,
+            QLabel("channel"),
+            self.channel_spin,
+            QLabel("top channels"),
+            self.top_combo,
+        ):
             row.addWidget(w)
-        row.addStretch(1)
-        self.layout().insertLayout(1, row)
+        self.layout().insertLayout(0, row)
         self._top_key: tuple | None = None
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.channel_spin.valueChanged.connect(self._on_channel_changed)
@@ -79,9 +79,6 @@ class PyramidPanel(Panel):
         self._sync_controls()
 
     # ---- rendering ---------------------------------------------------------------------------
-    def render(self, trace, selection: Selection) -> Picture:
-        return render_pyramid_view(trace, selection)
-
     def refresh(self) -> None:
         self._sync_controls()
         super().refresh()
@@ -91,10 +88,15 @@ class PyramidPanel(Panel):
         """Show the session's feature mode, channel and top channels without echoing back."""
         sel, trace = self.session.selection, self.session.trace
         with QSignalBlocker(self.mode_combo), QSignalBlocker(self.channel_spin):
-            self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(sel.feature_mode)))
+            index = max(0, self.mode_combo.findData(sel.feature_mode))
+            if index != self.mode_combo.currentIndex():
+                self.mode_combo.setCurrentIndex(index)
             dim = trace.stages[sel.stage].dim if trace is not None else 0
-            self.channel_spin.setRange(-1, max(0, dim - 1))
-            self.channel_spin.setValue(-1 if sel.channel is None else sel.channel)
+            if self.channel_spin.maximum() != max(0, dim - 1):  # untouched: no repaint
+                self.channel_spin.setRange(-1, max(0, dim - 1))
+            value = -1 if sel.channel is None else sel.channel
+            if value != self.channel_spin.value():
+                self.channel_spin.setValue(value)
         self._fill_top_channels()
 
     def _fill_top_channels(self) -> None:
@@ -127,29 +129,3 @@ class PyramidPanel(Panel):
         channel = self.top_combo.itemData(index)
         if channel is not None:
             self.session.select(channel=int(channel), feature_mode="channel")
-
-    # ---- mouse -------------------------------------------------------------------------------
-    def _on_canvas_clicked(self, x: float, y: float) -> None:
-        trace = self.session.trace
-        hit = None if trace is None else pyramid_hit(trace, x, y)
-        if hit is None:
-            return
-        stage, token = hit
-        if stage != self.session.selection.stage:
-            self.session.select(stage=stage, block=0, step="block", token=token)
-        else:
-            self.session.select(token=token)
-
-    def _on_canvas_hovered(self, x: float, y: float) -> None:
-        trace = self.session.trace
-        hit = None if trace is None or x < 0 else pyramid_hit(trace, x, y)
-        self._hover((hit[1],) if hit else (), hit, stage=hit[0] if hit else None)
-
-    def hover_rects(self, hover: Hover) -> list[Rect] | None:
-        """Outline tokens hovered in any panel on their stage's tile."""
-        trace = self.session.trace
-        if trace is None or not 0 <= hover.stage < len(trace.stages):
-            return []
-        x0, y0 = tile_origins(trace)[hover.stage]
-        p = trace.token_pixels(hover.stage) * display_scale(trace.image.shape)
-        return [(x0 + c * p, y0 + r * p, p, p) for r, c in hover.tokens]

@@ -1,18 +1,20 @@
-"""The cyclic-shift panel: the token grid before and after roll(-s, -s), with a checkable
-"Shift (S)" button that toggles the shifted view (two-way with `Selection.shift_view`).
-On a real SW-MSA block with the shift toggled off it also shows the ablation that the
-shell computes into `session.ablation`.
+"""The cyclic-shift panel: the token grid before and after roll(−s, −s) (`figure_shift`),
+with a checkable "Shift (S)" button that toggles the shifted view (two-way with
+`Selection.shift_view`). On a real SW-MSA block with the shift toggled off it also shows the
+ablation that the shell computes into `session.ablation`, re-rendering when it arrives.
+
+Hover and click come from the figure's hit regions: every cell of either grid names its
+ORIGINAL token, so a click selects it and a hover outlines it in both grids and elsewhere.
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
-from ...model.geometry import shift_regions
-from ...render.selection import Picture, Selection, view_shift
-from ...render.shift import ablation_applies, render_shift_view, shift_layout
-from ..state import Hover
-from .base import Rect, TokenGridPanel
+from ...render import figure as F
+from ...render.selection import Selection, view_shift
+from ...render.shift import ablation_applies
+from .base import Panel
 
 SHIFT_TOOLTIP = (
     "Swin shifts its windows by rolling the token grid by (−s, −s) with s = M/2; tokens "
@@ -25,14 +27,12 @@ BUTTON_TOOLTIP = (
 )
 
 
-class ShiftPanel(TokenGridPanel):
+class ShiftPanel(Panel):
     """Before/after the cyclic shift; the shift toggle and the shift ablation."""
 
-    title = "Cyclic shift"
     view_name = "shift"
     watches = ("stage", "block", "token", "window", "shift_view", "colormap")
-    canvas_tooltip = SHIFT_TOOLTIP
-    hover_width = 3.0
+    tooltip = SHIFT_TOOLTIP
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)
@@ -49,10 +49,8 @@ class ShiftPanel(TokenGridPanel):
         self.refresh()
 
     # ---- rendering ------------------------------------------------------------------------
-    def render(self, trace, selection: Selection) -> Picture:
-        self.layout_info = shift_layout(trace, selection)
-        self.canvas.set_highlight([])  # hover outlines belong to the previous picture
-        return render_shift_view(trace, selection, self.session.ablation)
+    def make_figure(self, trace, selection: Selection) -> F.Figure:
+        return self.spec.figure_function()(trace, selection, ablation=self.session.ablation)
 
     def _on_trace_changed(self, trace) -> None:
         self._sync_button()
@@ -63,9 +61,17 @@ class ShiftPanel(TokenGridPanel):
         super()._on_selection_changed(new, old)
 
     def _on_ablation_changed(self, ablation) -> None:
+        """Redraw when an ablation arrives, or when one that is drawn is cleared (a cleared
+        one that was never drawn is followed by the selection or trace change anyway)."""
         trace = self.session.trace
-        if trace is not None and ablation_applies(trace, self.session.selection):
+        if trace is None or not ablation_applies(trace, self.session.selection):
+            return
+        if ablation is not None or self._shows_ablation():
             self._request_refresh()
+
+    def _shows_ablation(self) -> bool:
+        plots = () if self.figure is None else self.figure.plots
+        return any(p.key == "ablation" and p.colorbar is not None for p in plots)
 
     # ---- the shift toggle -----------------------------------------------------------------------
     def _sync_button(self) -> None:
@@ -93,22 +99,15 @@ class ShiftPanel(TokenGridPanel):
         self._sync_button()
 
     # ---- mouse ------------------------------------------------------------------------------
-    def describe(self, r: int, c: int) -> str:
-        """'token (r, c) → region k, rolled to (p, q)' for the status bar."""
-        lay = self.layout_info
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        """'token (r, c) rolled to (p, q)' on the grids; the region is the hit's value."""
         block = self.session.current_block()
-        Hp, Wp = lay.padded
-        s = lay.shift
+        if hit.plot not in ("before", "after") or not tokens or block is None:
+            return super().describe_tokens(hit, tokens)
+        r, c = tokens[0]
+        Hp, Wp = block.padded
+        s = view_shift(block, self.session.selection)
         p, q = (r - s) % Hp, (c - s) % Wp
-        region = int(shift_regions(Hp, Wp, block.window, s)[p, q])
         H, W = block.resolution
         kind = "token" if r < H and c < W else "padding token"
-        return f"{kind} ({r}, {c}) → region {region}, rolled to ({p}, {q})"
-
-    def hover_rects(self, hover: Hover) -> list[Rect] | None:
-        """Tokens hovered in other panels, in both grids (before and after the roll)."""
-        lay = self.layout_info
-        own = hover.source == self.view_name
-        if own or lay is None or hover.stage != self.session.selection.stage:
-            return []
-        return [rect for r, c in hover.tokens for rect in lay.token_rects(r, c)]
+        return f"{kind} ({r}, {c}) rolled to ({p}, {q})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -27,6 +27,42 @@ class CheckpointError(ValueError):
 
 
 @dataclass(frozen=True)
+class LoadReport:
+    """Everything the loader decided, for `swin-gui inspect` and the GUI.
+
+    Args:
+        ecosystem: who wrote the file ("timm", "mmdetection", "detectron2", ...).
+        wrapper: how the state dict was wrapped ("bare state dict", "{'state_dict': ...}").
+        key: the path of the state dict used inside the wrapper ("" for a bare one).
+        candidates: every state dict the wrapper holds, by path.
+        prefixes: the key prefixes stripped, outermost first ("module.", "_orig_mod.").
+        ignored: the keys left out (neck, heads, out-norms), in full.
+        skipped_objects: non-tensor globals read as inert placeholders (mmengine objects).
+        dtypes: the weights' floating-point dtypes in the file (loaded as float32).
+        preprocessing: where mean/std (and interpolation/crop) came from.
+        interpolation, crop_pct: as the checkpoint states them ("" / 0 when it does not).
+        notes: other decisions, one line each (out-norms, EMA choice).
+        warnings: problems that did not stop the load (non-finite weights).
+        no_head_reason: why the model has no classification head ("" when it has one).
+    """
+
+    ecosystem: str = ""
+    wrapper: str = "bare state dict"
+    key: str = ""
+    candidates: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    skipped_objects: tuple[str, ...] = ()
+    dtypes: tuple[str, ...] = ()
+    preprocessing: str = "ImageNet defaults (the checkpoint states none)"
+    interpolation: str = ""
+    crop_pct: float = 0.0
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    no_head_reason: str = ""
+
+
+@dataclass(frozen=True)
 class LoadedCheckpoint:
     """A ready-to-run model (eval mode, CPU) and where it came from.
 
@@ -36,6 +72,7 @@ class LoadedCheckpoint:
         format: "official", "timm", "torchvision", "huggingface" or "swin-gui".
         source: the file or directory it was read from.
         class_names: one name per output class (empty for a headless model).
+        report: what the loader decided on the way (wrapper, prefixes, ignored keys, ...).
     """
 
     model: SwinTransformer
@@ -43,6 +80,7 @@ class LoadedCheckpoint:
     format: str
     source: str
     class_names: tuple[str, ...]
+    report: LoadReport = field(default_factory=LoadReport)
 
 
 def few(keys: Iterable[str], limit: int = 4) -> str:
@@ -50,6 +88,16 @@ def few(keys: Iterable[str], limit: int = 4) -> str:
     keys = sorted(keys)
     shown = ", ".join(keys[:limit])
     return shown + (f" (+{len(keys) - limit} more)" if len(keys) > limit else "")
+
+
+def prefix_summary(keys: Iterable[str], limit: int = 5) -> str:
+    """'12 keys under neck., rpn_head.' for a report line."""
+    keys = list(keys)
+    heads = sorted({k.split(".", 1)[0] + "." if "." in k else k for k in keys})
+    shown = ", ".join(heads[:limit]) + (
+        f" (+{len(heads) - limit} more)" if len(heads) > limit else ""
+    )
+    return f"{len(keys)} key{'s' if len(keys) != 1 else ''} under {shown}"
 
 
 def is_buffer_key(key: str) -> bool:

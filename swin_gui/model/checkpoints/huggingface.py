@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import torch
 
 from ..config import IMAGENET_MEAN, IMAGENET_STD, SwinConfig
 from .base import CheckpointError, StateDict
 from .safe_io import read_tensors
+from .schema import HF_CONFIG, HF_PREPROCESSOR, WEIGHT_INDEX, validate
+
+# PIL's resample codes, as HF image processors store them.
+PIL_RESAMPLE = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _PREFIX = re.compile(r"^(?:swin|swinv2)\.")
@@ -106,14 +110,38 @@ def _fuse_qkv(state_dict: StateDict) -> StateDict:
     return out
 
 
-def read_json(path: Path) -> dict:
+def read_json(path: Path, schema: dict | None = None) -> dict:
+    """A JSON object from `path`, validated against `schema` when given."""
     try:
+        if path.stat().st_size > 16 * 2**20:
+            raise CheckpointError(f"{path.name} is too large for a config file")
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{path.name} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path.name} does not hold a JSON object")
-    return data
+    return validate(data, schema or {}, path.name)
+
+
+def shard_path(directory: Path, shard: object, index_name: str) -> Path:
+    """A shard named by an index, which must be a plain relative name inside `directory`
+    (no absolute path, no '..'; a symlink in the folder may point anywhere, as the HF
+    cache's do) and a regular file."""
+    text = str(shard)
+    parts = PurePosixPath(text.replace("\\", "/")).parts
+    if (
+        not isinstance(shard, str)
+        or not text
+        or PurePosixPath(text).is_absolute()
+        or PureWindowsPath(text).is_absolute()
+        or PureWindowsPath(text).drive
+        or ".." in parts
+    ):
+        raise CheckpointError(f"{index_name}: shard {text!r} is not a file inside the folder")
+    path = directory / text
+    if not path.is_file():
+        raise CheckpointError(f"{index_name}: shard {text!r} is missing or not a regular file")
+    return path
 
 
 def read_weights(directory: Path) -> StateDict:
@@ -121,10 +149,11 @@ def read_weights(directory: Path) -> StateDict:
     for name in WEIGHT_FILES:
         index = directory / f"{name}.index.json"
         if index.is_file():
-            shards = sorted(set(read_json(index).get("weight_map", {}).values()))
+            weight_map = read_json(index, WEIGHT_INDEX).get("weight_map") or {}
+            paths = {shard_path(directory, s, index.name) for s in weight_map.values()}
             out: StateDict = {}
-            for shard in shards:
-                out.update(read_tensors(directory / shard)[0])
+            for path in sorted(paths):
+                out.update(read_tensors(path)[0])
             return out
         if (directory / name).is_file():
             return read_tensors(directory / name)[0]
@@ -149,6 +178,7 @@ def config_from_hf(
         raise CheckpointError(
             f"unsupported MLP activation {config.get('hidden_act')!r} (need gelu)"
         )
+    validate(config, HF_CONFIG, "config.json")
     head = state_dict.get("head.fc.weight")
     mean, std = _mean_std(preprocessor or {})
     fields = dict(
@@ -204,12 +234,28 @@ def _first(value) -> int:
     return int(value[0] if isinstance(value, (list, tuple)) else value)
 
 
-def read_hf_directory(directory: Path) -> tuple[StateDict, SwinConfig, tuple[str, ...]]:
-    """(our-layout state dict, config, class names) of a HF checkpoint directory."""
-    config = read_json(directory / "config.json")
+def preprocessing_from_hf(preprocessor: dict | None) -> dict:
+    """The LoadReport fields a preprocessor_config.json fixes (empty when none)."""
+    if not preprocessor or "image_mean" not in preprocessor or "image_std" not in preprocessor:
+        return {}
+    out = {"preprocessing": "preprocessor_config.json (image_mean, image_std)"}
+    if isinstance(preprocessor.get("resample"), int):
+        out["interpolation"] = PIL_RESAMPLE[preprocessor["resample"]]
+    if isinstance(preprocessor.get("crop_pct"), (int, float)):
+        out["crop_pct"] = float(preprocessor["crop_pct"])
+    return out
+
+
+def read_hf_directory(directory: Path) -> tuple[StateDict, SwinConfig, tuple[str, ...], dict]:
+    """(our-layout state dict, config, class names, preprocessing report fields) of a HF
+    checkpoint directory."""
+    config = read_json(directory / "config.json", HF_CONFIG)
     preprocessor_path = directory / "preprocessor_config.json"
-    preprocessor = read_json(preprocessor_path) if preprocessor_path.is_file() else None
+    preprocessor = (
+        read_json(preprocessor_path, HF_PREPROCESSOR) if preprocessor_path.is_file() else None
+    )
     state_dict = hf_to_timm(read_weights(directory))
     name = str(config.get("_name_or_path") or directory.name)
     cfg = config_from_hf(config, state_dict, preprocessor, name=name)
-    return state_dict, cfg, class_names_from_hf(config, cfg.num_classes)
+    names = class_names_from_hf(config, cfg.num_classes)
+    return state_dict, cfg, names, preprocessing_from_hf(preprocessor)

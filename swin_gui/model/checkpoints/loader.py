@@ -1,5 +1,6 @@
-"""`load_checkpoint` / `save_checkpoint`: read any supported Swin checkpoint, detect its
-layout, rename it to ours, build the architecture and load every weight strictly.
+"""`load_checkpoint` / `save_checkpoint`: read any supported Swin checkpoint, find the state
+dict in its wrapper, detect its layout, rename it to ours, build the architecture and load
+every weight strictly. What was decided on the way is kept in `LoadedCheckpoint.report`.
 
 Our own "swin-gui" format is a safetensors file whose metadata carries
 `swin_gui.config` (JSON of `SwinConfig.to_dict()`) and `swin_gui.class_names` (JSON list).
@@ -8,7 +9,8 @@ Our own "swin-gui" format is a safetensors file whose metadata carries
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -20,19 +22,31 @@ from ..swin import SwinTransformer
 from .base import (
     CheckpointError,
     LoadedCheckpoint,
+    LoadReport,
     StateDict,
     describe,
     embed_small_tables,
     few,
+    prefix_summary,
     strip_buffers,
 )
 from .detect import detect_format
-from .huggingface import WEIGHT_FILES, hf_to_timm, read_hf_directory, read_json, read_weights
+from .ecosystem import fold_out_norms, refuse_variants, split_backbone
+from .huggingface import hf_to_timm
 from .infer import infer_config
 from .labels import resolve_class_names
 from .official import official_to_timm, timm_to_timm
-from .safe_io import read_tensors
+from .openmmlab import is_openmmlab, openmmlab_to_timm
+from .safe_io import read_object
 from .torchvision_format import torchvision_to_timm
+from .wrappers import (
+    EMA_KEYS,
+    choose_state_dict,
+    rank,
+    strip_prefixes,
+    to_tensors,
+    wrapper_label,
+)
 
 CONFIG_KEY, NAMES_KEY = "swin_gui.config", "swin_gui.class_names"
 CONVERTERS = {
@@ -40,27 +54,75 @@ CONVERTERS = {
     "timm": timm_to_timm,
     "torchvision": torchvision_to_timm,
     "huggingface": hf_to_timm,
+    "openmmlab": openmmlab_to_timm,
 }
+ECOSYSTEMS = {
+    "official": "microsoft/Swin-Transformer",
+    "timm": "timm",
+    "torchvision": "torchvision",
+    "huggingface": "Hugging Face transformers",
+    "openmmlab": "mmpretrain",
+    "swin-gui": "swin-gui",
+}
+FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
+HEADLESS = ("mmdetection", "mmsegmentation", "detectron2", "detection framework")
 
 
-def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
-    """Load a Swin checkpoint file or Hugging Face directory into an eval-mode CPU model.
+def load_checkpoint(path: str | Path, key: str | None = None) -> LoadedCheckpoint:
+    """Load a Swin checkpoint file or Hugging Face / timm directory into an eval-mode CPU
+    model.
 
+    Args:
+        path: the file or folder.
+        key: the state dict to use inside a wrapper (e.g. "state_dict" when the file also
+            holds "state_dict_ema"); by default the rule in `wrappers` chooses.
     Raises:
         CheckpointError: one line naming the problem (missing path, unreadable or unsafe
             file, not a Swin checkpoint, or weights that do not fit the architecture).
     """
+    from .folders import has_swin_config_beside, load_directory, load_swin_gui
+
     path = Path(path).expanduser()
     if not path.exists():
         raise CheckpointError(f"no such file or directory: {path}")
-    if path.is_dir():
-        return _load_directory(path)
-    if _has_swin_config_beside(path):  # model.safetensors picked inside a HF / timm folder
-        return _load_directory(path.parent)
-    state_dict, metadata = read_tensors(path)
+    if path.is_dir() or has_swin_config_beside(path):  # a HF / timm folder, or its weights
+        if key is not None:
+            raise CheckpointError(f"--key {key!r} applies to a checkpoint file, not a folder")
+        return load_directory(path if path.is_dir() else path.parent)
+    obj, metadata, skipped = read_object(path)
     if CONFIG_KEY in metadata:
-        return _load_swin_gui(path, state_dict, metadata)
-    return load_state_dict(state_dict, source=str(path), name_hint=_name_hint(path))
+        return load_swin_gui(path, obj, metadata)
+    return load_object(obj, str(path), name_hint=_name_hint(path), key=key, skipped=skipped)
+
+
+def load_object(
+    obj: object,
+    source: str,
+    name_hint: str | None = None,
+    key: str | None = None,
+    skipped: Sequence[str] = (),
+    class_names: Sequence[str] = (),
+) -> LoadedCheckpoint:
+    """Load what a training script saved: choose the state dict in its wrapper, strip the
+    wrapper prefixes, then `load_state_dict`."""
+    name = Path(source).name
+    inner, chosen, candidates = choose_state_dict(obj, name, key)
+    state_dict, prefixes = strip_prefixes(to_tensors(inner, name), name)
+    notes = []
+    others = [c for c in candidates if c not in (chosen, "") and rank(c) is not None]
+    if key is None and any(p in EMA_KEYS for p in chosen.split(".")) and others:
+        notes.append(f"EMA weights {chosen!r} chosen over {', '.join(map(repr, others[:3]))}")
+    report = LoadReport(
+        wrapper=wrapper_label(obj, chosen) if isinstance(obj, Mapping) else "bare state dict",
+        key=chosen,
+        candidates=candidates,
+        prefixes=prefixes,
+        skipped_objects=tuple(skipped),
+        notes=tuple(notes),
+    )
+    if isinstance(obj, Mapping) and "matching_heuristics" in obj:
+        report = replace(report, ecosystem="detectron2")
+    return load_state_dict(state_dict, source, name_hint, class_names, report)
 
 
 def load_state_dict(
@@ -68,27 +130,50 @@ def load_state_dict(
     source: str = "state dict",
     name_hint: str | None = None,
     class_names: Sequence[str] = (),
+    report: LoadReport | None = None,
 ) -> LoadedCheckpoint:
-    """Detect, convert, infer the architecture of and strictly load an in-memory state dict."""
-    fmt = detect_format(state_dict, Path(source).name)
-    converted = CONVERTERS[fmt](state_dict)
+    """Detect, convert, infer the architecture of and strictly load an in-memory state dict
+    (a detector's or segmenter's backbone is taken from under `backbone.`)."""
+    name = Path(source).name
+    report = report or LoadReport()
+    refuse_variants(state_dict, name)
+    backbone, ignored, ecosystem = split_backbone(state_dict)
+    fmt = "openmmlab" if is_openmmlab(backbone) else detect_format(backbone, name)
+    converted, dropped, note = fold_out_norms(CONVERTERS[fmt](backbone))
     cfg = infer_config(converted, name_hint=name_hint)
     if cfg.version == 1:
         converted = embed_small_tables(converted, cfg.window_size)
     if fmt == "torchvision" and cfg.name.startswith("swin"):
         cfg = cfg.with_(name=f"torchvision-{cfg.name}")
-    return build(cfg, converted, fmt, source, class_names)
+    ecosystem = ecosystem or report.ecosystem or ECOSYSTEMS[fmt]
+    report = replace(
+        report,
+        ecosystem=ecosystem,
+        ignored=tuple(ignored) + dropped,
+        notes=report.notes + ((note,) if note else ()),
+    )
+    if ignored:
+        line = f"backbone loaded; ignored {prefix_summary(ignored)}"
+        report = replace(report, notes=(*report.notes, line))
+    return build(cfg, converted, fmt, source, class_names, report)
 
 
 def build(
-    cfg: SwinConfig, state_dict: StateDict, fmt: str, source: str, class_names: Sequence[str] = ()
+    cfg: SwinConfig,
+    state_dict: StateDict,
+    fmt: str,
+    source: str,
+    class_names: Sequence[str] = (),
+    report: LoadReport | None = None,
 ) -> LoadedCheckpoint:
     """Construct `SwinTransformer(cfg)` and load `state_dict` into it with no key left over,
-    missing or mis-shaped."""
+    missing or mis-shaped; non-float weights are refused and non-finite ones reported."""
+    report = report or LoadReport(ecosystem=ECOSYSTEMS.get(fmt, fmt))
     state_dict = strip_buffers(state_dict)
     with torch.device("meta"):  # shapes only: skips initialising weights we overwrite
         model = SwinTransformer(cfg)
     check_fit(model, state_dict, fmt, cfg)
+    dtypes = check_dtypes(state_dict, Path(source).name)
     owned = {k: v.detach().to(torch.float32, copy=True) for k, v in state_dict.items()}
     model.load_state_dict(owned, strict=True, assign=True)
     if any(t.is_meta for t in [*model.parameters(), *model.buffers()]):
@@ -98,7 +183,37 @@ def build(
     names = resolve_class_names(class_names, cfg.num_classes)
     cfg = cfg.with_(class_names=names)
     model.cfg = cfg
-    return LoadedCheckpoint(model, cfg, fmt, source, names)
+    report = replace(
+        report,
+        dtypes=dtypes,
+        warnings=report.warnings + non_finite_warnings(owned),
+        no_head_reason="" if cfg.num_classes else no_head_reason(report.ecosystem),
+    )
+    return LoadedCheckpoint(model, cfg, fmt, source, names, report)
+
+
+def check_dtypes(state_dict: StateDict, name: str) -> tuple[str, ...]:
+    """The floating dtypes present; CheckpointError naming the keys of any other dtype
+    (bool, integer, complex weights would be silently cast to float otherwise)."""
+    bad = {k: v.dtype for k, v in state_dict.items() if v.dtype not in FLOAT_DTYPES}
+    if bad:
+        kinds = ", ".join(sorted({str(d).replace("torch.", "") for d in bad.values()}))
+        raise CheckpointError(f"{name} has non-float weights ({kinds}): {few(bad)}")
+    return tuple(sorted({str(v.dtype).replace("torch.", "") for v in state_dict.values()}))
+
+
+def non_finite_warnings(state_dict: StateDict) -> tuple[str, ...]:
+    """One warning naming the tensors that hold NaN or Inf, or none."""
+    bad = [k for k, v in state_dict.items() if v.numel() and not bool(torch.isfinite(v).all())]
+    if not bad:
+        return ()
+    return (f"non-finite weights (NaN or Inf) in {len(bad)} tensor(s): {few(bad)}",)
+
+
+def no_head_reason(ecosystem: str) -> str:
+    if ecosystem in HEADLESS:
+        return f"{ecosystem} backbone: a detector or segmenter has no classification head"
+    return "the checkpoint has no classification head (a backbone or feature extractor)"
 
 
 def check_fit(model: SwinTransformer, state_dict: StateDict, fmt: str, cfg: SwinConfig) -> None:
@@ -124,59 +239,6 @@ def check_fit(model: SwinTransformer, state_dict: StateDict, fmt: str, cfg: Swin
         )
 
 
-def _load_directory(path: Path) -> LoadedCheckpoint:
-    config_path = path / "config.json"
-    if not config_path.is_file():
-        raise CheckpointError(f"{path} is a directory without config.json (not a HF checkpoint)")
-    config = read_json(config_path)
-    if "architecture" in config and "model_type" not in config:
-        return _load_timm_hub_directory(path, config)
-    state_dict, cfg, names = read_hf_directory(path)
-    return build(cfg, state_dict, "huggingface", str(path), names)
-
-
-def _has_swin_config_beside(path: Path) -> bool:
-    """A weights file whose folder's config.json describes a Swin (HF) or timm model."""
-    config_path = path.parent / "config.json"
-    if path.name not in WEIGHT_FILES or not config_path.is_file():
-        return False
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    if not isinstance(config, dict):
-        return False
-    return config.get("model_type") in ("swin", "swinv2") or "architecture" in config
-
-
-def _load_timm_hub_directory(path: Path, config: dict) -> LoadedCheckpoint:
-    """A timm hub snapshot: config.json {"architecture", "pretrained_cfg"} + weights."""
-    state_dict = read_weights(path)
-    pretrained = config.get("pretrained_cfg") or {}
-    names = config.get("label_names") or pretrained.get("label_names") or ()
-    loaded = load_state_dict(state_dict, str(path), str(config["architecture"]), names)
-    mean, std = pretrained.get("mean"), pretrained.get("std")
-    if mean and std and len(mean) == len(std) == 3:
-        cfg = loaded.config.with_(mean=tuple(map(float, mean)), std=tuple(map(float, std)))
-        loaded.model.cfg = cfg
-        loaded = LoadedCheckpoint(
-            loaded.model, cfg, loaded.format, loaded.source, loaded.class_names
-        )
-    return loaded
-
-
-def _load_swin_gui(path: Path, state_dict: StateDict, metadata: dict[str, str]) -> LoadedCheckpoint:
-    try:
-        fields = json.loads(metadata[CONFIG_KEY])
-        names = json.loads(metadata.get(NAMES_KEY, "[]"))
-        for key, value in fields.items():
-            fields[key] = tuple(value) if isinstance(value, list) else value
-        cfg = SwinConfig(**fields)
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path.name}: damaged swin-gui metadata ({exc})") from None
-    return build(cfg, state_dict, "swin-gui", str(path), [str(n) for n in names])
-
-
 def _name_hint(path: Path) -> str:
     """The file stem, or the folder name for generic names like model.safetensors."""
     generic = {"model", "pytorch_model", "checkpoint", "weights", "best", "last"}
@@ -198,4 +260,11 @@ def save_checkpoint(
     atomic_write(path, lambda f: f.write(safetensors_bytes(tensors, metadata)), overwrite=True)
 
 
-__all__ = ["build", "check_fit", "load_checkpoint", "load_state_dict", "save_checkpoint"]
+__all__ = [
+    "build",
+    "check_fit",
+    "load_checkpoint",
+    "load_object",
+    "load_state_dict",
+    "save_checkpoint",
+]

@@ -1,8 +1,14 @@
 """Read tensors from a file without running any code from it.
 
-Two readers only: safetensors (a JSON header plus raw bytes) and `torch.load` with
-`weights_only=True`, whose restricted unpickler refuses every global that is not a plain
-tensor/container type, so a `__reduce__` payload is an error instead of a program.
+Three readers only, none of which imports or calls anything the file names:
+- safetensors (a JSON header plus raw bytes);
+- `torch.load(weights_only=True)`, whose restricted unpickler refuses every global that
+  is not a plain tensor/container type, after `torch_zip.check_archive` has checked that
+  no record inflates past what its tensors declare;
+- when torch refuses a global (mmengine's message_hub, numpy arrays in a detectron2
+  `.pkl`, optimizer objects), our own allow-list unpickler (`unpickle`), which turns unknown
+  globals into inert placeholders and refuses code-running ones by name. Never
+  `weights_only=False`.
 Everything that goes wrong becomes a one-line `CheckpointError`.
 """
 
@@ -19,14 +25,24 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from .base import CheckpointError, StateDict
+from .torch_zip import check_archive, read_archive
+from .unpickle import restricted_load
+from .wrappers import choose_state_dict, to_tensors
 
-# Containers a training script wraps its weights in, in the order we look for them.
-WRAPPER_KEYS = ("model", "state_dict", "model_state_dict", "module", "net", "params")
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of a pre-1.6 torch.save file
 
 
 def read_tensors(path: Path) -> tuple[StateDict, dict[str, str]]:
-    """(state dict, safetensors metadata) of a checkpoint file; raises CheckpointError."""
+    """(state dict, safetensors metadata) of a weights file that holds one state dict
+    (a HF shard); raises CheckpointError."""
+    obj, metadata, _ = read_object(path)
+    inner, _, _ = choose_state_dict(obj, Path(path).name)
+    return to_tensors(inner, Path(path).name), metadata
+
+
+def read_object(path: Path) -> tuple[object, dict[str, str], tuple[str, ...]]:
+    """(what the file holds, safetensors metadata, globals read as inert placeholders)."""
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"no such file or directory: {path}")
@@ -36,8 +52,9 @@ def read_tensors(path: Path) -> tuple[StateDict, dict[str, str]]:
     if size == 0:
         raise CheckpointError(f"{path.name} is empty (0 bytes)")
     if looks_like_safetensors(path):
-        return _read_safetensors(path)
-    return unwrap_state_dict(_torch_load(path), path.name), {}
+        return (*_read_safetensors(path), ())
+    obj, placeholders = _torch_load(path)
+    return obj, {}, tuple(sorted(placeholders))
 
 
 def looks_like_safetensors(path: Path) -> bool:
@@ -68,16 +85,31 @@ def _safetensors_metadata(path: Path) -> dict[str, str]:
     return dict(header.get("__metadata__") or {})
 
 
-def _torch_load(path: Path) -> object:
-    """`torch.load(weights_only=True)` with every failure mapped to one line."""
-    if not zipfile.is_zipfile(path) and _is_truncated_zip(path):
+def _torch_load(path: Path) -> tuple[object, set[str]]:
+    """`torch.load(weights_only=True)` with every failure mapped to one line; where torch
+    refuses a global, our allow-list unpickler (inert placeholders, never code)."""
+    is_zip = zipfile.is_zipfile(path)
+    if not is_zip and _is_truncated_zip(path):
         raise CheckpointError(f"{path.name} is truncated: the PyTorch zip archive is incomplete")
+    if is_zip:
+        check_archive(path)  # compression bombs and blocked globals, before any inflating
     try:
         with warnings.catch_warnings():  # e.g. "pickle protocol 4": noise for a user
             warnings.simplefilter("ignore", UserWarning)
-            return torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True), set()
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise CheckpointError(_explain_load_failure(path, exc)) from None
+        text = str(exc)
+        if "Weights only load failed" not in text and "magic number" not in text:
+            raise CheckpointError(_explain_load_failure(path, exc)) from None
+    if is_zip:
+        return read_archive(path)
+    obj, placeholders = restricted_load(path.read_bytes(), path.name)
+    if obj == LEGACY_MAGIC:
+        raise CheckpointError(
+            f"{path.name} is in torch's legacy (pre-1.6) format and holds Python objects "
+            "besides tensors, which the safe loader does not read; re-save it with torch.save"
+        )
+    return obj, placeholders
 
 
 def _is_truncated_zip(path: Path) -> bool:
@@ -87,44 +119,9 @@ def _is_truncated_zip(path: Path) -> bool:
 
 def _explain_load_failure(path: Path, exc: Exception) -> str:
     text = " ".join(str(exc).split())
-    if "Unsupported global: GLOBAL " in text:
-        culprit = text.split("Unsupported global: GLOBAL ", 1)[1].split(" ", 1)[0]
-        return (
-            f"{path.name} refused: it holds Python objects ({culprit}) that could run code when "
-            "unpickled; only plain tensors are loaded (weights_only=True)"
-        )
-    if "Weights only load failed" in text:
-        detail = text.split("WeightsUnpickler error:", 1)[-1].split(". ", 1)[0].strip()[:80]
-        return (
-            f"{path.name} is not a PyTorch or safetensors checkpoint the safe loader accepts "
-            f"(weights_only=True refused it: {detail})"
-        )
     if isinstance(exc, EOFError) or "Ran out of input" in text:
         return f"{path.name} is truncated or empty: no complete checkpoint in it"
     if "zip archive" in text or "central directory" in text:
         return f"{path.name} is truncated or damaged: {text[:120]}"
     kind = type(exc).__name__
     return f"{path.name} is not a PyTorch or safetensors checkpoint ({kind}: {text[:120]})"
-
-
-def unwrap_state_dict(obj: object, name: str) -> StateDict:
-    """Find the state dict inside what a training script saved: a bare dict of tensors,
-    or one wrapped as {'model': ...} / {'state_dict': ...}; strips a DDP 'module.'."""
-    if not isinstance(obj, dict):
-        raise CheckpointError(f"{name} holds a {type(obj).__name__}, not a dict of tensors")
-    for key in WRAPPER_KEYS:
-        inner = obj.get(key)
-        if isinstance(inner, dict) and any(isinstance(v, torch.Tensor) for v in inner.values()):
-            obj = inner
-            break
-    tensors = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
-    if not tensors:
-        raise CheckpointError(
-            f"{name} contains no tensors (keys: {', '.join(map(str, obj))[:100]})"
-        )
-    others = [str(k) for k, v in obj.items() if not isinstance(v, torch.Tensor)]
-    if others and len(others) > len(tensors):
-        raise CheckpointError(f"{name} is not a state dict: non-tensor entries {others[:4]}")
-    if all(k.startswith("module.") for k in tensors):
-        tensors = {k[len("module.") :]: v for k, v in tensors.items()}
-    return tensors

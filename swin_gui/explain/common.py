@@ -1,0 +1,107 @@
+"""Plumbing shared by the explain methods: the shift-off counterfactual, frozen weights,
+stopping a forward pass early, reading a stage's or block's output through forward hooks,
+and resolving the target class. Only the model's public forward is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+import torch.nn.functional as F
+
+
+@contextmanager
+def no_shift(model, off: bool = True) -> Iterator[None]:
+    """The counterfactual network: every block's shift forced to 0 (W-MSA only) while
+    inside; each block's own `shift_size` is restored in `finally`. `off=False` is a no-op."""
+    blocks = [b for stage in model.layers for b in stage.blocks] if off else []
+    saved = [b.shift_size for b in blocks]
+    try:
+        for b in blocks:
+            b.shift_size = 0
+        yield
+    finally:
+        for b, s in zip(blocks, saved, strict=True):
+            b.shift_size = s
+
+
+@contextmanager
+def frozen(model) -> Iterator[None]:
+    """Parameters need no gradient while inside (only the activations we ask about do)."""
+    params = list(model.parameters())
+    saved = [p.requires_grad for p in params]
+    try:
+        for p in params:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, r in zip(params, saved, strict=True):
+            p.requires_grad_(r)
+
+
+class Stop(Exception):
+    """Raised from a hook to end a forward pass once the wanted activation exists."""
+
+
+def module_of(model, stage: int, block: int | None = None):
+    """The stage module, or one of its blocks."""
+    st = model.layers[stage]
+    return st if block is None else st.blocks[block]
+
+
+@contextmanager
+def grab_output(module, leaf: bool = False, stop: bool = False) -> Iterator[dict]:
+    """Forward hook on `module`: `box["out"]` is its output (B, H, W, C). `leaf` makes the
+    output a fresh leaf that requires grad (what follows is computed from it); `stop`
+    raises `Stop` right after it."""
+    box: dict = {}
+
+    def hook(_mod, _args, out):
+        if leaf:
+            out = out.detach().requires_grad_(True)
+        box["out"] = out
+        if stop:
+            raise Stop
+        return out
+
+    handle = module.register_forward_hook(hook)
+    try:
+        yield box
+    finally:
+        handle.remove()
+
+
+def resolve_target(model, logits: torch.Tensor, target) -> int:
+    """'top'/None -> the top-1 class; an int; or a class name from the model's names."""
+    if target in (None, "top"):
+        return int(logits.argmax())
+    if isinstance(target, str) and not target.lstrip("-").isdigit():
+        names = list(getattr(model.cfg, "class_names", ()) or ())
+        info = getattr(model, "info", None)
+        names = names or list(getattr(info, "class_names", ()) or ())
+        if target not in names:
+            raise ValueError(f"unknown class {target!r}; the model's classes: {', '.join(names)}")
+        return names.index(target)
+    k = int(target)
+    if not 0 <= k < logits.shape[-1]:
+        raise ValueError(f"target {k} is not a class index in 0..{logits.shape[-1] - 1}")
+    return k
+
+
+def upsample_crop(cam: torch.Tensor, stage: int, patch: int, size: tuple[int, int]) -> torch.Tensor:
+    """(h, w) stage map -> bilinear (align_corners=False) to (h·p·2^S, w·p·2^S) pixels, then
+    cropped to the input's (H, W)."""
+    tp = patch * 2**stage
+    h, w = cam.shape
+    up = F.interpolate(cam[None, None], size=(h * tp, w * tp), mode="bilinear", align_corners=False)
+    return up[0, 0, : size[0], : size[1]]
+
+
+def model_input(model, image, size="model", fit=None):
+    """(normalised (1, 3, H, W) tensor on the model's device, RGB uint8 image)."""
+    from ..api import _prepare
+
+    x, rgb, _ = _prepare(model, image, size, fit)
+    return x.to(next(model.parameters()).device), rgb

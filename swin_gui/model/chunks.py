@@ -1,0 +1,166 @@
+"""The heavy steps of a Swin block in chunks, with results identical to the unchunked
+formulation: window attention a band of whole window rows of the rolled, padded grid at a
+time (its qkv inside), and token-wise steps (MLP, patch merging) a range of tokens at a
+time. No chunk is shorter than MIN_CHUNK tokens, so every GEMM rounds like the unchunked
+one (`tests/model/test_lazy_capture.py` checks bit equality).
+
+Shapes: B batch, H x W token grid, Hp x Wp padded, C channels, M window, N = M*M, s shift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from .geometry import (
+    pad_tokens,
+    padded_size,
+    shift_mask,
+    shift_regions,
+    window_mask,
+    window_partition,
+    window_reverse,
+)
+
+CHUNK_TOKENS = 1 << 16  # tokens per chunk of the heavy steps; results do not depend on it
+
+
+def windowed_attention(
+    x: torch.Tensor,
+    attn: nn.Module,
+    window: int,
+    shift: int,
+    norm: nn.Module | None = None,
+    keep: list[torch.Tensor] | None = None,
+    output: bool = True,
+    chunk_tokens: int | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """The (S)W-MSA branch of a block, in chunks of whole window rows.
+
+    x: (B, H, W, C). Per chunk, yields (rows, branch): the grid rows it covers and the
+    branch output there, (B, len(rows), W, C), or None when `output` is False; a grid
+    that fits one chunk is done in one piece and yields rows None. Equals, row
+    for row: `norm` (v1: LN1), pad to multiples of M, roll by (-s, -s), partition, window
+    attention with the shift mask, reverse, roll back, crop. A window row of the rolled
+    grid reads padded rows (r + s) mod Hp, so the chunks never overlap and only one
+    chunk's windows are alive at a time. `keep` (a list or a `WindowProbs`) receives per
+    chunk the probabilities (B*nW_chunk, heads, N, N).
+    """
+    B, H, W, C = x.shape
+    M, s = window, shift
+    Hp, Wp = padded_size(H, M), padded_size(W, M)
+    bias = attn.position_bias(M)  # heads, N, N
+    per_chunk = chunk_tokens or CHUNK_TOKENS
+    step = M * max(1, per_chunk // (B * M * Wp))  # rolled-grid rows per chunk
+    if step >= Hp:  # one chunk: the whole grid at once, as the paper writes it
+        yield None, _whole_grid(x, attn, M, s, norm, keep, output, bias)
+        return
+    labels = shift_regions(Hp, Wp, M, s) if s else None  # Hp, Wp region labels after roll
+    for r0 in range(0, Hp, step):
+        r1 = min(Hp, r0 + step)
+        src = (torch.arange(r0, r1) + s) % Hp  # padded row behind each rolled row
+        real = src < H  # rows past H are padding
+        rows = src[real].to(x.device)
+        strip = x.new_zeros(B, r1 - r0, Wp, C)  # B, R, Wp, C
+        picked = x.index_select(1, rows)  # B, R', W, C
+        strip[:, real.to(x.device), :W] = picked if norm is None else norm(picked)
+        if s:
+            strip = torch.roll(strip, shifts=-s, dims=2)
+        mask = window_mask(labels[r0:r1], M).to(x.device) if s else None  # nWc, N, N
+        windows = window_partition(strip, M)  # B*nWc, N, C
+        if not output:
+            keep.append(attn.probabilities(windows, M, mask, bias))
+            yield rows, None
+            continue
+        windows = attn(windows, M, mask, keep, bias)  # B*nWc, N, C
+        strip = window_reverse(windows, M, r1 - r0, Wp)  # B, R, Wp, C
+        if s:
+            strip = torch.roll(strip, shifts=s, dims=2)
+        yield rows, strip[:, real.to(x.device), :W]  # B, R', W, C
+
+
+MIN_CHUNK = 64  # a GEMM over fewer rows may round differently: a short tail joins the last
+
+
+def token_chunks(total: int, chunk_tokens: int | None = None) -> list[tuple[int, int]]:
+    """[start, stop) ranges of about `chunk_tokens` (default CHUNK_TOKENS) tokens; none is
+    shorter than MIN_CHUNK unless `total` is, so every chunk rounds like the whole."""
+    size = max(MIN_CHUNK, chunk_tokens or CHUNK_TOKENS)
+    starts = list(range(0, total, size))
+    if len(starts) > 1 and total - starts[-1] < MIN_CHUNK:
+        starts.pop()
+    return [(a, b) for a, b in zip(starts, [*starts[1:], total], strict=True)]
+
+
+def _whole_grid(x, attn, M, s, norm, keep, output, bias) -> torch.Tensor | None:
+    """`windowed_attention` in one piece: (B, H, W, C) -> branch (B, H, W, C)."""
+    _, H, W, _ = x.shape
+    x = pad_tokens(x if norm is None else norm(x), M)  # B, Hp, Wp, C
+    Hp, Wp = x.shape[1:3]
+    if s:
+        x = torch.roll(x, shifts=(-s, -s), dims=(1, 2))
+    mask = shift_mask(Hp, Wp, M, s).to(x.device) if s else None  # nW, N, N
+    windows = window_partition(x, M)  # B*nW, N, C
+    if not output:
+        keep.append(attn.probabilities(windows, M, mask, bias))
+        return None
+    x = window_reverse(attn(windows, M, mask, keep, bias), M, Hp, Wp)  # B, Hp, Wp, C
+    if s:
+        x = torch.roll(x, shifts=(s, s), dims=(1, 2))
+    return x[:, :H, :W, :]
+
+
+def attention_residual(
+    x: torch.Tensor,
+    attn: nn.Module,
+    norm1: nn.Module,
+    version: int,
+    window: int,
+    shift: int,
+    keep=None,
+) -> torch.Tensor:
+    """The first half of a block, chunk by chunk: v1 x + W-MSA(LN1(x)) (pre-norm), v2
+    x + LN1(W-MSA(x)) (res-post-norm). x: (B, H, W, C) -> the residual stream `mid`."""
+    out = None
+    pre = norm1 if version == 1 else None
+    for rows, branch in windowed_attention(x, attn, window, shift, pre, keep):
+        if version == 2:
+            branch = norm1(branch)
+        if rows is None:  # the whole grid in one chunk
+            return x + branch
+        out = x.new_empty(x.shape) if out is None else out
+        out[:, rows] = x[:, rows] + branch
+    return out
+
+
+def chunked_tokens(x: torch.Tensor, fn, chunk_tokens: int | None = None) -> torch.Tensor:
+    """x + fn(x) per token, a chunk of tokens at a time (`token_chunks`). x: (B, H, W, C)."""
+    chunks = token_chunks(x.shape[0] * x.shape[1] * x.shape[2], chunk_tokens)
+    if len(chunks) == 1:
+        return x + fn(x)
+    out = x.new_empty(x.shape)  # contiguous
+    flat, dst = x.reshape(-1, x.shape[-1]), out.view(-1, x.shape[-1])  # B*H*W, C
+    for a, b in chunks:
+        dst[a:b] = flat[a:b] + fn(flat[a:b])
+    return out
+
+
+class WindowProbs:
+    """Collects per-chunk probabilities (B*nW_chunk, heads, N, N), in order, into one
+    preallocated (B, nW, heads, N, N) tensor: no second copy of a large block's attention.
+    Passed as the `keep` list of `windowed_attention` / `WindowAttention.forward`."""
+
+    def __init__(self, batch: int, windows: int, heads: int, tokens: int, like: torch.Tensor):
+        self.batch, self.filled = batch, 0
+        self.data = like.new_empty(batch, windows, heads, tokens, tokens)
+
+    def append(self, chunk: torch.Tensor) -> None:
+        n = chunk.shape[0] // self.batch
+        self.data[:, self.filled : self.filled + n] = chunk.view(self.batch, n, *chunk.shape[1:])
+        self.filled += n
+
+    def result(self) -> torch.Tensor:
+        """(B*nW, heads, N, N), windows row-major over the rolled, padded grid per image."""
+        return self.data.view(-1, *self.data.shape[2:])

@@ -1,0 +1,171 @@
+"""On-demand attention for a lazily captured `Trace`.
+
+`swin_gui.capture` runs one plain forward pass that records every block's input and output;
+a block's attention probabilities, position bias and `mid` (the residual stream after the
+attention branch) are computed only when a view reads them, from that input, with the same
+chunked code the forward pass uses (so they equal an eager capture exactly). What a trace
+needs for that is a detached copy of each block's attention weights (LN1, qkv, the bias
+table or CPB MLP, the logit scale), never the model itself, so switching models frees the
+old one. The copy is shared by every trace of one
+model while its weights are unchanged. Results stay in a per-trace LRU cache bounded in
+bytes (the most recent block is always kept), so an old trace takes its cache with it.
+"""
+
+from __future__ import annotations
+
+import copy
+import ctypes
+import threading
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from torch import nn
+
+from .chunks import WindowProbs, attention_residual, windowed_attention
+from .swin import SwinBlock
+
+CACHE_BYTES = 256 * 2**20  # on-demand results kept per trace (the latest block always is)
+
+
+class BlockAttention(nn.Module):
+    """A detached copy of what one block's attention needs."""
+
+    def __init__(self, block: SwinBlock) -> None:
+        super().__init__()
+        self.version = block.version
+        self.norm1 = copy.deepcopy(block.norm1)  # v1: before attention; v2: after it
+        self.attn = copy.deepcopy(block.attn)
+        self.requires_grad_(False)
+
+    @torch.no_grad()
+    def probabilities(self, x: torch.Tensor, window: int, shift: int) -> torch.Tensor:
+        """Block input x (B, H, W, C) -> softmax probabilities (B*nW, heads, N, N)."""
+        B, H, W, _ = x.shape
+        nW = -(-H // window) * -(-W // window)
+        keep = WindowProbs(B, nW, self.attn.num_heads, window * window, x)
+        pre = self.norm1 if self.version == 1 else None
+        for _ in windowed_attention(x, self.attn, window, shift, pre, keep, output=False):
+            pass
+        return keep.result()
+
+    @torch.no_grad()
+    def mid(self, x: torch.Tensor, window: int, shift: int) -> torch.Tensor:
+        """Block input (B, H, W, C) -> the residual stream after the attention branch."""
+        return attention_residual(x, self.attn, self.norm1, self.version, window, shift)
+
+    @torch.no_grad()
+    def bias(self, window: int) -> torch.Tensor:
+        return self.attn.position_bias(window)  # heads, N, N
+
+
+_SNAPSHOTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _weights_key(model: nn.Module) -> tuple:
+    return tuple((p.data_ptr(), p._version) for p in model.parameters())
+
+
+def snapshot(model: nn.Module) -> tuple[tuple[BlockAttention, ...], ...]:
+    """Per stage, per block, a `BlockAttention` copy of `model`'s weights. Cached weakly
+    per model and rebuilt when a parameter changes (in place or replaced)."""
+    key = _weights_key(model)
+    hit = _SNAPSHOTS.get(model)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    blocks = tuple(tuple(BlockAttention(b) for b in stage.blocks) for stage in model.layers)
+    _SNAPSHOTS[model] = (key, blocks)
+    return blocks
+
+
+def trim_heap() -> None:
+    """Give freed heap memory back to the OS (glibc `malloc_trim`; elsewhere a no-op).
+
+    The chunked forward pass of a large image frees many medium-sized temporaries that
+    glibc keeps in its heap; without this the RSS stays hundreds of MB above where it was
+    after the trace is dropped. Runs (`trim_heap_soon`) when a large trace is freed."""
+    global _LIBC
+    if _LIBC is None:
+        try:
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
+
+
+def trim_heap_soon(delay: float = 0.2) -> None:
+    """`trim_heap` from a short-lived thread a moment from now: a finalizer runs before the
+    dying object's arrays are freed, so trimming at once would find nothing to return."""
+    timer = threading.Timer(delay, trim_heap)
+    timer.daemon = True
+    timer.start()
+
+
+class OnDemand:
+    """Computes a lazily captured block's `attn`, `bias` and `mask` and caches them, least
+    recently used first out, while the cache holds more than `max_bytes`."""
+
+    def __init__(self, blocks, device: torch.device | str = "cpu", max_bytes: int = CACHE_BYTES):
+        self._blocks = blocks
+        self.device = torch.device(device)
+        self.max_bytes = max_bytes
+        self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(a.nbytes for a in self._cache.values())
+
+    def cached(self) -> list[tuple[int, int, str]]:
+        """(stage, block, name) held now, least recently used first."""
+        with self._lock:
+            return list(self._cache)
+
+    def holds(self, block, name: str) -> bool:
+        with self._lock:
+            return (block.stage, block.index, name) in self._cache
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def get(self, block, name: str) -> np.ndarray:
+        key = (block.stage, block.index, name)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = self._compute(block, name)
+        value.setflags(write=False)
+        with self._lock:
+            self._cache[key] = value
+            self._cache.move_to_end(key)
+            total = sum(a.nbytes for a in self._cache.values())
+            while total > self.max_bytes and len(self._cache) > 1:
+                total -= self._cache.popitem(last=False)[1].nbytes
+        return value
+
+    def _compute(self, block, name: str) -> np.ndarray:
+        if name == "mask":
+            from ..trace import mask_from_regions
+
+            return mask_from_regions(block.regions, block.window)
+        weights = self._blocks[block.stage][block.index]
+        if name == "bias":
+            return weights.bias(block.window).float().cpu().numpy()
+        if name not in ("attn", "mid"):
+            raise KeyError(name)
+        if block.input is None:
+            raise LookupError(f"stage {block.stage} block {block.index}: no recorded input")
+        x = torch.from_numpy(block.input)[None].to(self.device)  # 1, H, W, C
+        if name == "mid":
+            return weights.mid(x, block.window, block.shift)[0].float().cpu().numpy()  # H, W, C
+        probs = weights.probabilities(x, block.window, block.shift)  # nW, heads, N, N
+        return probs.float().cpu().numpy()
