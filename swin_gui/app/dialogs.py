@@ -104,3 +104,35 @@ class ArchitectureDialog(QDialog):
 
     def text(self) -> str:
         return self.browser.toPlainText()
+
+
+def confirm_memory(window, request):
+    """Before a capture that would need more than half of the free memory: continue, use
+    2048 px instead, or cancel (None)."""
+    from dataclasses import replace
+
+    from . import memory_check as mc
+
+    cfg = getattr(getattr(window.worker, "model", None), "cfg", None)
+    embed, img_size = (cfg.embed_dim, cfg.img_size) if cfg is not None else (96, 224)
+    pixels = mc.input_pixels(request.image, request.size, img_size)
+    free = mc.available_bytes()
+    if not mc.too_big(pixels, embed, free):
+        return request
+    need = mc.capture_bytes(pixels, embed) / 2**30
+    box = QMessageBox(window)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("A big capture")
+    box.setText(
+        f"This image at this size is {pixels / 1e6:.1f} megapixels: the capture needs about "
+        f"{need:.1f} GB, more than half of the {free / 2**30:.1f} GB free."
+    )
+    go = box.addButton("Continue", QMessageBox.ButtonRole.AcceptRole)
+    smaller = box.addButton("Use 2048 px", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    if box.clickedButton() is go:
+        return request
+    if box.clickedButton() is smaller:
+        return replace(request, size=2048)
+    return None

@@ -8,6 +8,7 @@ change re-renders from the cached Trace.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import one_line
 from ..render.selection import Selection
-from . import actions, docks, menus, placement
+from . import actions, dialogs, docks, menus, placement
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
 from .settings import AppSettings
@@ -144,6 +145,9 @@ class MainWindow(QMainWindow):
         s.errorOccurred.connect(lambda text: self.show_status(text, error=True))
         self.model_combo.activated.connect(partial(menus.on_model_combo, self))
         self.size_combo.activated.connect(lambda i: self.set_size(self.size_combo.itemData(i)))
+        self.fit_combo.activated.connect(
+            lambda i: self.run_inference(fit=self.fit_combo.itemData(i))
+        )
         self.device_combo.activated.connect(
             lambda i: self.set_device(self.device_combo.itemData(i))
         )
@@ -163,12 +167,20 @@ class MainWindow(QMainWindow):
 
     # ---- running the model ------------------------------------------------------------------
     def run_inference(self, **changes) -> int:
-        """Capture with the accepted request, changed by image/source/model/size/device."""
+        """Capture with the accepted request, changed by image/source/model/size/device/fit;
+        -1 when the user cancels a capture too big for the free memory."""
         fields = {
             k: changes.get(k, getattr(self.accepted, k))
-            for k in ("model", "image", "size", "device", "source")
+            for k in ("model", "image", "size", "device", "source", "fit")
         }
-        return self.worker.capture(CaptureRequest(**fields))
+        request = CaptureRequest(**fields)
+        if not self.quiet:
+            request = dialogs.confirm_memory(self, request)
+            if request is None:
+                self.show_status("capture cancelled: the image stays as it was")
+                return -1
+        self._capture_started = time.perf_counter()
+        return self.worker.capture(request)
 
     def open_image(self, image: Any, source: str) -> int:
         return self.run_inference(image=image, source=source)
@@ -191,7 +203,11 @@ class MainWindow(QMainWindow):
     def _on_progress(self, request_id: int, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        self.progress.setFormat(f"inferring… {done}/{total} stages")
+        text = f"inferring… {done}/{total} stages"
+        elapsed = time.perf_counter() - getattr(self, "_capture_started", time.perf_counter())
+        if 0 < done < total and elapsed > 1.0:  # the stages so far predict the rest
+            text += f" · about {elapsed / done * (total - done):.0f} s left"
+        self.progress.setFormat(text)
         self.session.progressChanged.emit(done, total)
 
     def _on_finished(self, request_id: int, trace) -> None:

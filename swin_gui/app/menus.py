@@ -46,6 +46,12 @@ SIZES: list[tuple[str, object]] = [
     ("384", 384),
     ("512", 512),
 ]
+FITS: list[tuple[str, object]] = [
+    ("auto", None),
+    ("crop", "crop"),
+    ("pad", "pad"),
+    ("stretch", "stretch"),
+]
 OPEN_CHECKPOINT, OPEN_HF = "__open_checkpoint__", "__open_hf__"
 
 
@@ -224,6 +230,13 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     window.size_combo.setToolTip(
         "Input size: the model's own, the image's native size (padded to windows), or N×N"
     )
+    window.fit_combo = QComboBox(bar)
+    for label, value in FITS:
+        window.fit_combo.addItem(label, value)
+    window.fit_combo.setToolTip(
+        "How a non-square image meets a square size: crop (timm's eval transform), pad "
+        "(letterbox) or stretch; auto = the checkpoint's convention"
+    )
     window.breadcrumb = ElidedLabel(1, parent=bar)
     window.breadcrumb.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     window.breadcrumb.setToolTip(
@@ -233,6 +246,7 @@ def build_toolbar(window: MainWindow) -> QToolBar:
         ("model", window.model_combo),
         ("device", window.device_combo),
         ("size", window.size_combo),
+        ("fit", window.fit_combo),
     ):
         bar.addWidget(QLabel(f"  {label} "))
         bar.addWidget(widget)
@@ -270,7 +284,12 @@ def ensure_model_item(window: MainWindow, spec: Any, label: str | None = None) -
 def sync_combos(window: MainWindow, request) -> None:
     """Show the request's model, size and device in the toolbar."""
     window.model_combo.setCurrentIndex(ensure_model_item(window, request.model))
-    for combo, value in ((window.size_combo, request.size), (window.device_combo, request.device)):
+    pairs = (
+        (window.size_combo, request.size),
+        (window.device_combo, request.device),
+        (window.fit_combo, request.fit),
+    )
+    for combo, value in pairs:
         for i in range(combo.count()):
             if str(combo.itemData(i)) == str(value):
                 combo.setCurrentIndex(i)

@@ -55,6 +55,7 @@ class CaptureRequest:
     size: str | int = "model"
     device: str = "cpu"
     source: str = ""
+    fit: str | None = None  # crop | pad | stretch; None: the checkpoint's convention
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,12 @@ class InferenceWorker(QObject):
         if should_cancel():
             raise CaptureCancelled("capture cancelled")
         trace = api.capture(
-            model, request.image, request.size, progress=progress, should_cancel=should_cancel
+            model,
+            request.image,
+            request.size,
+            fit=request.fit,
+            progress=progress,
+            should_cancel=should_cancel,
         )
         if request.source:
             trace.meta["source"] = request.source

@@ -77,6 +77,33 @@ def attention_probe(model, grad: bool = False):
             h.remove()
 
 
+def recorded_attention(model, x, shift: bool = True) -> tuple[list[dict], torch.Tensor | None]:
+    """The probe's records from one forward pass that computes and records each block's
+    softmax itself (the eager capture's recorder, without building a Trace), and the
+    logits (None without a head)."""
+    from ..model import Recorder
+
+    rec = Recorder(attention=True, mid=False)
+    with no_shift(model, not shift), torch.no_grad():
+        logits = model(x, rec)
+    records = []
+    for s, stage in enumerate(model.layers):
+        for j in range(len(stage.blocks)):
+            k = f"stage{s}.block{j}."
+            H, W = rec.data[k + "grid"][:2]
+            records.append(
+                dict(
+                    stage=s,
+                    index=j,
+                    grid=(H, W),
+                    window=rec.data[k + "window"],
+                    shift=rec.data[k + "shift"],
+                    probs=[rec.data[k + "attn"]],
+                )
+            )
+    return records, (logits if getattr(model.cfg, "num_classes", 1) else None)
+
+
 def window_tokens(grid, window: int, shift: int) -> np.ndarray:
     """(nW, N) flat index r·W + c of the ORIGINAL token at each window position of the
     padded, rolled grid (−1 for padding): position (p, q) holds ((p + s) % Hp, (q + s) % Wp)."""
@@ -155,12 +182,15 @@ def rollout(
     after block `block` starts the vector there (default: the pooled output); a `target`
     (class) gives the Chefer et al. variant."""
     chefer = target is not None
-    with no_shift(model, not shift), torch.set_grad_enabled(chefer):
-        with attention_probe(model, grad=chefer) as records:
-            logits = model(x)
-        k = resolve_target(model, logits[0], target) if chefer else int(logits[0].argmax())
-        if chefer:
+    if chefer:  # gradients: a probe recomputes the block's output from explicit probabilities
+        with no_shift(model, not shift), torch.enable_grad():
+            with attention_probe(model, grad=True) as records:
+                logits = model(x)
+            k = resolve_target(model, logits[0], target)
             logits[0, k].backward()
+    else:  # the forward pass's own record of every softmax: no attention computed twice
+        records, logits = recorded_attention(model, x, shift)
+        k = None if logits is None else int(logits[0].argmax())
     figures = {"target": k if chefer else None, "variant": "chefer" if chefer else "rollout"}
     S = len(model.layers) - 1 if stage is None else stage
     stages = [[r for r in records if r["stage"] == s] for s in range(S + 1)]
