@@ -54,10 +54,10 @@ def test_arrows_walk_every_step(qtbot, window):
 
 def test_breadcrumb_follows(qtbot, window):
     window.session.go_to_step(Step("block", 0, 1))
-    text = window.breadcrumb.text()
+    text = window.breadcrumb.full
     assert text.startswith("stage 0 · block 1 · SW-MSA · shift 3 · M 7")
     key(qtbot, window, Qt.Key.Key_PageDown)
-    assert window.breadcrumb.text().startswith("stage 1 · block 0 · W-MSA · shift 0")
+    assert window.breadcrumb.full.startswith("stage 1 · block 0 · W-MSA · shift 0")
 
 
 def test_page_keys_move_by_stage(qtbot, window):
