@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .export_stream import READABLE_VERSIONS, regions_to_mask
-from .model.config import SwinConfig
+from .model.config import SwinConfig, nominal_shift
 from .trace import BlockTrace, StageTrace, Trace
 
 MAX_MEMBERS = 100_000
@@ -182,7 +182,7 @@ def _block(z: _Npz, cfg: SwinConfig, version: int, s: int, b: int, hw) -> BlockT
         stage=s,
         index=b,
         shift=shift,
-        nominal_shift=cfg.window_size // 2 if b % 2 else 0,
+        nominal_shift=nominal_shift(cfg.window_size, b),
         window=window,
         resolution=tuple(hw),
         padded=padded,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .model.config import SwinConfig
+from .model.config import SwinConfig, nominal_shift
 from .trace import BlockTrace, StageTrace, Trace
 
 
@@ -38,7 +38,7 @@ def _block_from_record(data: dict, cfg: SwinConfig, s: int, b: int, source=None)
         stage=s,
         index=b,
         shift=shift,
-        nominal_shift=cfg.window_size // 2 if b % 2 else 0,
+        nominal_shift=nominal_shift(cfg.window_size, b),
         window=window,
         resolution=(int(H), int(W)),
         padded=(int(Hp), int(Wp)),

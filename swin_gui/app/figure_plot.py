@@ -133,7 +133,7 @@ class PlotDrawer:
 
     def picture(self, rgb: np.ndarray, rect: QRectF, smooth: bool) -> QGraphicsPixmapItem:
         """An RGB(A) uint8 array stretched over `rect` (its pixmap cached per array)."""
-        pixmap = self.s.pixmaps.get(rgb, lambda: _pixmap(rgb))
+        pixmap = self.s.pixmaps.get(rgb, (), lambda: _pixmap(rgb))
         item = QGraphicsPixmapItem(pixmap)
         item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
         if smooth:

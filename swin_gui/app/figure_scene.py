@@ -1,5 +1,5 @@
 """The one backend that draws a `Figure` (render/figure.py): a QGraphicsScene of picture
-items (pyqtgraph `ImageItem`s with levels and a LUT for float heatmaps, pixmaps for RGB
+items (float heatmaps coloured through pyqtgraph's 256-entry LUT rule, then drawn like RGB
 pictures), one path item per overlay layer and text items whose size is fixed in points.
 The panels show this scene and `figure_file.write_figure` renders the very same scene to
 PNG, SVG or PDF, so a file holds exactly the figure the panel draws.
@@ -140,8 +140,8 @@ class FigureScene(QGraphicsScene):
         self.addItem(self.highlight)
         self._drawn: dict[tuple, tuple[object, list[QGraphicsItem]]] = {}
         self._sink: list[QGraphicsItem] = []
-        self.pixmaps = PixmapCache()
-        self.colored = ColorCache()
+        self.pixmaps = ArrayCache()  # RGB(A) arrays -> QPixmap
+        self.colored = ArrayCache()  # float heatmaps -> RGBA, per (colour map, levels)
 
     def draw(
         self,
@@ -283,48 +283,25 @@ class FigureScene(QGraphicsScene):
         self.highlight.setPath(path)
 
 
-class ColorCache:
-    """The coloured RGBA of the float heatmap last drawn from each array (by identity,
-    weakly), so a redraw of an unchanged matrix does not colour it again."""
-
-    def __init__(self, size: int = 24) -> None:
-        self.size = size
-        self._store: dict[tuple, tuple[weakref.ref, np.ndarray]] = {}
-
-    def get(self, data: np.ndarray, how: tuple, make) -> np.ndarray:
-        """`how`: (colour map, lo, hi) — the same array in another colour is another entry."""
-        key = (id(data), *how)
-        hit = self._store.get(key)
-        if hit is not None and hit[0]() is data:
-            return hit[1]
-        rgba = make()
-        if len(self._store) >= self.size:
-            self._store.pop(next(iter(self._store)))
-        self._store[key] = (weakref.ref(data), rgba)
-        return rgba
-
-    def clear(self) -> None:
-        self._store.clear()
-
-
-class PixmapCache:
-    """QPixmaps of RGB(A) arrays, by array identity (weakly: an array that dies takes its
-    pixmap with it); at most `size` kept."""
+class ArrayCache:
+    """What was derived from an array (its colouring, its QPixmap), by the array's identity
+    and `how` it was derived, held weakly: an array that dies takes its entry with it. At
+    most `size` entries, oldest out first."""
 
     def __init__(self, size: int = 24) -> None:
         self.size = size
         self._store: dict[tuple, tuple[weakref.ref, object]] = {}
 
-    def get(self, data: np.ndarray, make):
-        key = (id(data), data.shape)
+    def get(self, data: np.ndarray, how: tuple, make):
+        key = (id(data), data.shape, *how)
         hit = self._store.get(key)
         if hit is not None and hit[0]() is data:
             return hit[1]
-        pixmap = make()
+        value = make()
         if len(self._store) >= self.size:
             self._store.pop(next(iter(self._store)))
-        self._store[key] = (weakref.ref(data), pixmap)
-        return pixmap
+        self._store[key] = (weakref.ref(data), value)
+        return value
 
     def clear(self) -> None:
         self._store.clear()

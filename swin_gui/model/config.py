@@ -76,6 +76,12 @@ class SwinConfig:
         return d
 
 
+def nominal_shift(window: int, index: int) -> int:
+    """The design shift of block `index` of a stage: s = M // 2 on odd (SW-MSA) blocks, 0 on
+    even (W-MSA) ones; `geometry.window_and_shift` may still switch it off."""
+    return window // 2 if index % 2 else 0
+
+
 def _v1(name: str, embed: int, depths, heads, window: int = 7, size: int = 224) -> SwinConfig:
     return SwinConfig(1, size, 4, 3, window, embed, tuple(depths), tuple(heads), name=name)
 

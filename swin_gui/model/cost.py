@@ -20,7 +20,7 @@ from collections import defaultdict
 
 from torch import nn
 
-from .config import SwinConfig
+from .config import SwinConfig, nominal_shift
 from .geometry import padded_size, window_and_shift
 
 GROUPS = ("patch_embed", "attention", "window_products", "mlp", "merge", "norm", "head")
@@ -34,7 +34,7 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
 def _block_macs(cfg: SwinConfig, stage: int, index: int, h: int, w: int) -> dict[str, int]:
     """MACs of one block at an h x w token grid (names relative to the block)."""
     C, heads = cfg.stage_dim(stage), cfg.num_heads[stage]
-    shift = cfg.window_size // 2 if index % 2 else 0
+    shift = nominal_shift(cfg.window_size, index)
     window, _ = window_and_shift(h, w, cfg.window_size, shift)
     tokens = h * w
     padded = padded_size(h, window) * padded_size(w, window)  # tokens the attention sees

@@ -15,7 +15,7 @@ from torch import nn
 from . import chunks
 from .attention import WindowAttention, WindowAttentionV2
 from .chunks import WindowProbs, attention_residual, chunked_tokens, token_chunks
-from .config import SwinConfig
+from .config import SwinConfig, nominal_shift
 from .geometry import pad_tokens, padded_size, shift_mask, window_and_shift
 from .recorder import Recorder, scope
 
@@ -59,7 +59,7 @@ class SwinBlock(nn.Module):
         super().__init__()
         dim, heads, M = cfg.stage_dim(stage), cfg.num_heads[stage], cfg.window_size
         self.version, self.window_size = cfg.version, M
-        self.shift_size = M // 2 if index % 2 else 0
+        self.shift_size = nominal_shift(M, index)
         self.norm1 = nn.LayerNorm(dim, eps=cfg.layer_norm_eps)
         if cfg.version == 1:
             self.attn = WindowAttention(dim, heads, M, cfg.qkv_bias)

@@ -100,30 +100,34 @@ def _count(hi: int) -> Field:
 
 
 _STAGE_LIST = (1, 8)
-HF_CONFIG = {
-    "model_type": Field("str"),
-    "image_size": Field("int", lo=1, hi=16384, or_list=True),
-    "patch_size": Field("int", lo=1, hi=64, or_list=True),
-    "num_channels": _count(64),
+ARCH = {  # the architecture fields HF and swin-gui configs share, under the same names
     "window_size": _count(256),
     "embed_dim": _count(16384),
     "depths": Field("list", items=_count(1024), length=_STAGE_LIST),
     "num_heads": Field("list", items=_count(4096), length=_STAGE_LIST),
     "mlp_ratio": Field("float", lo=0, hi=64, lo_open=True),
     "qkv_bias": Field("bool"),
+}
+HF_CONFIG = {
+    "model_type": Field("str"),
+    "image_size": Field("int", lo=1, hi=16384, or_list=True),
+    "patch_size": Field("int", lo=1, hi=64, or_list=True),
+    "num_channels": _count(64),
+    **ARCH,
     "layer_norm_eps": Field("float", lo=0, hi=1, lo_open=True),
     "pretrained_window_sizes": Field("list", items=Field("int", lo=0, hi=256), length=_STAGE_LIST),
     "hidden_act": Field("str"),
     "use_absolute_embeddings": Field("bool"),
     "id2label": Field("dict"),
 }
+_CROP_PCT = Field("float", lo=0, hi=1, lo_open=True)
 _MEAN = Field("list", items=Field("float", lo=-10, hi=10), length=(3, 3))
 _STD = Field("list", items=Field("float", lo=0, hi=100, lo_open=True), length=(3, 3))
 HF_PREPROCESSOR = {
     "image_mean": _MEAN,
     "image_std": _STD,
     "resample": Field("int", lo=0, hi=5),
-    "crop_pct": Field("float", lo=0, hi=1, lo_open=True),
+    "crop_pct": _CROP_PCT,
 }
 WEIGHT_INDEX = {"weight_map": Field("dict")}
 TIMM_CONFIG = {
@@ -137,7 +141,7 @@ TIMM_PRETRAINED = {
     "mean": _MEAN,
     "std": _STD,
     "interpolation": Field("str"),
-    "crop_pct": Field("float", lo=0, hi=1, lo_open=True),
+    "crop_pct": _CROP_PCT,
     "input_size": Field("list", items=_count(16384), length=(3, 3)),
     "label_names": Field("list", items=Field("str")),
 }
@@ -150,12 +154,7 @@ SWIN_GUI_CONFIG = {
     "img_size": Field("int", lo=1, hi=16384),
     "patch_size": Field("int", lo=1, hi=64),
     "in_chans": _count(64),
-    "window_size": _count(256),
-    "embed_dim": _count(16384),
-    "depths": Field("list", items=_count(1024), length=_STAGE_LIST),
-    "num_heads": Field("list", items=_count(4096), length=_STAGE_LIST),
-    "mlp_ratio": Field("float", lo=0, hi=64, lo_open=True),
-    "qkv_bias": Field("bool"),
+    **ARCH,
     "num_classes": Field("int", lo=0, hi=1_000_000),
     "pretrained_window_sizes": Field("list", items=Field("int", lo=0, hi=256), length=_STAGE_LIST),
     "layer_norm_eps": Field("float", lo=0, hi=1, lo_open=True),
