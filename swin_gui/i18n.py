@@ -15,9 +15,11 @@ staleness check) is issue 14's work and keeps exactly this API.
 from __future__ import annotations
 
 import gettext
+from collections.abc import Callable
 
 _catalogue: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"
+_listeners: list[Callable[[str], None]] = []
 
 
 def language() -> str:
@@ -29,6 +31,20 @@ def set_language(code: str) -> None:
     """Switch the catalogue (stub: English only)."""
     global _language
     _language = "en" if code not in ("en", "ru") else code
+    for listener in list(_listeners):
+        listener(_language)
+
+
+def subscribe(listener: Callable[[str], None]) -> Callable[[], None]:
+    """Call `listener(code)` after every `set_language`; returns the unsubscribe function.
+    Widgets re-apply their texts (`retranslate`) and panels re-render from it."""
+    _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+    return unsubscribe
 
 
 def tr(context: str, text: str, /, **fmt: object) -> str:
