@@ -32,7 +32,7 @@ def test_a_switch_retranslates_an_open_panel(make_panel, trace224):
     assert panel.heading.full == "Циклический сдвиг · блок 1.1 · s=3"
     assert panel.shift_button.text() == "Сдвиг (S)"
     assert panel.caption.full.startswith("SW-MSA · сетка с паддингом 28×28; 16 окон 7×7")
-    assert "7 из 16 окон смешивают области → нужна маска" in panel.caption.full
+    assert "окон, смешивающих области: 7 из 16 → нужна маска" in panel.caption.full
     assert panel.toolTip().startswith("Swin сдвигает окна")
     assert panel.shift_button.toolTip().startswith("Рисовать сдвинутое (SW-MSA)")
     assert panel.title == "Циклический сдвиг"
