@@ -121,6 +121,7 @@ class Panel(QWidget):
     view_name = ""
     lazy = False  # the main window sets True: hidden (tabbed-away) panels render when shown
     watches: tuple[str, ...] | None = None  # Selection fields the figure depends on; None: all
+    tooltip = ""  # a fixed tooltip (prefer `tooltip_text`, which can translate)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -149,8 +150,9 @@ class Panel(QWidget):
         self.view.clicked.connect(self.on_hit_clicked)
 
     def tooltip_text(self) -> str:
-        """The panel's tooltip in the current language ("" for none)."""
-        return ""
+        """The panel's tooltip in the current language ("" for none); subclasses return
+        `tr(...)` here so that a language switch re-translates it."""
+        return self.tooltip
 
     # ---- language ---------------------------------------------------------------------------
     def _on_language(self, code: str) -> None:
