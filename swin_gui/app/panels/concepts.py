@@ -1,0 +1,129 @@
+"""The Concepts panel: what the selected step and the view being looked at show, why it
+matters and this image's numbers, then the lecture notes' errors corrected with the loaded
+model's evidence (`render.concepts.figure_concepts`, text from `swin_gui.concepts`).
+
+- Links (a block, a window, a region's token) are hit regions with a ``select`` payload:
+  a click selects that thing in every panel (the generic handler in `base.Panel`); the
+  cursor turns into a hand over them and the status bar says what a click selects.
+- The text wraps to the panel's width: a resize re-renders it (debounced). The wheel
+  scrolls instead of zooming (zooming text that keeps its point size would only move it).
+- Which view it explains (the hook): `set_active_view(name)`. Without wiring from the main
+  window the panel follows on its own: it listens to `QApplication.focusChanged` (a click
+  in a panel focuses its figure view) and, when it is shown, reads the main window's
+  `active_panel_name` (the last panel clicked, or the one `--view`/`go_to` raised). Its
+  own name is ignored, so clicking a link here keeps the view it explains.
+- The Cost lab's measurement: `set_cost_result(result)`; without it the panel reads the
+  Cost panel's `result` when there is one, else cites the README's recorded sweep.
+- A language switch (`i18n.subscribe`) re-renders the text.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ... import i18n
+from ...concepts import EXPLAINED_VIEWS
+from ...render import figure as F
+from ...render.concepts import figure_concepts
+from ...render.selection import Selection
+from ..state import Session
+from .base import Panel
+
+TOOLTIP = (
+    "What the selected block or step and the view you are looking at show, with this "
+    "image's numbers, and what the lecture notes get wrong. Underlined words select."
+)
+
+
+class ConceptsPanel(Panel):
+    """Concepts (`view_name` "concepts")."""
+
+    view_name = "concepts"
+    watches = None  # every selection field can change a number in the text
+    tooltip = TOOLTIP
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.active_view = "grid"
+        self.cost_result = None
+        self._width = 0.0
+        self._rewrap = QTimer(self, singleShot=True, interval=60)
+        self._rewrap.timeout.connect(self._on_rewrap)
+        self.view.viewport().installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.focusChanged.connect(self._on_focus_changed)
+        unsubscribe = i18n.subscribe(self._on_language)
+        self.destroyed.connect(lambda *_: unsubscribe())
+        self.refresh()
+
+    # ---- the hook ----------------------------------------------------------------------------
+    def set_active_view(self, name: str | None) -> None:
+        """Explain view `name` (a registry name); names it has no text for are ignored."""
+        if name in EXPLAINED_VIEWS and name != self.active_view:
+            self.active_view = name
+            self._request_refresh()
+
+    def set_cost_result(self, result) -> None:
+        """The Cost lab's `SweepResult` (None: back to the README's recorded sweep)."""
+        self.cost_result = result
+        self._request_refresh()
+
+    def _on_focus_changed(self, _old, new) -> None:
+        widget = new
+        while widget is not None:
+            if isinstance(widget, Panel):
+                if widget is not self:
+                    self.set_active_view(widget.view_name)
+                return
+            widget = widget.parentWidget()
+
+    def _sync_from_window(self) -> None:
+        self.set_active_view(getattr(self.window(), "active_panel_name", None))
+
+    def _cost(self):
+        if self.cost_result is not None:
+            return self.cost_result
+        panels = getattr(self.window(), "panels", {})
+        return getattr(panels.get("cost"), "result", None)
+
+    # ---- rendering -------------------------------------------------------------------------
+    def make_figure(self, trace, selection: Selection) -> F.Figure:
+        self._width = self.width_pt()
+        return figure_concepts(trace, selection, self.active_view, self._width, self._cost())
+
+    def set_exposed(self, exposed: bool) -> None:
+        if exposed:
+            self._sync_from_window()
+        super().set_exposed(exposed)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._rewrap.start()
+
+    def _on_rewrap(self) -> None:
+        if self.figure is not None and abs(self.width_pt() - self._width) > 0.5:
+            self._request_refresh()
+
+    def _on_language(self, _code: str) -> None:
+        self._request_refresh()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        """The wheel scrolls the text (the figure view would zoom it)."""
+        if obj is self.view.viewport() and event.type() == QEvent.Type.Wheel:
+            QApplication.sendEvent(self.view.verticalScrollBar(), event)
+            return True
+        return super().eventFilter(obj, event)
+
+    # ---- links -----------------------------------------------------------------------------
+    def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
+        if hit.kind == "link":
+            return i18n.tr("Concepts", "click: select {what}", what=hit.region.payload["link"])
+        return super().describe_tokens(hit, tokens)
+
+    def on_hit_hovered(self, hit: F.Hit | None) -> None:
+        super().on_hit_hovered(hit)
+        link = hit is not None and hit.kind == "link"
+        shape = Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.OpenHandCursor
+        self.view.viewport().setCursor(shape)
