@@ -56,6 +56,7 @@ class BlockFacts:
     position: int  # the token's place in its window, 0..N-1
     window_facts: WindowFacts
     mixed_windows: int  # windows holding more than one region (they need the mask)
+    mixed_list: tuple[int, ...]  # their indices
     masked_pairs_total: int  # over every window
 
     @property
@@ -112,6 +113,7 @@ def block_facts(trace, sel: Selection) -> BlockFacts:
     for i in np.flatnonzero(real):
         region_tokens.setdefault(int(win[i]), (int(keys[i, 0]), int(keys[i, 1])))
     per_window = (labels[:, :, None] == np.arange(9)).sum(axis=1).astype(np.int64)  # nW, 9
+    mixed = np.flatnonzero((per_window > 0).sum(axis=1) > 1)
     return BlockFacts(
         stage=sel.stage,
         block=sel.block,
@@ -130,7 +132,8 @@ def block_facts(trace, sel: Selection) -> BlockFacts:
         token=token,
         position=position,
         window_facts=WindowFacts(window, regions, N * N, masked, int((~real).sum()), region_tokens),
-        mixed_windows=int(((per_window > 0).sum(axis=1) > 1).sum()),
+        mixed_windows=len(mixed),
+        mixed_list=tuple(int(i) for i in mixed),
         masked_pairs_total=int(N * N * len(labels) - (per_window**2).sum()),
     )
 

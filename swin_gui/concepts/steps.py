@@ -24,6 +24,8 @@ from .common import (
 )
 from .textlayout import Para
 
+MAX_LISTED = 8  # windows named (as links) in a list; more end in "…"
+
 
 def step_paras(trace, sel: Selection) -> list[Para]:
     if sel.step == "merge" and sel.stage > 0:
@@ -195,11 +197,17 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
             k=wf.regions[0][0],
             pairs=n(wf.pairs),
         )
+    shown = b.mixed_list[:MAX_LISTED]
+    for w in shown:
+        links[f"w{w}"] = window_link(w)
+    names = [f"[{w}](w{w})" for w in shown] + (["…"] if len(b.mixed_list) > len(shown) else [])
     text += " " + tr(
         CTX,
-        "Of the block's {windows}, {mixed}; their masks hold {total} masked pairs in all.",
+        "Of the block's {windows}, {mixed} ({list}); their masks hold {total} masked pairs "
+        "in all.",
         windows=count("{n} window", "{n} windows", b.windows),
         mixed=count("{n} mixes regions", "{n} mix regions", b.mixed_windows),
+        list=and_list(names) if len(names) <= MAX_LISTED else ", ".join(names),
         total=n(b.masked_pairs_total),
     )
     out.append(para(text, links))

@@ -1,0 +1,169 @@
+"""The Concepts panel with real mouse events: a click on a link word selects that block,
+window or token in the session (so in every panel); the text follows the selection, the
+view it explains (the hook and the focus), re-wraps when the panel is resized, scrolls
+with the wheel, and draws its links in the link colour (read back from the pixels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from swin_gui.app.figure_scene import THEMES
+from swin_gui.app.panels.concepts import ConceptsPanel
+from swin_gui.app.panels.mask import MaskPanel
+from swin_gui.render import figure as F
+from swin_gui.render.concepts import text_width
+
+
+@pytest.fixture
+def panel(make_panel, trace224) -> ConceptsPanel:
+    p = make_panel(ConceptsPanel, trace224, (700, 800))
+    p.session.select(stage=1, block=1, token=(27, 27))
+    return p
+
+
+def _link(panel, select: dict) -> F.HitRegion:
+    for hit in panel.figure.plot("text").hits:
+        if hit.payload["select"] == select:
+            return hit
+    raise AssertionError(f"no link selecting {select}")
+
+
+def _click(figure_mouse, panel, hit: F.HitRegion) -> None:
+    x0, y0, x1, y1 = hit.extent
+    figure_mouse.click(panel, "text", (x0 + x1) / 2, (y0 + y1) / 2)
+
+
+def _plain(panel) -> str:
+    words = [t.text for t in panel.figure.plot("text").layers if isinstance(t, F.Text)]
+    return " ".join(words)
+
+
+def test_click_on_a_window_link_selects_that_window(qtbot, panel, figure_mouse):
+    session = panel.session
+    assert "15 mix regions" not in _plain(panel) and "7 mix regions" in _plain(panel)
+    hit = _link(panel, {"window": 12})
+    with qtbot.waitSignal(session.selectionChanged, timeout=2000):
+        _click(figure_mouse, panel, hit)
+    assert session.selection.window == 12 and (
+        session.selection.stage,
+        session.selection.block,
+    ) == (1, 1)
+    bt = session.trace.block(1, 1)
+    assert bt.locate(*session.selection.token)[0] == 12  # the token moved into it
+    assert "Window 12" in _plain(panel)  # the text followed
+
+
+def test_click_on_a_block_link_selects_that_block(qtbot, panel, figure_mouse):
+    session = panel.session
+    messages: list[str] = []
+    session.message.connect(messages.append)
+    hit = _link(panel, {"step": "block", "stage": 1, "block": 0})
+    x0, y0, x1, y1 = hit.extent
+    figure_mouse.move(panel, "text", (x0 + x1) / 2, (y0 + y1) / 2)
+    assert messages and messages[-1] == "click: select block 1.0"
+    assert panel.view.viewport().cursor().shape() == Qt.CursorShape.PointingHandCursor
+    with qtbot.waitSignal(session.selectionChanged, timeout=2000):
+        _click(figure_mouse, panel, hit)
+    assert (session.selection.stage, session.selection.block) == (1, 0)
+    assert "Block 1.0 is W-MSA" in _plain(panel)
+
+
+def test_click_on_a_region_link_selects_a_token_of_it(qtbot, panel, figure_mouse):
+    session = panel.session
+    bt = session.trace.block(1, 1)
+    hit = next(h for h in panel.figure.plot("text").hits if h.payload["link"].startswith("token"))
+    with qtbot.waitSignal(session.selectionChanged, timeout=2000):
+        _click(figure_mouse, panel, hit)
+    token = hit.payload["select"]["token"]
+    assert session.selection.token == token and bt.locate(*token)[0] == 15
+
+
+def test_follows_the_view_through_the_hook_and_the_focus(qtbot, panel, trace224):
+    assert "In this view: Window grid" in _plain(panel)
+    panel.set_active_view("shift")
+    assert "In this view: Cyclic shift" in _plain(panel)
+    panel.set_active_view("no-such-view")  # ignored
+    assert panel.active_view == "shift"
+    other = MaskPanel(panel.session)
+    qtbot.addWidget(other)
+    other.show()
+    qtbot.waitExposed(other)
+    other.activateWindow()
+    other.view.setFocus(Qt.FocusReason.MouseFocusReason)
+    qtbot.waitUntil(lambda: panel.active_view == "mask", timeout=2000)
+    assert "In this view: Attention mask" in _plain(panel)
+    panel.activateWindow()
+    panel.view.setFocus()  # its own focus keeps the view it explains
+    QApplication.processEvents()
+    assert panel.active_view == "mask"
+
+
+def test_rewraps_to_the_new_width(qtbot, panel):
+    wide = panel.figure
+    panel.resize(300, 800)
+    qtbot.waitUntil(lambda: panel.figure is not wide, timeout=3000)
+    room = text_width(panel.width_pt())
+    words = [t for t in panel.figure.plot("text").layers if isinstance(t, F.Text)]
+    assert max(t.x for t in words) < room
+    assert panel.figure.plot("text").ylim[1] > wide.plot("text").ylim[1]
+    assert panel.figure.texts() == wide.texts()
+
+
+def test_wheel_scrolls_instead_of_zooming(qtbot, panel):
+    panel.resize(700, 300)
+    qtbot.waitUntil(lambda: panel.view.verticalScrollBar().maximum() > 0, timeout=3000)
+    bar = panel.view.verticalScrollBar()
+    vp = panel.view.viewport()
+    pos = QPointF(vp.width() / 2, vp.height() / 2)
+    event = QWheelEvent(
+        pos,
+        vp.mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, -120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(vp, event)
+    assert bar.value() > 0 and panel.view.zoom == 1.0
+
+
+def _rgb(name: str) -> np.ndarray:
+    h = THEMES["dark"][name].lstrip("#")
+    return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)])
+
+
+def test_links_are_drawn_in_the_link_colour(qtbot, panel):
+    panel.view._relayout.stop()
+    panel.view._draw()
+    image = panel.view.viewport().grab().toImage()
+    info = panel.view.figure_scene.info
+    pl = info.layout.of("text")
+    ppt = info.px_per_pt
+
+    def pixels(x0, y0, x1, y1) -> np.ndarray:
+        (a, b), (c, d) = pl.to_fig(x0, y0), pl.to_fig(x1, y1)
+        view = panel.view
+        p0 = view.mapFromScene(QPointF(a * ppt, b * ppt))
+        p1 = view.mapFromScene(QPointF(c * ppt, d * ppt))
+        out = [
+            [image.pixelColor(x, y).getRgb()[:3] for x in range(p0.x(), p1.x())]
+            for y in range(p0.y(), p1.y())
+        ]
+        return np.asarray(out, int).reshape(-1, 3)
+
+    link = pixels(*_link(panel, {"window": 12}).extent)
+    near = np.abs(link - _rgb("hover")).sum(axis=1) < 60
+    assert near.sum() >= 10  # glyph and underline pixels in the link colour
+    words = [t for t in panel.figure.plot("text").layers if isinstance(t, F.Text)]
+    plain = next(t for t in words if t.color == "fg" and t.text == "masked")
+    from swin_gui.concepts.textlayout import width_pt
+
+    box = pixels(plain.x, plain.y, plain.x + width_pt(plain.text, 9.0), plain.y + 12)
+    assert (np.abs(box - _rgb("fg")).sum(axis=1) < 60).sum() >= 10
+    assert (np.abs(box - _rgb("hover")).sum(axis=1) < 60).sum() == 0
