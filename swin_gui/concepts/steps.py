@@ -203,8 +203,7 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
     names = [f"[{w}](w{w})" for w in shown] + (["…"] if len(b.mixed_list) > len(shown) else [])
     text += " " + tr(
         CTX,
-        "Of the block's {windows}, {mixed} ({list}); their masks hold {total} masked pairs "
-        "in all.",
+        "Of the block's {windows}, {mixed} ({list}); their masks hold {total} masked pairs in all.",
         windows=count("{n} window", "{n} windows", b.windows),
         mixed=count("{n} mixes regions", "{n} mix regions", b.mixed_windows),
         list=and_list(names) if len(names) <= MAX_LISTED else ", ".join(names),

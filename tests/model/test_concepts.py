@@ -81,7 +81,7 @@ def test_w_msa_block_with_its_numbers(trace224, lang):
     nh, nw = bt.window_grid
     N = bt.tokens_per_window
     H, W = bt.resolution
-    w, pos = bt.locate(10, 20)
+    w, _ = bt.locate(10, 20)
     assert PHRASES[lang]["w-msa"] in text
     assert f"{H}×{W}" in text and f"{nh}×{nw} = {nh * nw}" in text
     assert n(nh * nw * N * N) in text and n((H * W) ** 2) in text  # windowed vs global scores
@@ -155,7 +155,7 @@ def test_padding_is_cropped_on_a_native_image(trace_native):
     text, _ = _text(trace_native, stage=3, block=0)
     Hp, Wp = bt.padded
     H, W = bt.resolution
-    assert (H, W) != (Hp, Wp)
+    assert (Hp, Wp) != (H, W)
     assert f"{Hp}×{Wp}" in text and n(Hp * Wp - H * W) in text and "cropped" in text
 
 

@@ -4,6 +4,8 @@ link colour with an underline and a hit region that selects, and the markup pars
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from swin_gui.concepts.textlayout import parse, width_pt, wrap
@@ -28,7 +30,7 @@ def test_words_wrap_to_the_width(trace224, sel, width):
     room = text_width(width)
     words = _words(fig)
     assert all(t.size_pt >= F.MIN_TEXT_PT for t in words)
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         assert a.x + width_pt(a.text, a.size_pt, a.bold) <= room + 1e-6 or a.x == 0
         if a.y == b.y:  # same line: b starts after a ends
             assert b.x >= a.x + width_pt(a.text, a.size_pt, a.bold) - 1e-6
