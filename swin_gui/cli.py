@@ -21,7 +21,9 @@ import signal
 import sys
 from pathlib import Path
 
+from . import i18n
 from .errors import debug_log, one_line
+from .i18n import ntr, tr
 from .render.registry import NAMES as VIEWS
 
 COMMANDS = ("export", "inspect", "snapshot", "bench", "cost", "explain")
@@ -39,7 +41,56 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line: `swin-gui: error: ...` and exit 2."""
 
     def error(self, message: str):
-        self.exit(2, f"swin-gui: error: {message} (see '{self.prog} --help')\n")
+        line = tr(
+            "CLI",
+            "swin-gui: error: {message} (see '{prog} --help')",
+            message=message,
+            prog=self.prog,
+        )
+        self.exit(2, line + "\n")
+
+
+def translate_argparse() -> None:
+    """argparse's own words ("usage: ", "options", "show this help message and exit", its
+    errors) through the catalogue, context "argparse": argparse looks `_` and `ngettext` up
+    in its module at each call."""
+    argparse._ = lambda text: tr("argparse", text)
+    argparse.ngettext = lambda singular, plural, n: ntr("argparse", singular, plural, n)
+
+
+def take_language(argv: list[str]) -> tuple[str | None, list[str]]:
+    """`--lang ru|en` (anywhere on the line) and the rest: the language must be chosen
+    before any parser is built, as the help texts are translated when they are added."""
+    lang, rest, i = None, [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--lang" or arg.startswith("--lang="):
+            value = (
+                arg.partition("=")[2] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "")
+            )
+            i += 1 if "=" in arg else 2
+            if value not in i18n.LANGUAGES:
+                raise CLIError(
+                    tr(
+                        "CLI",
+                        "--lang: choose one of {choices}, not {value!r}",
+                        choices=", ".join(i18n.LANGUAGES),
+                        value=value,
+                    )
+                )
+            lang = value
+            continue
+        rest.append(arg)
+        i += 1
+    return lang, rest
+
+
+def _lang_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=tuple(i18n.LANGUAGES),
+        help=tr("CLI", "interface language (default: the remembered choice, else the system's)"),
+    )
 
 
 def default_threads() -> int:
@@ -61,29 +112,62 @@ def _token(text: str) -> tuple[int, int]:
         row, col = (int(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"token must be ROW,COL (e.g. 12,40), not {text!r}"
+            tr("CLI", "token must be ROW,COL (e.g. 12,40), not {text!r}", text=text)
         ) from None
     return row, col
 
 
-MODEL_HELP = "checkpoint file, Hugging Face folder, hf-hub:REPO, timm preset name or 'demo'"
-SIZE_HELP = "'model' (the model's input size), 'native' (the image's own size) or N (N x N)"
-FIT_HELP = (
-    "how a non-square image meets a square --size: crop (shorter side, centre crop, as timm), "
-    "pad (letterbox) or stretch (default: the checkpoint's convention; demo: stretch)"
-)
+def model_help() -> str:
+    return tr(
+        "CLI", "checkpoint file, Hugging Face folder, hf-hub:REPO, timm preset name or 'demo'"
+    )
+
+
+def size_help() -> str:
+    return tr(
+        "CLI", "'model' (the model's input size), 'native' (the image's own size) or N (N x N)"
+    )
+
+
+def fit_help() -> str:
+    return tr(
+        "CLI",
+        "how a non-square image meets a square --size: crop (shorter side, centre crop, as "
+        "timm), pad (letterbox) or stretch (default: the checkpoint's convention; demo: stretch)",
+    )
+
+
+_HELPS = {"MODEL_HELP": model_help, "SIZE_HELP": size_help, "FIT_HELP": fit_help}
+
+
+def __getattr__(name: str) -> str:
+    """`MODEL_HELP`, `SIZE_HELP`, `FIT_HELP`: the help texts in the current language."""
+    if name in _HELPS:
+        return _HELPS[name]()
+    raise AttributeError(name)
 
 
 def _threads_option(parser: argparse.ArgumentParser, default) -> None:
-    help_ = f"CPU threads for torch (default: min(4, CPU count) = {default_threads()})"
+    help_ = tr(
+        "CLI", "CPU threads for torch (default: min(4, CPU count) = {n})", n=default_threads()
+    )
     parser.add_argument("--threads", type=int, default=default, metavar="N", help=help_)
 
 
+def _device_help() -> str:
+    return tr("CLI", "default: cpu")
+
+
 def _model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=DEFAULT_MODEL, metavar="M", help=MODEL_HELP + " (default)")
-    p.add_argument("--size", type=_size, default="model", metavar="S", help=SIZE_HELP)
-    p.add_argument("--fit", choices=("crop", "pad", "stretch"), default=None, help=FIT_HELP)
-    p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="M",
+        help=tr("CLI", "{help} (default)", help=model_help()),
+    )
+    p.add_argument("--size", type=_size, default="model", metavar="S", help=size_help())
+    p.add_argument("--fit", choices=("crop", "pad", "stretch"), default=None, help=fit_help())
+    p.add_argument("--device", choices=DEVICES, default="cpu", help=_device_help())
     _key_option(p)
 
 
@@ -92,64 +176,94 @@ def _key_option(p: argparse.ArgumentParser) -> None:
         "--key",
         default=None,
         metavar="NAME",
-        help="the state dict to use inside a checkpoint wrapper, e.g. state_dict "
-        "(default: the EMA weights when present, else model / state_dict)",
+        help=tr(
+            "CLI",
+            "the state dict to use inside a checkpoint wrapper, e.g. state_dict "
+            "(default: the EMA weights when present, else model / state_dict)",
+        ),
     )
 
 
 def gui_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="swin-gui",
-        description="Swin Explorer: look inside Swin Transformers (v1/v2) on your own images. "
-        "Without a command it opens the desktop app.",
-        epilog="commands (run 'swin-gui COMMAND --help'): "
-        "export (trace.npz + feature maps), inspect (model summary), "
-        "snapshot (one view as PNG/SVG/PDF), bench (timings)",
+        description=tr(
+            "CLI",
+            "Swin Explorer: look inside Swin Transformers (v1/v2) on your own images. "
+            "Without a command it opens the desktop app.",
+        ),
+        epilog=tr(
+            "CLI",
+            "commands (run 'swin-gui COMMAND --help'): "
+            "export (trace.npz + feature maps), inspect (model summary), "
+            "snapshot (one view as PNG/SVG/PDF), bench (timings), cost (Swin vs ViT), "
+            "explain (Grad-CAM, rollout, ...)",
+        ),
     )
-    p.add_argument("image", nargs="?", metavar="IMAGE", help="image to open")
-    p.add_argument("--model", metavar="M", help=MODEL_HELP + " (default: last used, else demo)")
-    p.add_argument("--size", type=_size, metavar="S", help=SIZE_HELP + " (default: last used)")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
+    p.add_argument("image", nargs="?", metavar="IMAGE", help=tr("CLI", "image to open"))
+    p.add_argument(
+        "--model",
+        metavar="M",
+        help=tr("CLI", "{help} (default: last used, else demo)", help=model_help()),
+    )
+    p.add_argument(
+        "--size",
+        type=_size,
+        metavar="S",
+        help=tr("CLI", "{help} (default: last used)", help=size_help()),
+    )
+    p.add_argument("--device", choices=DEVICES, default="cpu", help=_device_help())
     p.add_argument(
         "--screenshot",
         metavar="FILE.png",
         type=Path,
-        help="open the window at the screen's size, wait for the model, save, quit",
+        help=tr("CLI", "open the window at the screen's size, wait for the model, save, quit"),
     )
     _place_options(p, required_view=False)
     _threads_option(p, default_threads())
+    _lang_option(p)
     return p
 
 
 def _place_options(p: argparse.ArgumentParser, required_view: bool) -> None:
     """--view/--stage/--block/--head/--token: where the GUI opens or what snapshot draws."""
-    p.add_argument("--view", choices=VIEWS, required=required_view, help="the view to show")
-    p.add_argument("--stage", type=int, default=0, help="0-based stage (default 0)")
-    p.add_argument("--block", type=int, default=0, help="0-based block in the stage")
-    p.add_argument("--head", type=int, default=None, help="0-based head (default: mean)")
+    p.add_argument(
+        "--view", choices=VIEWS, required=required_view, help=tr("CLI", "the view to show")
+    )
+    p.add_argument("--stage", type=int, default=0, help=tr("CLI", "0-based stage (default 0)"))
+    p.add_argument("--block", type=int, default=0, help=tr("CLI", "0-based block in the stage"))
+    p.add_argument("--head", type=int, default=None, help=tr("CLI", "0-based head (default: mean)"))
     p.add_argument("--token", type=_token, default=None, metavar="ROW,COL")
 
 
 def _snapshot_options(p: argparse.ArgumentParser) -> None:
-    p.description = "Write one view of one image as a PNG, SVG or PDF figure, without a screen."
+    p.description = tr(
+        "CLI", "Write one view of one image as a PNG, SVG or PDF figure, without a screen."
+    )
     p.add_argument("image", metavar="IMAGE")
     _place_options(p, required_view=True)
-    p.add_argument("--shift-view", choices=SHIFT_VIEWS, default="auto", help="partition drawn")
+    p.add_argument(
+        "--shift-view", choices=SHIFT_VIEWS, default="auto", help=tr("CLI", "partition drawn")
+    )
     p.add_argument("--feature-mode", choices=("channel", "norm", "pca"), default="norm")
-    p.add_argument("--channel", type=int, default=None, help="default: top channel by energy")
-    p.add_argument("--cmap", default="viridis", help="colormap for heatmaps")
+    p.add_argument(
+        "--channel", type=int, default=None, help=tr("CLI", "default: top channel by energy")
+    )
+    p.add_argument("--cmap", default="viridis", help=tr("CLI", "colormap for heatmaps"))
     _model_options(p)
     p.add_argument("--out", required=True, type=Path, metavar="FILE.{png,svg,pdf}")
-    p.add_argument("--scale", type=float, default=1.0, help="PNG pixels per 96-dpi pixel, 1-4")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help=tr("CLI", "PNG pixels per 96-dpi pixel, 1-4")
+    )
     p.add_argument("--theme", choices=("dark", "light"), default="dark")
     p.add_argument(
         "--width",
         type=float,
         default=720.0,
         metavar="PT",
-        help="layout width in points (default 720 = 10 in)",
+        help=tr("CLI", "layout width in points (default 720 = 10 in)"),
     )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument("--overwrite", action="store_true", help=tr("CLI", "replace an existing file"))
 
 
 def _attention(text: str):
@@ -162,39 +276,41 @@ def _attention(text: str):
 
 
 def _export_options(p: argparse.ArgumentParser) -> None:
-    p.description = (
+    p.description = tr(
+        "CLI",
         "Write DIR/<name>/trace.npz and feature-map PNGs for each image; IMAGE may be a "
-        "file, a folder (its images) or a quoted glob like 'shots/*.jpg'."
+        "file, a folder (its images) or a quoted glob like 'shots/*.jpg'.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--out", required=True, type=Path, metavar="DIR")
     _model_options(p)
-    p.add_argument("--cmap", default="viridis", help="colormap for channel/norm maps")
-    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument("--cmap", default="viridis", help=tr("CLI", "colormap for channel/norm maps"))
+    p.add_argument("--overwrite", action="store_true", help=tr("CLI", "replace existing files"))
     p.add_argument(
         "--attention",
         type=_attention,
         default="all",
         metavar="all|none|S.B,...",
-        help="which blocks' attention trace.npz keeps (default all)",
+        help=tr("CLI", "which blocks' attention trace.npz keeps (default all)"),
     )
     p.add_argument(
         "--dtype",
         choices=("float32", "float16"),
         default="float32",
-        help="float type of the stored maps and attention (default float32)",
+        help=tr("CLI", "float type of the stored maps and attention (default float32)"),
     )
-    p.add_argument("--compress", action="store_true", help="deflate trace.npz (slower)")
+    p.add_argument("--compress", action="store_true", help=tr("CLI", "deflate trace.npz (slower)"))
 
 
 def command_parser(command: str) -> argparse.ArgumentParser:
     p = Parser(prog=f"swin-gui {command}")
     _threads_option(p, None)
+    _lang_option(p)
     if command == "export":
         _export_options(p)
     elif command == "inspect":
-        p.description = "Print a model's format, architecture, parameter count and MACs."
-        p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+        p.description = tr("CLI", "Print a model's format, architecture, parameter count and MACs.")
+        p.add_argument("model", metavar="MODEL", help=model_help())
         _key_option(p)
     elif command == "snapshot":
         _snapshot_options(p)
@@ -230,7 +346,7 @@ def set_threads(n: int | None) -> None:
 
     n = default_threads() if n is None else n
     if n < 1:
-        raise CLIError(f"--threads must be at least 1, not {n}")
+        raise CLIError(tr("CLI", "--threads must be at least 1, not {n}", n=n))
     torch.set_num_threads(n)
 
 
@@ -243,12 +359,17 @@ def load(model: str, device: str = "cpu", key: str | None = None):
     from .model import PRESETS
 
     if device == "cuda" and not torch.cuda.is_available():
-        raise CLIError("--device cuda: no CUDA device is available (use --device cpu)")
+        raise CLIError(tr("CLI", "--device cuda: no CUDA device is available (use --device cpu)"))
     known = model == "demo" or model in PRESETS or model.startswith(api.HUB_PREFIX)
     if not known and not Path(model).expanduser().exists():
         raise CLIError(
-            f"model {model!r} is not a file, a folder, 'demo', 'hf-hub:<repo>' or a known "
-            f"preset ({', '.join(PRESETS)})"
+            tr(
+                "CLI",
+                "model {model!r} is not a file, a folder, 'demo', 'hf-hub:<repo>' or a known "
+                "preset ({presets})",
+                model=model,
+                presets=", ".join(PRESETS),
+            )
         )
     return api.load_model(model, device=device, key=key)
 
@@ -261,7 +382,9 @@ def _say(message: str) -> None:
 def _error_line(name: str, e: BaseException | str) -> str:
     """`error: NAME: REASON` for one failed image (no exception class names)."""
     message = e if isinstance(e, str) else one_line(e, user=True)
-    return f"error: {message}" if message.startswith(f"{name}:") else f"error: {name}: {message}"
+    if message.startswith(f"{name}:"):
+        return tr("CLI", "error: {message}", message=message)
+    return tr("CLI", "error: {name}: {message}", name=name, message=message)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -280,7 +403,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     for warning in getattr(model.info, "warnings", ()):
-        _say(f"warning: {warning}")
+        _say(tr("CLI", "warning: {warning}", warning=warning))
     return 0
 
 
@@ -317,7 +440,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         )
     except (ValueError, IndexError) as e:  # one-line selection / option errors
         raise CLIError(one_line(e)) from None
-    _say(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+    _say(tr("CLI", "wrote {path} ({kb} KB)", path=path, kb=path.stat().st_size // 1024))
     return 0
 
 
@@ -326,7 +449,9 @@ def _figure_writer():
     try:
         from .app import figure_file
     except ImportError as e:
-        raise CLIError(f"figures need Qt, which cannot load here ({one_line(e)})") from None
+        raise CLIError(
+            tr("CLI", "figures need Qt, which cannot load here ({why})", why=one_line(e))
+        ) from None
     return figure_file
 
 
@@ -334,7 +459,9 @@ def cmd_bench(rest: list[str]) -> int:
     try:
         from .bench import main as bench_main
     except ImportError as e:
-        raise CLIError(f"the benchmark is not available ({one_line(e)})") from None
+        raise CLIError(
+            tr("CLI", "the benchmark is not available ({why})", why=one_line(e))
+        ) from None
 
     return int(bench_main(rest) or 0)
 
@@ -361,9 +488,13 @@ def _pop_threads(rest: list[str]) -> tuple[int | None, list[str]]:
 
 
 def run(argv: list[str]) -> int:
+    lang, argv = take_language(argv)
+    i18n.set_language(i18n.choose(lang))
+    translate_argparse()
     head, command, rest = split_command(argv)
     if command is None:
         args = gui_parser().parse_args(head)
+        args.lang = lang
         set_threads(args.threads)
         return cmd_gui(args)
     global_threads = gui_parser().parse_args(head).threads if head else None
@@ -391,12 +522,19 @@ def main(argv: list[str] | None = None) -> int:
         return run(argv)
     except KeyboardInterrupt as e:  # Ctrl+C; SIGTERM/SIGHUP too during an export
         signum = int(getattr(e, "signum", 2))
-        _say(f"swin-gui: interrupted ({signal.Signals(signum).name}); unfinished files removed")
+        name = signal.Signals(signum).name
+        _say(tr("CLI", "swin-gui: interrupted ({signal}); unfinished files removed", signal=name))
         return 128 + signum
     except Exception as e:
         if is_user_error(e):
-            _say(f"swin-gui: error: {one_line(e, user=True)}")
+            _say(tr("CLI", "swin-gui: error: {message}", message=one_line(e, user=True)))
             return 2
         debug_log(e)
-        _say(f"swin-gui: internal error: {one_line(e)} (SWIN_GUI_DEBUG=1 shows the traceback)")
+        _say(
+            tr(
+                "CLI",
+                "swin-gui: internal error: {message} (SWIN_GUI_DEBUG=1 shows the traceback)",
+                message=one_line(e),
+            )
+        )
         return 1

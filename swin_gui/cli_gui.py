@@ -10,8 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-from .cli import MODEL_HELP, CLIError
+from .cli import CLIError, model_help
 from .errors import one_line
+from .i18n import tr
 
 
 def _check_display(screenshot: Path | None) -> None:
@@ -40,8 +41,11 @@ def _check_display(screenshot: Path | None) -> None:
         env["QT_QPA_PLATFORM"] = offscreen_platform(*SCREENSHOT_SCREEN)
         return
     raise CLIError(
-        "no display found (DISPLAY and WAYLAND_DISPLAY are unset); use --screenshot FILE.png, "
-        "set QT_QPA_PLATFORM, or the headless commands export, inspect, snapshot"
+        tr(
+            "CLI",
+            "no display found (DISPLAY and WAYLAND_DISPLAY are unset); use --screenshot "
+            "FILE.png, set QT_QPA_PLATFORM, or the headless commands export, inspect, snapshot",
+        )
     )
 
 
@@ -53,16 +57,33 @@ def _check_gui_inputs(args: argparse.Namespace) -> None:
     if args.image is not None:
         check_image_path(args.image)
     if args.model is not None and not _model_exists(args.model):
-        raise CLIError(f"no such model: {args.model} ({MODEL_HELP})")
+        raise CLIError(
+            tr("CLI", "no such model: {model} ({help})", model=args.model, help=model_help())
+        )
     shot = args.screenshot
     if shot is not None:
         if shot.suffix.lower() != ".png":
-            raise CLIError(f"--screenshot writes a PNG: name it FILE.png, not {shot.name}")
+            raise CLIError(
+                tr("CLI", "--screenshot writes a PNG: name it FILE.png, not {name}", name=shot.name)
+            )
         if shot.exists():
-            raise CLIError(f"{shot} already exists; choose another name (nothing was replaced)")
+            raise CLIError(
+                tr(
+                    "CLI",
+                    "{path} already exists; choose another name (nothing was replaced)",
+                    path=shot,
+                )
+            )
         parent = next((p for p in shot.absolute().parents if p.exists()), None)
         if parent is not None and not parent.is_dir():
-            raise CLIError(f"cannot write {shot}: {parent} is a file, not a folder")
+            raise CLIError(
+                tr(
+                    "CLI",
+                    "cannot write {path}: {parent} is a file, not a folder",
+                    path=shot,
+                    parent=parent,
+                )
+            )
 
 
 def _model_exists(spec: str) -> bool:
@@ -78,8 +99,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
         from .app.launch import run_app
     except ImportError as e:
         raise CLIError(
-            f"the GUI cannot start ({one_line(e)}); the headless commands "
-            "export, inspect, snapshot and bench still work"
+            tr(
+                "CLI",
+                "the GUI cannot start ({why}); the headless commands "
+                "export, inspect, snapshot and bench still work",
+                why=one_line(e),
+            )
         ) from None
     result = run_app(
         image=args.image,
@@ -94,5 +119,6 @@ def cmd_gui(args: argparse.Namespace) -> int:
             "token": args.token,
             "head": args.head,
         },
+        lang=getattr(args, "lang", None),
     )
     return int(result or 0)

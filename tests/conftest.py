@@ -20,12 +20,22 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from swin_gui import api
+from swin_gui import api, i18n
 from swin_gui.model import SwinConfig, SwinTransformer
 
 TINY = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
 NARROW_T = SwinConfig(embed_dim=24, depths=(2, 2, 6, 2), num_heads=(1, 2, 3, 6), num_classes=8)
 CLASS_NAMES = ("star", "ring", "cross", "arrow", "triangle", "hexagon", "square", "disc")
+
+
+@pytest.fixture(autouse=True)
+def english_interface(monkeypatch):
+    """Tests read English strings: English whatever the system locale ($SWIN_GUI_LANG beats
+    $LANG), and English again after a test that switches the language."""
+    monkeypatch.setenv(i18n.ENV_OVERRIDE, "en")
+    yield
+    if i18n.language() != "en":
+        i18n.set_language("en")
 
 
 def _seeded(cfg: SwinConfig) -> SwinTransformer:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from .. import i18n
+from .language import install_qt_translations
 from .main import MainWindow
 from .qt_notes import quiet_qt_notes
 from .screenshot import save_screenshot
@@ -20,11 +22,13 @@ def run_app(
     size=None,
     device: str = "cpu",
     place: dict | None = None,
+    lang: str | None = None,
 ) -> int:
     """Open the explorer (returns the exit code). `place` (view, stage, block, token, head)
     is where it opens once the first trace is in. With `screenshot=FILE.png`: open at the
     screen's size, wait for that, save the whole window and exit (0; 1 with one line if
-    inference or writing failed)."""
+    inference or writing failed). `lang` ("en" / "ru", `--lang`) is chosen for this run and
+    remembered (not by a screenshot); without it the remembered choice, else the system's."""
     import pyqtgraph as pg
 
     quiet_qt_notes()
@@ -33,6 +37,11 @@ def run_app(
     app.setOrganizationName("SwinExplorer")
     pg.setConfigOptions(imageAxisOrder="row-major")
     settings = AppSettings()
+    code = i18n.choose(lang, settings.language())
+    i18n.set_language(code)
+    if lang is not None and screenshot is None:
+        settings.set_language(code)
+    install_qt_translations(app)
     if model is None:
         last = settings.last_model()
         model = last if last and _model_available(last) else "demo"

@@ -1,9 +1,9 @@
 """Persistent user settings (QSettings "SwinExplorer" / "swin-gui", INI format).
 
 What is remembered across runs: window geometry and dock state, the last folder of a file
-dialog, the recent files (max 10, missing files pruned), the colormap, the last model and
-the size mode. `SWIN_GUI_SETTINGS=/path/file.ini` points the app at another file (tests
-and screenshots use it so they never touch the user's settings).
+dialog, the recent files (max 10, missing files pruned), the colormap, the last model,
+the size mode and the interface language. `SWIN_GUI_SETTINGS=/path/file.ini` points the
+app at another file (tests and screenshots use it so they never touch the user's settings).
 """
 
 from __future__ import annotations
@@ -81,6 +81,15 @@ class AppSettings:
 
     def set_size_mode(self, size: str | int) -> None:
         self.qsettings.setValue("size_mode", str(size))
+
+    def language(self) -> str | None:
+        """The remembered interface language ("en" / "ru"), None before any choice."""
+        from ..i18n import normalize
+
+        return normalize(str(self.qsettings.value("language", "", type=str) or ""))
+
+    def set_language(self, code: str) -> None:
+        self.qsettings.setValue("language", code)
 
     # ---- window ---------------------------------------------------------------------------
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:

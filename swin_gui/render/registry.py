@@ -10,25 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 
+from ..i18n import tr
+
 
 @dataclass(frozen=True)
 class View:
     """A view: `figure_<name>` in `swin_gui.render.<name>`, `<Name>Panel` in
     `swin_gui.app.panels.<name>` (unless `figure` / `panel` say "module:name" otherwise),
-    docked in `area` (center | right | bottom | bottom-right) under the tab label `tab`."""
+    docked in `area` (center | right | bottom | bottom-right) under the tab label `tab`.
+    The English title and tab are the msgids (context "View"); `title` and `tab` are
+    in the current language."""
 
     name: str
-    title: str
+    english_title: str
     area: str
-    tab: str = ""
+    english_tab: str = ""
     figure: str = ""
     panel: str = ""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "tab", self.tab or self.title)
+        set_(self, "english_tab", self.english_tab or self.english_title)
         set_(self, "figure", self.figure or f"{self.name}:figure_{self.name}")
         set_(self, "panel", self.panel or f"{self.name}:{self.name.capitalize()}Panel")
+
+    @property
+    def title(self) -> str:
+        return tr("View", self.english_title)
+
+    @property
+    def tab(self) -> str:
+        return tr("View", self.english_tab)
 
     def figure_function(self):
         """`figure_<view>(trace, selection) -> Figure`."""
@@ -64,4 +76,11 @@ def view(name: str) -> View:
     for v in VIEWS:
         if v.name == name:
             return v
-    raise ValueError(f"unknown view {name!r}; choose one of: {', '.join(NAMES)}")
+    raise ValueError(
+        tr(
+            "View",
+            "unknown view {name!r}; choose one of: {names}",
+            name=name,
+            names=", ".join(NAMES),
+        )
+    )

@@ -13,15 +13,9 @@ Everything goes through the figure's hit regions (`Panel` base):
 
 from __future__ import annotations
 
+from ...i18n import tr
 from ...render import figure as F
 from .base import Panel
-
-TOOLTIP = (
-    "Where the selected token looks: its softmax attention over its window for every head "
-    "and the mean (each tile is the window, keys in window layout, the image underneath), "
-    "the window's N×N attention matrix and the attention on the image. Click a tile to "
-    "select its head and key; click a matrix cell to follow the attention to its key."
-)
 
 
 class AttentionPanel(Panel):
@@ -29,7 +23,15 @@ class AttentionPanel(Panel):
 
     view_name = "attention"
     watches = ("stage", "block", "head", "token", "colormap", "shift_view")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Attention",
+            "Where the selected token looks: its softmax attention over its window for every head "
+            "and the mean (each tile is the window, keys in window layout, the image underneath), "
+            "the window's N×N attention matrix and the attention on the image. Click a tile to "
+            "select its head and key; click a matrix cell to follow the attention to its key.",
+        )
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "key" and not tokens:

@@ -14,6 +14,10 @@ user intent with no per-panel code for the common cases (payload keys of `HitReg
 Hovering a cell tells every panel which tokens are under the mouse (`Hover`) and puts the
 value under the cursor, with its unit, and the tokens in the status bar; tokens hovered
 elsewhere are outlined on every cell that shows them.
+
+Language: every panel follows `i18n.set_language` (`retranslate`): the heading, the tooltip
+(`tooltip_text()`, the subclass's own strings) and the figure, re-rendered in the new
+language; subclasses with widgets of their own extend `retranslate`.
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
+from ... import i18n
+from ...i18n import tr
 from ...render import figure as F
 from ...render.registry import view as registry_view
 from ...render.selection import Selection
@@ -114,7 +121,6 @@ class Panel(QWidget):
     view_name = ""
     lazy = False  # the main window sets True: hidden (tabbed-away) panels render when shown
     watches: tuple[str, ...] | None = None  # Selection fields the figure depends on; None: all
-    tooltip = ""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,13 +140,30 @@ class Panel(QWidget):
         for w in (self.heading, self.view, self.caption):
             layout.addWidget(w)
         layout.setStretch(1, 1)
-        if self.tooltip:
-            self.setToolTip(self.tooltip)
+        self.setToolTip(self.tooltip_text())
+        self._unsubscribe_language = i18n.subscribe(self._on_language)
         session.traceChanged.connect(self._on_trace_changed)
         session.selectionChanged.connect(self._on_selection_changed)
         session.hoverChanged.connect(self._on_hover_changed)
         self.view.hovered.connect(self.on_hit_hovered)
         self.view.clicked.connect(self.on_hit_clicked)
+
+    def tooltip_text(self) -> str:
+        """The panel's tooltip in the current language ("" for none)."""
+        return ""
+
+    # ---- language ---------------------------------------------------------------------------
+    def _on_language(self, code: str) -> None:
+        if shiboken6.isValid(self):
+            self.retranslate()
+
+    def retranslate(self) -> None:
+        """Re-apply the texts after a language switch and re-render the figure."""
+        self.title = self.spec.title
+        self.setToolTip(self.tooltip_text())
+        if self.figure is None:
+            self.heading.set_full_text(self.title)
+        self._request_refresh()
 
     # ---- rendering -----------------------------------------------------------------------
     def make_figure(self, trace, selection: Selection) -> F.Figure:
@@ -207,9 +230,10 @@ class Panel(QWidget):
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if "keys" in hit.region.payload and len(tokens) == 2:
             (a, b), (c, d) = tokens
-            return f"query ({a}, {b}) → key ({c}, {d})"
+            return tr("Panel", "query ({a}, {b}) → key ({c}, {d})", a=a, b=b, c=c, d=d)
         if tokens:
-            return f"stage {self.hit_stage(hit)} token ({tokens[0][0]}, {tokens[0][1]})"
+            (r, c) = tokens[0]
+            return tr("Panel", "stage {s} token ({r}, {c})", s=self.hit_stage(hit), r=r, c=c)
         return ""
 
     def on_hit_hovered(self, hit: F.Hit | None) -> None:
@@ -234,7 +258,9 @@ class Panel(QWidget):
         if "keys" in pay:
             padding = pay.get("padding")
             if padding is not None and padding[hit.cell[1]]:
-                self.session.message.emit("that key is a padding token: it is not on the image")
+                self.session.message.emit(
+                    tr("Panel", "that key is a padding token: it is not on the image")
+                )
                 tokens = ()
             else:
                 tokens = tokens[1:]
@@ -287,7 +313,7 @@ class Panel(QWidget):
         if self._stale:
             self.refresh()
         if self.figure is None:
-            raise ValueError("nothing to export yet: open an image first")
+            raise ValueError(tr("Panel", "nothing to export yet: open an image first"))
         path = Path(path)
         written = [
             write_figure(

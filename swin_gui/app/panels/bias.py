@@ -13,14 +13,9 @@ Mouse, all written to the session:
 from __future__ import annotations
 
 from ...analysis.attention import default_token
+from ...i18n import tr
 from ...render import figure as F
 from .base import Panel
-
-TOOLTIP = (
-    "Relative position bias: what each head adds to the logit of a key at offset "
-    "(Δrow, Δcol) from the query, learned per offset (v1) or by a small MLP (v2). "
-    "Click a head's table to select the head; click an N×N cell to jump to its key token."
-)
 
 
 class BiasPanel(Panel):
@@ -28,7 +23,14 @@ class BiasPanel(Panel):
 
     view_name = "bias"
     watches = ("stage", "block", "head", "token", "colormap")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Bias",
+            "Relative position bias: what each head adds to the logit of a key at offset "
+            "(Δrow, Δcol) from the query, learned per offset (v1) or by a small MLP (v2). "
+            "Click a head's table to select the head; click an N×N cell to jump to its key token.",
+        )
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
+from ...i18n import tr
 from ...render.cost import figure_cost
 from ...render.selection import Selection
 from ..cost_worker import CostWorker
 from ..state import Session
 from .base import ElidedLabel, Panel
-
-TOOLTIP = (
-    "Swin's windowed attention makes its cost grow linearly with the pixels; ViT's global "
-    "attention grows quadratically. Run measures both here, on this machine."
-)
 
 
 class CostPanel(Panel):
@@ -31,7 +27,14 @@ class CostPanel(Panel):
 
     view_name = "cost"
     watches = ()  # the trace (model and image size) only
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Cost",
+            "Swin's windowed attention makes its cost grow linearly with the pixels; ViT's global "
+            "attention grows quadratically. Run measures both here, on this machine.",
+        )
+
     sizes: tuple[int, ...] = (224, 384, 512, 768, 1024)
     vit = "vit_small_patch16_224"  # a preset name or a ViTConfig
     repeats = 2

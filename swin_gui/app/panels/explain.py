@@ -24,17 +24,13 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgre
 
 from ...errors import debug_log, one_line
 from ...explain.view import Cancelled, ExplainView, clamp_token, compute_view
+from ...i18n import tr
 from ...render import figure as F
 from ...render.explain import figure_explain
 from ...render.selection import Selection
 from .base import ElidedLabel, Panel
 
 METHODS = ("reach", "erf", "gradcam", "scorecam", "rollout")
-TOOLTIP = (
-    "Where the model looks (Grad-CAM, Score-CAM, rollout) and how far information travels "
-    "(erf, reach), with the shift on and off: SW-MSA is what lets a token's reach grow "
-    "within a stage."
-)
 _LIVE: set = set()  # (thread, runner) of jobs in flight, until they finish
 _JOB_LOCK = threading.Lock()
 _QUITTING = threading.Event()  # set when the application quits: every job stops
@@ -160,7 +156,14 @@ class ExplainPanel(Panel):
 
     view_name = "explain"
     watches = ("stage", "block", "token", "colormap")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Explain",
+            "Where the model looks (Grad-CAM, Score-CAM, rollout) and how far information travels "
+            "(erf, reach), with the shift on and off: SW-MSA is what lets a token's reach grow "
+            "within a stage.",
+        )
 
     def __init__(self, session, parent=None) -> None:
         self.model = None  # set explicitly (tests, scripts); else the main window's model

@@ -6,15 +6,10 @@ outlined here.
 
 from __future__ import annotations
 
+from ...i18n import tr
 from ...render import figure as F
 from ...render.selection import view_shift
 from .base import Panel
-
-TOOLTIP = (
-    "The windows of the current block drawn in image pixels (side = M × patch × 2^stage); "
-    "on SW-MSA blocks they start s = M/2 tokens in and the 9 tinted regions show which "
-    "tokens the cyclic roll puts into one window; hatched = padding."
-)
 
 
 class GridPanel(Panel):
@@ -22,7 +17,14 @@ class GridPanel(Panel):
 
     view_name = "grid"
     watches = ("stage", "block", "token", "window", "shift_view")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Grid",
+            "The windows of the current block drawn in image pixels (side = M × patch × 2^stage); "
+            "on SW-MSA blocks they start s = M/2 tokens in and the 9 tinted regions show which "
+            "tokens the cyclic roll puts into one window; hatched = padding.",
+        )
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)

@@ -8,15 +8,9 @@ block and its ‖x_out‖); the per-token heatmap hovers and selects tokens like
 
 from __future__ import annotations
 
+from ...i18n import tr
 from ...render import figure as F
 from .base import Panel
-
-TOOLTIP = (
-    "How big the residual stream is at each block and how much the attention and MLP "
-    "branches add. Swin v1 is pre-norm (x + W-MSA(LN1(x))), v2 res-post-norm "
-    "(x + LN1(W-MSA(x))); LayerNorm normalises each token over its channels. "
-    "Click a block's column in the chart to select that block."
-)
 
 
 class InternalsPanel(Panel):
@@ -24,7 +18,15 @@ class InternalsPanel(Panel):
 
     view_name = "internals"
     watches = ("stage", "block", "token", "colormap")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Internals",
+            "How big the residual stream is at each block and how much the attention and MLP "
+            "branches add. Swin v1 is pre-norm (x + W-MSA(LN1(x))), v2 res-post-norm "
+            "(x + LN1(W-MSA(x))); LayerNorm normalises each token over its channels. "
+            "Click a block's column in the chart to select that block.",
+        )
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...i18n import tr
 from ...render import figure as F
 from ...render.common import selected_window
 from ...render.selection import Selection, view_shift
 from ..state import Hover
 from .base import Panel
-
-TOOLTIP = (
-    "The additive mask of one window: −100 where query and key come from different shift "
-    "regions (the softmax then gives them ≈0 weight), 0 elsewhere; one mask for all heads; "
-    "padding tokens are not what it masks. Click a thumbnail to select its window."
-)
 
 
 class MaskPanel(Panel):
@@ -29,7 +24,14 @@ class MaskPanel(Panel):
 
     view_name = "mask"
     watches = ("stage", "block", "token", "window", "shift_view")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Mask",
+            "The additive mask of one window: −100 where query and key come from different shift "
+            "regions (the softmax then gives them ≈0 weight), 0 elsewhere; one mask for all heads; "
+            "padding tokens are not what it masks. Click a thumbnail to select its window.",
+        )
 
     def depends_on(self, new: Selection, old: Selection) -> bool:
         """Only a change of block, shift view or the window shown redraws: moving the

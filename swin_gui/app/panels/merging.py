@@ -8,14 +8,9 @@ handling); hovering a vector reads its activation, the neighbour and the channel
 
 from __future__ import annotations
 
+from ...i18n import tr
 from ...render import figure as F
 from .base import Panel
-
-TOOLTIP = (
-    "Patch merging concatenates each 2×2 group of neighbouring tokens (4C channels), "
-    "then LayerNorm + Linear (v1; v2: Linear, then LayerNorm) give 2C: half the "
-    "resolution, twice the channels."
-)
 
 
 class MergingPanel(Panel):
@@ -23,7 +18,14 @@ class MergingPanel(Panel):
 
     view_name = "merging"
     watches = ("stage", "token", "step")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Merging",
+            "Patch merging concatenates each 2×2 group of neighbouring tokens (4C channels), "
+            "then LayerNorm + Linear (v1; v2: Linear, then LayerNorm) give 2C: half the "
+            "resolution, twice the channels.",
+        )
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         pay = hit.region.payload

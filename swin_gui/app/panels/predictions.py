@@ -5,13 +5,9 @@ bar reads its probability and class."""
 
 from __future__ import annotations
 
+from ...i18n import tr
 from ...render import figure as F
 from .base import Panel
-
-TOOLTIP = (
-    "The head's answer: global average pooling of the last stage, then a linear layer; "
-    "probabilities are the softmax of its logits."
-)
 
 
 class PredictionsPanel(Panel):
@@ -19,7 +15,13 @@ class PredictionsPanel(Panel):
 
     view_name = "predictions"
     watches = ()  # the trace only
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Predictions",
+            "The head's answer: global average pooling of the last stage, then a linear layer; "
+            "probabilities are the softmax of its logits.",
+        )
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "bars":

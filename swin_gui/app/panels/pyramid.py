@@ -16,16 +16,13 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from ...analysis.features import channel_energy, top_channels
+from ...i18n import tr
 from ..state import Session
 from .base import Panel
 
 MODES = (("channel", "channel"), ("norm", "norm"), ("PCA", "pca"))  # (label, feature_mode)
 TOP_K = 8
 TOOLTIP_ROLE = Qt.ItemDataRole.ToolTipRole
-TOOLTIP = (
-    "The feature pyramid: each stage's output (56², 28², 14², 7² tokens at 224) drawn over "
-    "the same image; patch merging halves the resolution and doubles the channels."
-)
 MODE_TIP = {
     "channel": "One channel's activation per stage (the top-energy channel unless you pick one).",
     "norm": "The L2 norm of each token's feature vector over its channels.",
@@ -40,7 +37,13 @@ class PyramidPanel(Panel):
 
     view_name = "pyramid"
     watches = ("stage", "feature_mode", "channel", "colormap", "token")
-    tooltip = TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Pyramid",
+            "The feature pyramid: each stage's output (56², 28², 14², 7² tokens at 224) drawn over "
+            "the same image; patch merging halves the resolution and doubles the channels.",
+        )
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
+from ...i18n import tr
 from ...render import figure as F
 from ...render.selection import Selection, view_shift
 from ...render.shift import ablation_applies
 from .base import Panel
 
-SHIFT_TOOLTIP = (
-    "Swin shifts its windows by rolling the token grid by (−s, −s) with s = M/2; tokens "
-    "that wrap around share a window with tokens from the far side of the image, so the "
-    "attention mask keeps the 9 regions apart."
-)
 BUTTON_TOOLTIP = (
     "Draw the shifted (SW-MSA) or the regular (W-MSA) partition; switching the shift off on "
     "an SW-MSA block re-runs that block without it and shows how much its output changes."
@@ -32,7 +28,14 @@ class ShiftPanel(Panel):
 
     view_name = "shift"
     watches = ("stage", "block", "token", "window", "shift_view", "colormap")
-    tooltip = SHIFT_TOOLTIP
+
+    def tooltip_text(self) -> str:
+        return tr(
+            "Shift",
+            "Swin shifts its windows by rolling the token grid by (−s, −s) with s = M/2; tokens "
+            "that wrap around share a window with tokens from the far side of the image, so the "
+            "attention mask keeps the 9 regions apart.",
+        )
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)
