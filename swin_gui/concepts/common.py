@@ -1,10 +1,14 @@
 """Helpers the Concepts texts share: translated paragraphs with links, the selection a link
-makes, and numbers in the interface language. All strings go through the catalogue with
-the fixed context "Concepts" and are formatted after translating."""
+makes, and numbers in the interface language.
+
+Every string goes through the catalogue with the literal context "Concepts" (Babel's
+extractor reads literals only: a context in a variable would be extracted without one)
+and is formatted after translating. Counted nouns are `ntr(..., value, k=n(value))`: the
+plural form follows `value`, the text shows `{k}`, the number grouped for the language."""
 
 from __future__ import annotations
 
-from ..i18n import ntr, num, tr
+from ..i18n import num, tr
 from .textlayout import Para, parse
 
 CTX = "Concepts"
@@ -29,16 +33,11 @@ def dec(value: float, spec: str = ".3g") -> str:
     return num(float(value), spec)
 
 
-def count(singular: str, plural: str, value: int) -> str:
-    """A counted noun phrase: `ntr` with the grouped number as {n}."""
-    return ntr(CTX, singular, plural, value).replace(str(value), n(value), 1)
-
-
 def and_list(items: list[str]) -> str:
     """ "a", "a and b", "a, b and c" in the interface language."""
     if len(items) <= 1:
         return "".join(items)
-    return tr(CTX, "{rest} and {last}", rest=", ".join(items[:-1]), last=items[-1])
+    return tr("Concepts", "{rest} and {last}", rest=", ".join(items[:-1]), last=items[-1])
 
 
 def block_link(stage: int, block: int) -> dict:
@@ -65,12 +64,12 @@ def describe_link(select: dict) -> str:
     """What a link selects, for the status bar: "block 1.1", "window 5", "token (3, 4)"."""
     parts = []
     if select.get("step") == "merge":
-        parts.append(tr(CTX, "patch merging into stage {s}", s=select["stage"]))
+        parts.append(tr("Concepts", "patch merging into stage {s}", s=select["stage"]))
     elif "block" in select:
-        parts.append(tr(CTX, "block {s}.{b}", s=select["stage"], b=select["block"]))
+        parts.append(tr("Concepts", "block {s}.{b}", s=select["stage"], b=select["block"]))
     if "window" in select:
-        parts.append(tr(CTX, "window {w}", w=select["window"]))
+        parts.append(tr("Concepts", "window {w}", w=select["window"]))
     if "token" in select:
         r, c = select["token"]
-        parts.append(tr(CTX, "token ({r}, {c})", r=r, c=c))
+        parts.append(tr("Concepts", "token ({r}, {c})", r=r, c=c))
     return ", ".join(parts)

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..i18n import tr
+from ..i18n import ntr, tr
 from ..render.selection import Selection
 from . import facts as X
 from .common import (
-    CTX,
     and_list,
     block_link,
-    count,
     dec,
     heading,
     n,
@@ -41,19 +39,27 @@ def step_paras(trace, sel: Selection) -> list[Para]:
 def block_paras(trace, sel: Selection) -> list[Para]:
     b = X.block_facts(trace, sel)
     if b.shift > 0:
-        out = [heading(tr(CTX, "Block {s}.{b}: SW-MSA, shifted windows", s=b.stage, b=b.block))]
+        out = [
+            heading(tr("Concepts", "Block {s}.{b}: SW-MSA, shifted windows", s=b.stage, b=b.block))
+        ]
         out += _sw_msa(trace, b, sel)
     elif b.shift_off:
-        out = [heading(tr(CTX, "Block {s}.{b}: SW-MSA with the shift off", s=b.stage, b=b.block))]
+        out = [
+            heading(
+                tr("Concepts", "Block {s}.{b}: SW-MSA with the shift off", s=b.stage, b=b.block)
+            )
+        ]
         out += _shift_off(b)
     else:
-        out = [heading(tr(CTX, "Block {s}.{b}: W-MSA, regular windows", s=b.stage, b=b.block))]
+        out = [
+            heading(tr("Concepts", "Block {s}.{b}: W-MSA, regular windows", s=b.stage, b=b.block))
+        ]
         out += _w_msa(trace, b)
     if b.view_shift != b.shift:
         out.append(
             para(
                 tr(
-                    CTX,
+                    "Concepts",
                     "The views now draw this block with the shift toggled (S) to s = {v}; "
                     "the block itself computed with s = {s}.",
                     v=b.view_shift,
@@ -76,7 +82,7 @@ def _w_msa(trace, b: X.BlockFacts) -> list[Para]:
     out = [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "[Block {s}.{b}](blk) is W-MSA: the {H}×{W} token grid of stage {s} is cut "
                 "into {nh}×{nw} = {windows} of M×M = {M}×{M} = {N} tokens, and each token "
                 "attends only to the tokens of its own window, in {heads}.",
@@ -86,16 +92,16 @@ def _w_msa(trace, b: X.BlockFacts) -> list[Para]:
                 W=W,
                 nh=nh,
                 nw=nw,
-                windows=count("{n} window", "{n} windows", b.windows),
+                windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
                 M=b.window,
                 N=b.tokens_per_window,
-                heads=count("{n} head", "{n} heads", b.heads),
+                heads=ntr("Concepts", "{k} head", "{k} heads", b.heads, k=n(b.heads)),
             ),
             links,
         ),
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Per head that is {nW}·{N}² = {win} query–key scores, against ({H}·{W})² = "
                 "{glob} for global attention over the same tokens: {ratio}× fewer. A window "
                 "costs the same however many windows there are, so the cost grows linearly "
@@ -114,7 +120,7 @@ def _w_msa(trace, b: X.BlockFacts) -> list[Para]:
     M = b.window
     p = b.position
     text = tr(
-        CTX,
+        "Concepts",
         "The selected token ({r}, {c}) sits in [window {w}](win) at row {i}, column {j} of "
         "it; nothing outside that window reaches it in this block.",
         r=r,
@@ -127,7 +133,7 @@ def _w_msa(trace, b: X.BlockFacts) -> list[Para]:
     if nxt < len(trace.stages[b.stage].blocks) and trace.block(b.stage, nxt).shift:
         links["next"] = block_link(b.stage, nxt)
         text += " " + tr(
-            CTX,
+            "Concepts",
             "[Block {s}.{b}](next) shifts the windows by {k} tokens, so its windows straddle "
             "these borders.",
             s=b.stage,
@@ -146,7 +152,7 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
     out = [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "[Block {s}.{b}](blk) is SW-MSA: before the grid is cut into windows, the "
                 "{H}×{W} token grid is rolled by {m} rows and {m} columns (torch.roll), so "
                 "its {windows} of {M}×{M} straddle the window borders of "
@@ -156,7 +162,7 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
                 H=H,
                 W=W,
                 m=signed(-s),
-                windows=count("{n} window", "{n} windows", b.windows),
+                windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
                 M=b.window,
                 p=prev,
                 k=s,
@@ -165,7 +171,7 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
         ),
         para(
             tr(
-                CTX,
+                "Concepts",
                 "The roll carries the first {k} rows and columns around to the far side, so "
                 "some windows hold tokens that are not neighbours on the image. The grid is "
                 "labelled with 9 regions (per axis the slices [0:−M], [−M:−s], [−s:]) and the "
@@ -181,17 +187,19 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
     if len(wf.regions) > 1:
         names = [f"[{k}](r{k})" if k in wf.region_tokens else str(k) for k, _ in wf.regions]
         text = tr(
-            CTX,
+            "Concepts",
             "[Window {w}](win) mixes regions {regions}, so {masked} of its {N}² = {pairs}.",
             w=wf.index,
             regions=and_list(names),
-            masked=count("{n} pair is masked", "{n} pairs are masked", wf.masked),
+            masked=ntr(
+                "Concepts", "{k} pair is masked", "{k} pairs are masked", wf.masked, k=n(wf.masked)
+            ),
             N=b.tokens_per_window,
             pairs=n(wf.pairs),
         )
     else:
         text = tr(
-            CTX,
+            "Concepts",
             "[Window {w}](win) lies inside region {k}: none of its {pairs} pairs is masked.",
             w=wf.index,
             k=wf.regions[0][0],
@@ -199,13 +207,19 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
         )
     shown = b.mixed_list[:MAX_LISTED]
     for w in shown:
-        links[f"w{w}"] = window_link(w)
-    names = [f"[{w}](w{w})" for w in shown] + (["…"] if len(b.mixed_list) > len(shown) else [])
+        links[f"mw{w}"] = window_link(w)
+    names = [f"[{w}](mw{w})" for w in shown] + (["…"] if len(b.mixed_list) > len(shown) else [])
     text += " " + tr(
-        CTX,
+        "Concepts",
         "Of the block's {windows}, {mixed} ({list}); their masks hold {total} masked pairs in all.",
-        windows=count("{n} window", "{n} windows", b.windows),
-        mixed=count("{n} mixes regions", "{n} mix regions", b.mixed_windows),
+        windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
+        mixed=ntr(
+            "Concepts",
+            "{k} mixes regions",
+            "{k} mix regions",
+            b.mixed_windows,
+            k=n(b.mixed_windows),
+        ),
         list=and_list(names) if len(names) <= MAX_LISTED else ", ".join(names),
         total=n(b.masked_pairs_total),
     )
@@ -216,7 +230,7 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
         out.append(
             para(
                 tr(
-                    CTX,
+                    "Concepts",
                     "The selected token ({r}, {c}) puts {mass} of its attention (mean over "
                     "heads) on masked keys; its strongest key is [token ({kr}, {kc})](top) "
                     "with {p}.",
@@ -233,7 +247,7 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
     out.append(
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Why: in [block {s}.{p}](prev) the windows never overlap. With the shift, "
                 "tokens on both sides of an old border share a window, so information crosses "
                 "window borders from block to block while each block still pays only for "
@@ -253,7 +267,7 @@ def _shift_off(b: X.BlockFacts) -> list[Para]:
     out = [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "[Block {s}.{b}](blk) is an odd block, SW-MSA by design, but its shift is 0: "
                 "stage {s}'s grid is {H}×{W} and min(H, W) = {m} ≤ M = {M}, so the window "
                 "becomes {w}×{w} ({windows}) and the rule switches the shift off.",
@@ -264,26 +278,26 @@ def _shift_off(b: X.BlockFacts) -> list[Para]:
                 m=min(H, W),
                 M=b.config_window,
                 w=b.window,
-                windows=count("{n} window", "{n} windows", b.windows),
+                windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
             ),
             links,
         )
     ]
     if b.windows == 1:
         text = tr(
-            CTX,
+            "Concepts",
             "A roll would only move tokens around inside that one window, where every token "
             "already attends to every other: the block needs no mask and is global attention "
             "over all {tokens} of the stage ({pairs} pairs per head).",
-            tokens=count("{n} token", "{n} tokens", b.tokens),
+            tokens=ntr("Concepts", "{k} token", "{k} tokens", b.tokens, k=n(b.tokens)),
             pairs=n(b.tokens_per_window**2),
         )
     else:
         text = tr(
-            CTX,
+            "Concepts",
             "The official code and Hugging Face switch the shift off whenever the window is "
             "as large as the grid's short side; the {windows} stay apart in this block.",
-            windows=count("{n} window", "{n} windows", b.windows),
+            windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
         )
     out.append(para(text))
     return out
@@ -293,15 +307,27 @@ def _padding(b: X.BlockFacts) -> Para:
     Hp, Wp = b.padded
     return para(
         tr(
-            CTX,
+            "Concepts",
             "The grid is padded at the bottom and right to {Hp}×{Wp} ({pad}, zeros) so that "
             "the windows tile it; the padded tokens are cropped again after attention. "
             "[Window {w}](win) holds {inside}.",
             Hp=Hp,
             Wp=Wp,
-            pad=count("{n} padding token", "{n} padding tokens", b.padding_tokens),
+            pad=ntr(
+                "Concepts",
+                "{k} padding token",
+                "{k} padding tokens",
+                b.padding_tokens,
+                k=n(b.padding_tokens),
+            ),
             w=b.window_facts.index,
-            inside=count("{n} padding token", "{n} padding tokens", b.window_facts.padding),
+            inside=ntr(
+                "Concepts",
+                "{k} padding token",
+                "{k} padding tokens",
+                b.window_facts.padding,
+                k=n(b.window_facts.padding),
+            ),
         ),
         _this(b),
     )
@@ -317,15 +343,15 @@ def merge_paras(trace, sel: Selection) -> list[Para]:
         "below": block_link(s - 1, len(trace.stages[s - 1].blocks) - 1),
     }
     order = (
-        tr(CTX, "LayerNorm(4C), then a Linear 4C→2C without bias")
+        tr("Concepts", "LayerNorm(4C), then a Linear 4C→2C without bias")
         if m.version == 1
-        else tr(CTX, "a Linear 4C→2C without bias, then LayerNorm(2C) (v2)")
+        else tr("Concepts", "a Linear 4C→2C without bias, then LayerNorm(2C) (v2)")
     )
     out = [
-        heading(tr(CTX, "Patch merging into stage {s}", s=s)),
+        heading(tr("Concepts", "Patch merging into stage {s}", s=s)),
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Patch merging into [stage {s}](stage) takes every 2×2 group of the {H}×{W} "
                 "tokens of [stage {p}](below) ({C} channels each) in the order x[0::2, 0::2], "
                 "x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2], concatenates them into one "
@@ -342,7 +368,7 @@ def merge_paras(trace, sel: Selection) -> list[Para]:
         ),
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Here {H}×{W} → {H2}×{W2} tokens: a quarter as many, each with twice the "
                 "channels ({C} → {C2}). The mean token norm goes from {a} to {b}.",
                 H=H,
@@ -356,7 +382,10 @@ def merge_paras(trace, sel: Selection) -> list[Para]:
             )
             + (
                 " "
-                + tr(CTX, "A side is odd, so the grid is first padded with zeros to even sides.")
+                + tr(
+                    "Concepts",
+                    "A side is odd, so the grid is first padded with zeros to even sides.",
+                )
                 if m.odd
                 else ""
             )
@@ -371,7 +400,7 @@ def merge_paras(trace, sel: Selection) -> list[Para]:
     out.append(
         para(
             tr(
-                CTX,
+                "Concepts",
                 "The selected token ({r}, {c}) of stage {s} is made of the tokens {kids} of "
                 "stage {p}.",
                 r=m.token[0],
@@ -386,7 +415,7 @@ def merge_paras(trace, sel: Selection) -> list[Para]:
     out.append(
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Why: the window stays M = {M} tokens, so after merging one window spans "
                 "{b} instead of {a} image pixels per side. The same windowed attention sees "
                 "a larger part of the image at every stage: the feature pyramid (H/4 … H/32) "
@@ -405,10 +434,10 @@ def embed_paras(trace) -> list[Para]:
     H0, W0 = trace.embed.shape[:2]
     Hi, Wi = trace.image.shape[:2]
     return [
-        heading(tr(CTX, "Patch embedding")),
+        heading(tr("Concepts", "Patch embedding")),
         para(
             tr(
-                CTX,
+                "Concepts",
                 "A convolution with kernel = stride = {p} turns every {p}×{p} patch of "
                 "pixels into one token of C = {C} channels, then LayerNorm: the {Wi}×{Hi} "
                 "image becomes a {H0}×{W0} grid of tokens (the image is padded to a multiple "
@@ -428,10 +457,10 @@ def embed_paras(trace) -> list[Para]:
 def head_paras(trace) -> list[Para]:
     H, W, C = trace.norm_out.shape
     out = [
-        heading(tr(CTX, "Final norm and head")),
+        heading(tr("Concepts", "Final norm and head")),
         para(
             tr(
-                CTX,
+                "Concepts",
                 "The final LayerNorm normalises each of the {H}×{W} tokens of the last stage "
                 "over its {C} channels; their average is one {C}-vector, which the head maps "
                 "to class scores.",
@@ -444,13 +473,13 @@ def head_paras(trace) -> list[Para]:
     top = trace.top_k(1)
     if top and np.isfinite(top[0][2]):
         text = tr(
-            CTX,
+            "Concepts",
             "Top class here: {name}, {p} % after the softmax over {k} classes.",
             name=top[0][1],
             p=dec(100 * top[0][2], ".1f"),
             k=len(trace.logits),
         )
         if trace.meta.get("random_weights"):
-            text += " " + tr(CTX, "The weights are random: the answer means nothing.")
+            text += " " + tr("Concepts", "The weights are random: the answer means nothing.")
         out.append(para(text))
     return out

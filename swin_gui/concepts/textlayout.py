@@ -23,6 +23,8 @@ from functools import lru_cache
 from ..render.figure import MIN_TEXT_PT, text_width_pt
 
 LINK = re.compile(r"\[([^\[\]]+)\]\(([A-Za-z0-9_]+)\)")
+BREAKS = re.compile(r"([ \t\n]+)")  # where a line may break: not at a no-break space
+
 BODY_PT = MIN_TEXT_PT  # 9 pt: the figure model's floor
 HEADING_PT = 10.0
 LINE = 1.45  # line pitch in ems
@@ -109,10 +111,10 @@ def _words(para: Para) -> list[tuple[str, int, bool]]:
     out: list[tuple[str, int, bool]] = []
     space = False
     for k, span in enumerate(para.spans):
-        for piece in re.split(r"(\s+)", span.text):
+        for piece in BREAKS.split(span.text):
             if not piece:
                 continue
-            if piece.isspace():
+            if BREAKS.fullmatch(piece):
                 space = True
                 continue
             out.append((piece, k, space))
@@ -120,8 +122,19 @@ def _words(para: Para) -> list[tuple[str, int, bool]]:
     return out
 
 
+def _runs(para: Para) -> list[list[tuple[str, int]]]:
+    """Unbreakable runs: a word and what follows it without a space (a link and its comma),
+    each piece with the index of its span."""
+    runs: list[list[tuple[str, int]]] = []
+    for text, k, spaced in _words(para):
+        if spaced or not runs:
+            runs.append([])
+        runs[-1].append((text, k))
+    return runs
+
+
 def wrap(paras: list[Para] | tuple[Para, ...], width: float) -> tuple[list[Word], float]:
-    """Place every word: lines fill `width` points and break at spaces (a word wider than
+    """Place every word: lines fill `width` points and break at spaces (a run wider than
     the line gets a line of its own). Returns the words and the height used."""
     words: list[Word] = []
     y = 0.0
@@ -130,17 +143,18 @@ def wrap(paras: list[Para] | tuple[Para, ...], width: float) -> tuple[list[Word]
         bold = para.heading
         space = width_pt(" ", size, bold)
         x = 0.0
-        for text, k, spaced in _words(para):
-            w = width_pt(text, size, bold)
-            gap = space if (x > 0 and spaced) else 0.0
-            if x > 0 and spaced and x + gap + w > width:
+        for run in _runs(para):
+            widths = [width_pt(text, size, bold) for text, _ in run]
+            gap = space if x > 0 else 0.0
+            if x > 0 and x + gap + sum(widths) > width:
                 x, gap = 0.0, 0.0
                 y += LINE * size
-            link = para.spans[k].link
-            select = para.links[link] if link else None
             x += gap
-            link_id = p * 10_000 + k if link else -1
-            words.append(Word(x, y, text, w, size, bold, select, link_id))
-            x += w
+            for (text, k), w in zip(run, widths, strict=True):
+                link = para.spans[k].link
+                select = para.links[link] if link else None
+                link_id = p * 10_000 + k if link else -1
+                words.append(Word(x, y, text, w, size, bold, select, link_id))
+                x += w
         y += (LINE + PARA_GAP) * size
     return words, y

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..i18n import tr
+from ..i18n import ntr, tr
 from ..render.selection import Selection
 from . import facts as X
-from .common import CTX, block_link, count, dec, heading, n, para, window_link
+from .common import block_link, dec, heading, n, para, window_link
 from .textlayout import Para
 
 
@@ -18,7 +18,7 @@ def view_paras(trace, sel: Selection, view: str) -> list[Para]:
     """The paragraphs for `view` ("grid" when it has none of its own)."""
     make = VIEWS.get(view, _grid)
     title = TITLES.get(view, TITLES["grid"])()
-    out = [heading(tr(CTX, "In this view: {title}", title=title))]
+    out = [heading(tr("Concepts", "In this view: {title}", title=title))]
     return out + make(trace, sel)
 
 
@@ -29,7 +29,7 @@ def _grid(trace, sel: Selection) -> list[Para]:
     return [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "The image with the windows of block {s}.{b} drawn in its pixels: one window "
                 "is M × patch × 2^stage = {M}·{p}·{f} = {side} pixels on a side, and the "
                 "{Wi}×{Hi} image holds {windows}. Attention never crosses these lines inside "
@@ -43,7 +43,7 @@ def _grid(trace, sel: Selection) -> list[Para]:
                 side=side,
                 Wi=Wi,
                 Hi=Hi,
-                windows=count("{n} window", "{n} windows", b.windows),
+                windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
             )
         )
     ]
@@ -54,7 +54,7 @@ def _attention(trace, sel: Selection) -> list[Para]:
     out = [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "For the selected token ({r}, {c}), one tile per head and their mean: the "
                 "softmax weights over the {N} keys of its window, each key over its own image "
                 "patch. Each row of weights sums to 1, so the tiles show where the token "
@@ -70,7 +70,7 @@ def _attention(trace, sel: Selection) -> list[Para]:
         out.append(
             para(
                 tr(
-                    CTX,
+                    "Concepts",
                     "Here the strongest key (mean over heads) is token ({kr}, {kc}) with {p}; "
                     "padding keys get {pad}, masked keys {masked}.",
                     kr=q.top_key[0],
@@ -89,14 +89,14 @@ def _mask(trace, sel: Selection) -> list[Para]:
     links = {"win": window_link(b.window_facts.index)}
     if b.view_shift == 0:
         text = tr(
-            CTX,
+            "Concepts",
             "The additive mask of [window {w}](win): all zeros, because this block has no "
             "shift, so no window holds tokens from different regions.",
             w=b.window_facts.index,
         )
     else:
         text = tr(
-            CTX,
+            "Concepts",
             "The {N}×{N} additive mask of [window {w}](win): 0 where query and key come from "
             "the same region, −100 where the roll brought them together from different "
             "ones; {masked} of {pairs} entries are −100. One mask serves every head; the "
@@ -105,7 +105,7 @@ def _mask(trace, sel: Selection) -> list[Para]:
             w=b.window_facts.index,
             masked=n(b.window_facts.masked),
             pairs=n(b.window_facts.pairs),
-            windows=count("{n} window", "{n} windows", b.windows),
+            windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
         )
     return [para(text, links)]
 
@@ -118,7 +118,7 @@ def _shift(trace, sel: Selection) -> list[Para]:
         return [
             para(
                 tr(
-                    CTX,
+                    "Concepts",
                     "The token grid before and after the cyclic roll. Block {s}.{b} does not "
                     "roll (s = 0), so both grids are the same and form one region.",
                     s=b.stage,
@@ -129,7 +129,7 @@ def _shift(trace, sel: Selection) -> list[Para]:
     return [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "The {Hp}×{Wp} token grid before and after roll(−{k}, −{k}), numbered by the 9 "
                 "regions: per axis {a}, {m} and {k} tokens wide ([0:−M], [−M:−s], [−s:]). "
                 "Starred windows mix regions and need the mask: {mixed} of {windows}.",
@@ -139,7 +139,7 @@ def _shift(trace, sel: Selection) -> list[Para]:
                 a=Hp - M,
                 m=M - s,
                 mixed=n(b.mixed_windows),
-                windows=count("{n} window", "{n} windows", b.windows),
+                windows=ntr("Concepts", "{k} window", "{k} windows", b.windows, k=n(b.windows)),
             )
         )
     ]
@@ -151,7 +151,7 @@ def _bias(trace, sel: Selection) -> list[Para]:
     side = 2 * M - 1
     v2 = trace.config.version == 2
     text = tr(
-        CTX,
+        "Concepts",
         "What each head adds to a logit for a key at offset (Δrow, Δcol) from the query: a "
         "table of (2M−1)² = {side}² = {cells} values per head, and its {N}×{N} expansion, "
         "the same for every window. It tells attention where a key is, which the dot "
@@ -161,7 +161,7 @@ def _bias(trace, sel: Selection) -> list[Para]:
         N=b.tokens_per_window,
     )
     if v2:
-        text += " " + tr(CTX, "v2 computes the table with a small MLP, squashed to 16·σ(·).")
+        text += " " + tr("Concepts", "v2 computes the table with a small MLP, squashed to 16·σ(·).")
     out = [para(text)]
     bt = trace.block(sel.stage, sel.block)
     if bt.computed("bias"):
@@ -170,7 +170,7 @@ def _bias(trace, sel: Selection) -> list[Para]:
         out.append(
             para(
                 tr(
-                    CTX,
+                    "Concepts",
                     "In block {s}.{b}, head {h} adds between {lo} and {hi}.",
                     s=b.stage,
                     b=b.block,
@@ -186,7 +186,7 @@ def _bias(trace, sel: Selection) -> list[Para]:
 def _internals(trace, sel: Selection) -> list[Para]:
     f = X.norm_facts(trace, sel)
     text = tr(
-        CTX,
+        "Concepts",
         "The mean token norm of the residual stream before and after each branch, block by "
         "block, and the wiring of this block as the loaded model runs it. Block {s}.{b}: "
         "‖x_in‖ {a}, the attention branch adds {att}, the MLP branch {mlp}, ‖x_out‖ {o}.",
@@ -208,7 +208,7 @@ def _pyramid(trace, sel: Selection) -> list[Para]:
     return [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "The output of every stage over the same {Wi}×{Hi} image: H/4, H/8, H/16 "
                 "and H/32 tokens with C, 2C, 4C and 8C channels — here {grids}. Like a CNN, "
                 "Swin trades resolution for channels, which is what detection and "
@@ -226,7 +226,7 @@ def _merging(trace, sel: Selection) -> list[Para]:
         return [
             para(
                 tr(
-                    CTX,
+                    "Concepts",
                     "Stage 0 has no merging: the view shows the patch embedding, {p}×{p} "
                     "pixels → one token of {C} channels.",
                     p=trace.config.patch_size,
@@ -238,7 +238,7 @@ def _merging(trace, sel: Selection) -> list[Para]:
     return [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Which 2×2 tokens of stage {p} become the selected token of stage {s}, and "
                 "the channels on the way: {C} × 4 = {C4} → {C2}.",
                 p=m.stage - 1,
@@ -255,16 +255,16 @@ def _merging(trace, sel: Selection) -> list[Para]:
 def _predictions(trace, sel: Selection) -> list[Para]:
     top = trace.top_k(1)
     if not top:
-        return [para(tr(CTX, "This model has no classification head."))]
+        return [para(tr("Concepts", "This model has no classification head."))]
     text = tr(
-        CTX,
+        "Concepts",
         "The classifier's five best classes: the head reads the average of the last stage's "
         "tokens. The best here is {name} with {p} %.",
         name=top[0][1],
         p=dec(100 * top[0][2], ".1f"),
     )
     if trace.meta.get("random_weights"):
-        text += " " + tr(CTX, "The weights are random: the answer means nothing.")
+        text += " " + tr("Concepts", "The weights are random: the answer means nothing.")
     return [para(text)]
 
 
@@ -277,7 +277,7 @@ def _explain(trace, sel: Selection) -> list[Para]:
     return [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Which pixels can influence the selected token at all (its reach), with the "
                 "shift and without it. After block {s}.{b}, token ({r}, {c}) reaches {on} "
                 "pixels with the shift and {off} without: without SW-MSA the reach stops "
@@ -301,7 +301,7 @@ def _cost(trace, sel: Selection) -> list[Para]:
     return [
         para(
             tr(
-                CTX,
+                "Concepts",
                 "Time, MACs and memory of this Swin against DeiT-S as the image grows. The "
                 "paper's count for block {s}.{b} (hw = {hw}, C = {C}, M = {M}): Ω(MSA) = "
                 "4hwC² + 2(hw)²C = {msa}, Ω(W-MSA) = 4hwC² + 2M²hwC = {wmsa}. For this "
@@ -336,15 +336,15 @@ VIEWS: dict[str, Callable] = {
     "cost": _cost,
 }
 TITLES: dict[str, Callable[[], str]] = {
-    "grid": lambda: tr(CTX, "Window grid"),
-    "attention": lambda: tr(CTX, "Attention"),
-    "mask": lambda: tr(CTX, "Attention mask"),
-    "shift": lambda: tr(CTX, "Cyclic shift"),
-    "bias": lambda: tr(CTX, "Relative position bias"),
-    "internals": lambda: tr(CTX, "Block internals"),
-    "pyramid": lambda: tr(CTX, "Feature pyramid"),
-    "merging": lambda: tr(CTX, "Patch merging"),
-    "predictions": lambda: tr(CTX, "Predictions"),
-    "explain": lambda: tr(CTX, "Explain"),
-    "cost": lambda: tr(CTX, "Cost lab"),
+    "grid": lambda: tr("Concepts", "Window grid"),
+    "attention": lambda: tr("Concepts", "Attention"),
+    "mask": lambda: tr("Concepts", "Attention mask"),
+    "shift": lambda: tr("Concepts", "Cyclic shift"),
+    "bias": lambda: tr("Concepts", "Relative position bias"),
+    "internals": lambda: tr("Concepts", "Block internals"),
+    "pyramid": lambda: tr("Concepts", "Feature pyramid"),
+    "merging": lambda: tr("Concepts", "Patch merging"),
+    "predictions": lambda: tr("Concepts", "Predictions"),
+    "explain": lambda: tr("Concepts", "Explain"),
+    "cost": lambda: tr("Concepts", "Cost lab"),
 }

@@ -66,11 +66,12 @@ def _text(trace, view: str = "grid", **where) -> tuple[str, list]:
     return plain_text(paras), paras
 
 
-def _links(paras) -> dict[str, dict]:
+def _links(paras, name: str = "") -> dict[str, dict]:
+    """{link words: selection} of the links whose target name starts with `name`."""
     out = {}
     for p in paras:
         for span in p.spans:
-            if span.link:
+            if span.link and span.link.startswith(name):
                 out[span.text] = p.links[span.link]
     return out
 
@@ -114,13 +115,16 @@ def test_sw_msa_block_with_the_recorded_mask(trace224, lang):
     mixed = sum(len(set(bt.mask[i].ravel().tolist())) > 1 for i in range(len(bt.mask)))
     total = int((bt.mask == -100).sum())
     assert n(total) in text and f" {mixed} " in text
-    links = _links(paras)
+    links = _links(paras, "r")
     for k in regions:  # every region is a link to one of its real tokens in this window
         sel = links[str(k)]
         r, c = sel["token"]
         assert bt.locate(r, c)[0] == w
         assert bt.regions[(r - bt.shift) % 28, (c - bt.shift) % 28] == k
-    assert {"step": "block", "stage": 1, "block": 0} in links.values()  # block 1.0
+    assert {"step": "block", "stage": 1, "block": 0} in _links(paras).values()  # block 1.0
+    listed = _links(paras, "mw")  # the windows that mix regions, each a link selecting it
+    assert [int(t) for t in listed] == [i for i in range(len(bt.mask)) if (bt.mask[i] < 0).any()]
+    assert all(sel == {"window": int(t)} for t, sel in listed.items())
 
 
 def test_shift_off_block_says_why(trace224, lang):

@@ -14,7 +14,7 @@ model's evidence (`render.concepts.figure_concepts`, text from `swin_gui.concept
   own name is ignored, so clicking a link here keeps the view it explains.
 - The Cost lab's measurement: `set_cost_result(result)`; without it the panel reads the
   Cost panel's `result` when there is one, else cites the README's recorded sweep.
-- A language switch (`i18n.subscribe`) re-renders the text.
+- A language switch re-renders the text (`base.Panel.retranslate`).
 """
 
 from __future__ import annotations
@@ -30,18 +30,12 @@ from ...render.selection import Selection
 from ..state import Session
 from .base import Panel
 
-TOOLTIP = (
-    "What the selected block or step and the view you are looking at show, with this "
-    "image's numbers, and what the lecture notes get wrong. Underlined words select."
-)
-
 
 class ConceptsPanel(Panel):
     """Concepts (`view_name` "concepts")."""
 
     view_name = "concepts"
     watches = None  # every selection field can change a number in the text
-    tooltip = TOOLTIP
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -54,9 +48,14 @@ class ConceptsPanel(Panel):
         app = QApplication.instance()
         if app is not None:
             app.focusChanged.connect(self._on_focus_changed)
-        unsubscribe = i18n.subscribe(self._on_language)
-        self.destroyed.connect(lambda *_: unsubscribe())
         self.refresh()
+
+    def tooltip_text(self) -> str:
+        return i18n.tr(
+            "Concepts",
+            "What the selected block or step and the view you are looking at show, with this "
+            "image's numbers, and what the lecture notes get wrong. Underlined words select.",
+        )
 
     # ---- the hook ----------------------------------------------------------------------------
     def set_active_view(self, name: str | None) -> None:
@@ -105,9 +104,6 @@ class ConceptsPanel(Panel):
     def _on_rewrap(self) -> None:
         if self.figure is not None and abs(self.width_pt() - self._width) > 0.5:
             self._request_refresh()
-
-    def _on_language(self, _code: str) -> None:
-        self._request_refresh()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """The wheel scrolls the text (the figure view would zoom it)."""
