@@ -25,7 +25,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _notes(trace, **where) -> list[str]:
     sel = snapshot_selection(trace, **where)
     paras = explain(trace, sel, "grid")
-    start = next(i for i, p in enumerate(paras) if p.heading and "lecture notes" in p.text)
+    start = max(i for i, p in enumerate(paras) if p.heading)  # the notes come last
     return [p.text for p in paras[start + 1 :]]
 
 
@@ -133,10 +133,26 @@ def test_speed_cites_a_sweep_run_in_the_session(trace224):
     assert "README" not in text
 
 
-def test_russian_numbers_use_a_decimal_comma(trace224):
+def test_the_corrections_in_russian_with_decimal_commas_and_grouped_digits(trace224):
+    table = block_norms(trace224)
+    total = int((trace224.block(1, 1).mask == -100).sum())
     i18n.set_language("ru")
     try:
-        speed = _notes(trace224)[4]
+        notes = _notes(trace224, stage=1, block=1)
     finally:
         i18n.set_language("en")
-    assert "182,9" in speed and "1,19" in speed
+    assert notes[0].startswith("В конспекте Swin v1 назван post-norm. На самом деле это pre-norm")
+    assert notes[1].startswith("В конспекте сказано, что v2 перешёл на pre-norm. v2 — res-post-norm")
+    assert "«локально по окнам»" in notes[2] and "16 окон в этом не участвуют" in notes[2]
+    v1 = f"с {i18n_num(table[0, 0])} на входе блока 0.0 до {i18n_num(table[-1, 2])}"
+    assert v1 in notes[0]
+    grouped = f"{total:,}".replace(",", "\u00a0")  # CLDR's Russian group separator
+    assert f"содержат {grouped} замаскированные пары" in notes[3]  # 8 832: the "2" form
+    assert "вовсе не требует паддинга" in notes[3]
+    speed = notes[4]
+    assert "При 224 пикс. Swin-T работал 182,9 мс, а DeiT-S — 154,0 мс" in speed
+    assert "DeiT-S быстрее в 1,19 раза" in speed and "Swin-T быстрее в 1,62 раза" in speed
+
+
+def i18n_num(v: float) -> str:
+    return f"{v:.3g}".replace(".", ",")
