@@ -167,3 +167,35 @@ def test_links_are_drawn_in_the_link_colour(qtbot, panel):
     box = pixels(plain.x, plain.y, plain.x + width_pt(plain.text, 9.0), plain.y + 12)
     assert (np.abs(box - _rgb("fg")).sum(axis=1) < 60).sum() >= 10
     assert (np.abs(box - _rgb("hover")).sum(axis=1) < 60).sum() == 0
+
+
+def test_in_the_main_window_it_explains_the_raised_or_clicked_view(
+    make_window, tiny_model, make_image, qtbot
+):
+    window = make_window(tiny_model, make_image())
+    window.go_to(view="concepts", stage=1, block=1)
+    QApplication.processEvents()
+    panel = window.panels["concepts"]
+    assert panel.isVisible() and panel.active_view == "grid"
+    assert "Block 1.1 is SW-MSA" in _plain(panel) and "In this view: Window grid" in _plain(panel)
+    window.docks["mask"].raise_()  # a tab raised in the right-hand dock
+    qtbot.waitUntil(lambda: "In this view: Attention mask" in _plain(panel), timeout=3000)
+    window.panels["internals"].view.setFocus()  # a click into another panel focuses it
+    window.docks["internals"].raise_()
+    qtbot.waitUntil(lambda: "In this view: Block internals" in _plain(panel), timeout=3000)
+
+
+def test_a_language_switch_retranslates_the_text(panel):
+    from swin_gui import i18n
+
+    assert panel.heading.full == "Concepts · Block 1.1: SW-MSA, shifted windows"
+    i18n.set_language("ru")
+    try:
+        assert panel.heading.full == "Понятия · Блок 1.1: SW-MSA, сдвинутые окна"
+        text = _plain(panel)
+        assert "В этом виде: Сетка окон" in text and "Где ошибается конспект" in text
+        assert "8\u00a0832" in text  # the grouped number is one word: it never breaks
+        assert {"window": 12} in [h.payload["select"] for h in panel.figure.plot("text").hits]
+    finally:
+        i18n.set_language("en")
+    assert "In this view: Window grid" in _plain(panel)

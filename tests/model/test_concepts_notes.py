@@ -142,7 +142,7 @@ def test_the_corrections_in_russian_with_decimal_commas_and_grouped_digits(trace
     finally:
         i18n.set_language("en")
     assert notes[0].startswith("В конспекте Swin v1 назван post-norm. На самом деле это pre-norm")
-    assert notes[1].startswith("В конспекте сказано, что v2 перешёл на pre-norm. v2 — res-post-norm")
+    assert notes[1].startswith("В конспекте сказано, что v2 перешёл на pre-norm. v2 — res-post")
     assert "«локально по окнам»" in notes[2] and "16 окон в этом не участвуют" in notes[2]
     v1 = f"с {i18n_num(table[0, 0])} на входе блока 0.0 до {i18n_num(table[-1, 2])}"
     assert v1 in notes[0]

@@ -9,9 +9,11 @@ model's evidence (`render.concepts.figure_concepts`, text from `swin_gui.concept
   scrolls instead of zooming (zooming text that keeps its point size would only move it).
 - Which view it explains (the hook): `set_active_view(name)`. Without wiring from the main
   window the panel follows on its own: it listens to `QApplication.focusChanged` (a click
-  in a panel focuses its figure view) and, when it is shown, reads the main window's
-  `active_panel_name` (the last panel clicked, or the one `--view`/`go_to` raised). Its
-  own name is ignored, so clicking a link here keeps the view it explains.
+  in a panel focuses its figure view), to the main window's docks becoming visible (a tab
+  raised; watched from the panel's first showing on, after the start-up layout) and, when
+  it is shown, reads the main window's `active_panel_name` (the last panel clicked, or the
+  one `--view`/`go_to` raised). Its own name is ignored, so clicking a link here keeps
+  the view it explains.
 - The Cost lab's measurement: `set_cost_result(result)`; without it the panel reads the
   Cost panel's `result` when there is one, else cites the README's recorded sweep.
 - A language switch re-renders the text (`base.Panel.retranslate`).
@@ -31,6 +33,19 @@ from ..state import Session
 from .base import Panel
 
 
+class _DockWatch(QObject):
+    """Tells the panel when dock `name` becomes visible (a child of the panel, so the
+    connection ends with it)."""
+
+    def __init__(self, panel: ConceptsPanel, name: str) -> None:
+        super().__init__(panel)
+        self.panel, self.name = panel, name
+
+    def visible(self, shown: bool) -> None:
+        if shown:
+            self.panel.set_active_view(self.name)
+
+
 class ConceptsPanel(Panel):
     """Concepts (`view_name` "concepts")."""
 
@@ -42,6 +57,7 @@ class ConceptsPanel(Panel):
         self.active_view = "grid"
         self.cost_result = None
         self._width = 0.0
+        self._docks_watched = False
         self._rewrap = QTimer(self, singleShot=True, interval=60)
         self._rewrap.timeout.connect(self._on_rewrap)
         self.view.viewport().installEventFilter(self)
@@ -79,7 +95,13 @@ class ConceptsPanel(Panel):
             widget = widget.parentWidget()
 
     def _sync_from_window(self) -> None:
-        self.set_active_view(getattr(self.window(), "active_panel_name", None))
+        window = self.window()
+        self.set_active_view(getattr(window, "active_panel_name", None))
+        if not self._docks_watched:
+            self._docks_watched = True
+            for name, dock in getattr(window, "docks", {}).items():
+                if name != self.view_name:
+                    dock.visibilityChanged.connect(_DockWatch(self, name).visible)
 
     def _cost(self):
         if self.cost_result is not None:
