@@ -2,9 +2,10 @@
 what is shown, why it matters, this image's numbers — and the lecture notes' errors
 corrected with the loaded model's evidence (`swin_gui.concepts`), laid out as a Figure.
 
-One plot, whose data units are points: every word is a `Text` at its place after wrapping
-to `width_pt` (the panel passes its own width and re-renders on resize, so the text always
-wraps to the dock), headings bold at 10 pt, body at 9 pt. Link words (a block, a window, a
+One plot per paragraph (keys "p0", "p1", …, stacked in group "text"), whose data units are
+points: every word is a `Text` at its place after wrapping to `width_pt` (the panel passes
+its own width and re-renders on resize, so the text always wraps to the dock), headings
+bold at 10 pt, body at 9 pt. Link words (a block, a window, a
 region's token) are drawn in the "hover" role colour, underlined by one `Lines` layer, and
 each carries a `HitRegion` (kind "link") whose payload ``select`` is the selection it makes:
 the generic panel click handler (`app/panels/base.py`) selects it in every panel.
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..concepts import explain
 from ..concepts.common import describe_link
-from ..concepts.textlayout import LINE, Word, wrap
+from ..concepts.textlayout import LINE, Para, Word, wrap
 from ..i18n import tr
 from . import figure as F
 from .selection import Selection
@@ -45,40 +46,66 @@ def figure_concepts(
     a panel `width_pt` wide; `cost` is the Cost lab's `SweepResult` when one was run."""
     paras = explain(trace, selection, view, cost)
     width = text_width(width_pt)
-    words, height = wrap(paras, width)
+    plots = tuple(_plot(f"p{i}", para, width) for i, para in enumerate(paras))
+    step = paras[0].text if paras else ""
+    if len(_INTERNED) > MAX_INTERNED:
+        _INTERNED.clear()
+    return F.Figure(
+        title=tr("Concepts", "Concepts · {step}", step=step),
+        plots=plots,
+        notes=(tr("Concepts", "links select a block, a window or a token in every panel"),),
+        data=None,
+        view="concepts",
+    )
+
+
+def _plot(key: str, para: Para, width: float) -> F.Plot:
+    """One paragraph: its words wrapped to `width`, its links' underlines and hits."""
+    words, _ = wrap([para], width)
     layers: list[F.Layer] = []
     hits: list[F.HitRegion] = []
-    underline: list[tuple[tuple[float, float], tuple[float, float]]] = []
+    underline: list[tuple[float, float, float]] = []
     for i, w in enumerate(words):
         link = w.select is not None
-        layers.append(
-            F.Text(w.x, w.y, w.text, w.size_pt, LINK_COLOR if link else "fg", "lt", bold=w.bold)
-        )
+        color = LINK_COLOR if link else "fg"
+        layers.append(_intern(F.Text(w.x, w.y, w.text, w.size_pt, color, "lt", bold=w.bold)))
         if link:
-            y = w.y + UNDERLINE_EM * w.size_pt
-            end = _underline_end(words, i)
-            underline.append(((w.x, y), (end, y)))
+            underline.append((w.x, _underline_end(words, i), w.y + UNDERLINE_EM * w.size_pt))
             hits.append(_hit(w))
     if underline:
-        layers.append(F.Lines(np.asarray(underline, np.float32), LINK_COLOR, 1.0))
-    plot = F.Plot(
-        "text",
+        layers.append(_underlines(tuple(underline)))
+    size = words[0].size_pt if words else F.MIN_TEXT_PT
+    height = (max(w.y for w in words) if words else 0.0) + LINE * size
+    return F.Plot(
+        key,
         (0.0, width),
-        (0.0, max(height, 1.0)),
-        (width, max(height, 1.0)),
+        (0.0, height),
+        (width, height),
         tuple(layers),
         group="text",
         aspect=False,
         hits=tuple(hits),
     )
-    step = paras[0].text if paras else ""
-    return F.Figure(
-        title=tr("Concepts", "Concepts · {step}", step=step),
-        plots=(plot,),
-        notes=(tr("Concepts", "links select a block, a window or a token in every panel"),),
-        data=None,
-        view="concepts",
-    )
+
+
+# The same word at the same place is the same `Text` object from one figure to the next:
+# the scene keeps the items of layers it drew before (keyed by identity), so moving the
+# token redraws only the paragraphs whose words changed.
+_INTERNED: dict = {}
+MAX_INTERNED = 20_000
+
+
+def _intern(text: F.Text) -> F.Text:
+    return _INTERNED.setdefault(text, text)
+
+
+def _underlines(spans: tuple[tuple[float, float, float], ...]) -> F.Lines:
+    """One Lines layer of underlines (x0, x1, y), interned like the words."""
+    key = ("underline", spans)
+    if key not in _INTERNED:
+        segments = np.asarray([((a, y), (b, y)) for a, b, y in spans], np.float32)
+        _INTERNED[key] = F.Lines(segments, LINK_COLOR, 1.0)
+    return _INTERNED[key]
 
 
 def _underline_end(words: list[Word], i: int) -> float:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from swin_gui.app.figure_scene import THEMES
 from swin_gui.app.panels.concepts import ConceptsPanel
 from swin_gui.app.panels.mask import MaskPanel
+from swin_gui.concepts.textlayout import width_pt
 from swin_gui.render import figure as F
 from swin_gui.render.concepts import text_width
 
@@ -25,29 +26,40 @@ def panel(make_panel, trace224) -> ConceptsPanel:
     return p
 
 
-def _link(panel, select: dict) -> F.HitRegion:
-    for hit in panel.figure.plot("text").hits:
+def _hits(panel) -> list[tuple[str, F.HitRegion]]:
+    return [(p.key, h) for p in panel.figure.plots for h in p.hits]
+
+
+def _link(panel, select: dict) -> tuple[str, F.HitRegion]:
+    for key, hit in _hits(panel):
         if hit.payload["select"] == select:
-            return hit
+            return key, hit
     raise AssertionError(f"no link selecting {select}")
 
 
-def _click(figure_mouse, panel, hit: F.HitRegion) -> None:
+def _centre(hit: F.HitRegion) -> tuple[float, float]:
     x0, y0, x1, y1 = hit.extent
-    figure_mouse.click(panel, "text", (x0 + x1) / 2, (y0 + y1) / 2)
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def _click(figure_mouse, panel, link: tuple[str, F.HitRegion]) -> None:
+    figure_mouse.click(panel, link[0], *_centre(link[1]))
+
+
+def _words(panel) -> list[F.Text]:
+    return [t for p in panel.figure.plots for t in p.layers if isinstance(t, F.Text)]
 
 
 def _plain(panel) -> str:
-    words = [t.text for t in panel.figure.plot("text").layers if isinstance(t, F.Text)]
-    return " ".join(words)
+    return " ".join(t.text for t in _words(panel))
 
 
 def test_click_on_a_window_link_selects_that_window(qtbot, panel, figure_mouse):
     session = panel.session
     assert "15 mix regions" not in _plain(panel) and "7 mix regions" in _plain(panel)
-    hit = _link(panel, {"window": 12})
+    link = _link(panel, {"window": 12})
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        _click(figure_mouse, panel, hit)
+        _click(figure_mouse, panel, link)
     assert session.selection.window == 12 and (
         session.selection.stage,
         session.selection.block,
@@ -61,13 +73,12 @@ def test_click_on_a_block_link_selects_that_block(qtbot, panel, figure_mouse):
     session = panel.session
     messages: list[str] = []
     session.message.connect(messages.append)
-    hit = _link(panel, {"step": "block", "stage": 1, "block": 0})
-    x0, y0, x1, y1 = hit.extent
-    figure_mouse.move(panel, "text", (x0 + x1) / 2, (y0 + y1) / 2)
+    link = _link(panel, {"step": "block", "stage": 1, "block": 0})
+    figure_mouse.move(panel, link[0], *_centre(link[1]))
     assert messages and messages[-1] == "click: select block 1.0"
     assert panel.view.viewport().cursor().shape() == Qt.CursorShape.PointingHandCursor
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        _click(figure_mouse, panel, hit)
+        _click(figure_mouse, panel, link)
     assert (session.selection.stage, session.selection.block) == (1, 0)
     assert "Block 1.0 is W-MSA" in _plain(panel)
 
@@ -75,10 +86,10 @@ def test_click_on_a_block_link_selects_that_block(qtbot, panel, figure_mouse):
 def test_click_on_a_region_link_selects_a_token_of_it(qtbot, panel, figure_mouse):
     session = panel.session
     bt = session.trace.block(1, 1)
-    hit = next(h for h in panel.figure.plot("text").hits if h.payload["link"].startswith("token"))
+    link = next(kh for kh in _hits(panel) if kh[1].payload["link"].startswith("token"))
     with qtbot.waitSignal(session.selectionChanged, timeout=2000):
-        _click(figure_mouse, panel, hit)
-    token = hit.payload["select"]["token"]
+        _click(figure_mouse, panel, link)
+    token = link[1].payload["select"]["token"]
     assert session.selection.token == token and bt.locate(*token)[0] == 15
 
 
@@ -107,9 +118,9 @@ def test_rewraps_to_the_new_width(qtbot, panel):
     panel.resize(300, 800)
     qtbot.waitUntil(lambda: panel.figure is not wide, timeout=3000)
     room = text_width(panel.width_pt())
-    words = [t for t in panel.figure.plot("text").layers if isinstance(t, F.Text)]
-    assert max(t.x for t in words) < room
-    assert panel.figure.plot("text").ylim[1] > wide.plot("text").ylim[1]
+    assert max(t.x for t in _words(panel)) < room
+    height = sum(p.ylim[1] for p in panel.figure.plots)
+    assert height > sum(p.ylim[1] for p in wide.plots)
     assert panel.figure.texts() == wide.texts()
 
 
@@ -143,10 +154,10 @@ def test_links_are_drawn_in_the_link_colour(qtbot, panel):
     panel.view._draw()
     image = panel.view.viewport().grab().toImage()
     info = panel.view.figure_scene.info
-    pl = info.layout.of("text")
     ppt = info.px_per_pt
 
-    def pixels(x0, y0, x1, y1) -> np.ndarray:
+    def pixels(key, x0, y0, x1, y1) -> np.ndarray:
+        pl = info.layout.of(key)
         (a, b), (c, d) = pl.to_fig(x0, y0), pl.to_fig(x1, y1)
         view = panel.view
         p0 = view.mapFromScene(QPointF(a * ppt, b * ppt))
@@ -157,14 +168,17 @@ def test_links_are_drawn_in_the_link_colour(qtbot, panel):
         ]
         return np.asarray(out, int).reshape(-1, 3)
 
-    link = pixels(*_link(panel, {"window": 12}).extent)
+    key, hit = _link(panel, {"window": 12})
+    link = pixels(key, *hit.extent)
     near = np.abs(link - _rgb("hover")).sum(axis=1) < 60
     assert near.sum() >= 10  # glyph and underline pixels in the link colour
-    words = [t for t in panel.figure.plot("text").layers if isinstance(t, F.Text)]
-    plain = next(t for t in words if t.color == "fg" and t.text == "masked")
-    from swin_gui.concepts.textlayout import width_pt
-
-    box = pixels(plain.x, plain.y, plain.x + width_pt(plain.text, 9.0), plain.y + 12)
+    key, plain = next(
+        (p.key, t)
+        for p in panel.figure.plots
+        for t in p.layers
+        if isinstance(t, F.Text) and t.color == "fg" and t.text == "masked"
+    )
+    box = pixels(key, plain.x, plain.y, plain.x + width_pt(plain.text, 9.0), plain.y + 12)
     assert (np.abs(box - _rgb("fg")).sum(axis=1) < 60).sum() >= 10
     assert (np.abs(box - _rgb("hover")).sum(axis=1) < 60).sum() == 0
 
@@ -195,7 +209,7 @@ def test_a_language_switch_retranslates_the_text(panel):
         text = _plain(panel)
         assert "В этом виде: Сетка окон" in text and "Где ошибается конспект" in text
         assert "8\u00a0832" in text  # the grouped number is one word: it never breaks
-        assert {"window": 12} in [h.payload["select"] for h in panel.figure.plot("text").hits]
+        assert {"window": 12} in [h.payload["select"] for _, h in _hits(panel)]
     finally:
         i18n.set_language("en")
     assert "In this view: Window grid" in _plain(panel)

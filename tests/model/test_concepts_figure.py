@@ -16,7 +16,11 @@ from swin_gui.render.snapshot import snapshot_selection
 
 
 def _words(fig: F.Figure) -> list[F.Text]:
-    return [t for t in fig.plot("text").layers if isinstance(t, F.Text)]
+    return [t for p in fig.plots for t in p.layers if isinstance(t, F.Text)]
+
+
+def _height(fig: F.Figure) -> float:
+    return sum(p.ylim[1] for p in fig.plots)
 
 
 @pytest.fixture
@@ -28,40 +32,55 @@ def sel(trace224):
 def test_words_wrap_to_the_width(trace224, sel, width):
     fig = figure_concepts(trace224, sel, "mask", width)
     room = text_width(width)
-    words = _words(fig)
-    assert all(t.size_pt >= F.MIN_TEXT_PT for t in words)
-    for a, b in itertools.pairwise(words):
-        assert a.x + width_pt(a.text, a.size_pt, a.bold) <= room + 1e-6 or a.x == 0
-        if a.y == b.y:  # same line: b starts after a ends
-            assert b.x >= a.x + width_pt(a.text, a.size_pt, a.bold) - 1e-6
-    lay = L.layout(fig, width)  # the plot is not shrunk: the words keep their places
-    box = lay.of("text").box
-    assert box[2] == pytest.approx(room)
+    assert all(t.size_pt >= F.MIN_TEXT_PT for t in _words(fig))
+    for plot in fig.plots:  # one paragraph each
+        words = [t for t in plot.layers if isinstance(t, F.Text)]
+        for a, b in itertools.pairwise(words):
+            assert a.x + width_pt(a.text, a.size_pt, a.bold) <= room + 1e-6 or a.x == 0
+            if a.y == b.y:  # same line: b starts after a ends
+                assert b.x >= a.x + width_pt(a.text, a.size_pt, a.bold) - 1e-6
+    lay = L.layout(fig, width)  # not shrunk (the words keep their places), one per row
+    boxes = [lay.of(p.key).box for p in fig.plots]
+    assert all(b[2] == pytest.approx(room) for b in boxes)
+    assert all(b[1] + b[3] <= c[1] for b, c in itertools.pairwise(boxes))
 
 
 def test_same_words_at_every_width(trace224, sel):
     narrow = figure_concepts(trace224, sel, "grid", 200.0)
     wide = figure_concepts(trace224, sel, "grid", 800.0)
     assert narrow.texts() == wide.texts()
-    assert narrow.plot("text").ylim[1] > wide.plot("text").ylim[1]  # more lines when narrow
+    assert _height(narrow) > _height(wide)  # more lines when narrow
 
 
 def test_links_are_coloured_underlined_hits_that_select(trace224, sel):
     fig = figure_concepts(trace224, sel, "grid")
-    plot = fig.plot("text")
-    links = [t for t in _words(fig) if t.color == LINK_COLOR]
-    assert links and len(links) == len(plot.hits)
-    lines = [layer for layer in plot.layers if isinstance(layer, F.Lines)]
-    assert len(lines) == 1 and len(lines[0].segments) == len(links)
-    for t, hit in zip(links, plot.hits, strict=True):
-        x0, y0, x1, y1 = hit.extent
-        assert (x0, y0) == (t.x, t.y) and x1 > x0 and y1 > y0
-        assert hit.kind == "link" and hit.payload["select"]
-        got = fig.hit("text", (x0 + x1) / 2, (y0 + y1) / 2)
-        assert got is not None and got.region is hit
-    selects = [h.payload["select"] for h in plot.hits]
+    selects = []
+    for plot in fig.plots:
+        links = [t for t in plot.layers if isinstance(t, F.Text) and t.color == LINK_COLOR]
+        assert len(links) == len(plot.hits)
+        lines = [layer for layer in plot.layers if isinstance(layer, F.Lines)]
+        assert len(lines) == (1 if links else 0)
+        if links:
+            assert len(lines[0].segments) == len(links)
+        for t, hit in zip(links, plot.hits, strict=True):
+            x0, y0, x1, y1 = hit.extent
+            assert (x0, y0) == (t.x, t.y) and x1 > x0 and y1 > y0
+            assert hit.kind == "link" and hit.payload["select"]
+            got = fig.hit(plot.key, (x0 + x1) / 2, (y0 + y1) / 2)
+            assert got is not None and got.region is hit
+            selects.append(hit.payload["select"])
     assert {"window": 15} in selects  # token (27, 27) is in window 15
     assert {"step": "block", "stage": 1, "block": 1} in selects
+
+
+def test_an_unchanged_paragraph_keeps_its_objects(trace224, sel):
+    """The scene reuses a layer's items by identity: a new token must not rebuild the
+    paragraphs it does not change (the notes at the end)."""
+    a = figure_concepts(trace224, sel, "grid")
+    b = figure_concepts(trace224, sel.with_(token=(10, 10), window=5), "grid")
+    assert a.plots[-1].layers[0] is b.plots[-1].layers[0]  # the speed note
+    assert a.plots[2].layers[0] is b.plots[2].layers[0]  # the roll paragraph: no token in it
+    assert a.plots[3].layers != b.plots[3].layers  # the window paragraph changed
 
 
 def test_parse_keeps_unknown_targets_plain():
