@@ -27,6 +27,7 @@ DEFAULT_WIDTH_PT = 420.0  # snapshots and files: fits the 500–720 pt layouts o
 MIN_WIDTH_PT = 140.0
 LINK_COLOR = "hover"  # a theme role: cyan on dark, teal on light
 UNDERLINE_EM = 1.08  # below the text's top, in ems (DejaVu Sans ascent ≈ 0.93 em)
+GLYPH_EM = 1.25  # a line's ink and underline below its top: the last line of a paragraph
 
 
 def text_width(width_pt: float) -> float:
@@ -75,7 +76,7 @@ def _plot(key: str, para: Para, width: float) -> F.Plot:
     if underline:
         layers.append(_underlines(tuple(underline)))
     size = words[0].size_pt if words else F.MIN_TEXT_PT
-    height = (max(w.y for w in words) if words else 0.0) + LINE * size
+    height = (max(w.y for w in words) if words else 0.0) + GLYPH_EM * size
     return F.Plot(
         key,
         (0.0, width),
