@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .costlab import DEFAULT_SIZES, DEFAULT_VIT, SweepResult, load_average, sweep
+from .i18n import ntr, num, tr
 from .model.vit import VIT_PRESETS
 
 DEFAULT_REPEATS = 3
@@ -31,64 +32,84 @@ def _sizes(text: str) -> tuple[int, ...]:
         sizes = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"sizes must be N,N,... (e.g. 224,384), not {text!r}"
+            tr("CLI", "sizes must be N,N,... (e.g. 224,384), not {text!r}", text=text)
         ) from None
     if not sizes or min(sizes) < 16:
-        raise argparse.ArgumentTypeError(f"sizes must be at least 16 px, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            tr("CLI", "sizes must be at least 16 px, not {text!r}", text=text)
+        )
     return sizes
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .cli import DEFAULT_MODEL, MODEL_HELP
+    from .cli import DEFAULT_MODEL, model_help
 
-    p.description = "Measure Swin against a ViT: params, MACs, time and memory per size."
-    p.add_argument("--model", default=DEFAULT_MODEL, metavar="M", help=MODEL_HELP + " (default)")
+    p.description = tr("CLI", "Measure Swin against a ViT: params, MACs, time and memory per size.")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="M",
+        help=tr("CLI", "{help} (default)", help=model_help()),
+    )
     p.add_argument(
         "--vs",
         default=DEFAULT_VIT,
         choices=tuple(VIT_PRESETS),
         metavar="VIT",
-        help=f"ViT preset: {', '.join(VIT_PRESETS)} (default {DEFAULT_VIT})",
+        help=tr(
+            "CLI",
+            "ViT preset: {presets} (default {default})",
+            presets=", ".join(VIT_PRESETS),
+            default=DEFAULT_VIT,
+        ),
     )
     p.add_argument(
         "--sizes",
         type=_sizes,
         default=DEFAULT_SIZES,
         metavar="N,N,...",
-        help="square input sizes in px (default 224,384,512,768,1024)",
+        help=tr("CLI", "square input sizes in px (default 224,384,512,768,1024)"),
     )
     p.add_argument(
         "--repeats",
         type=int,
         default=DEFAULT_REPEATS,
         metavar="N",
-        help=f"timed runs per model and size at most (default {DEFAULT_REPEATS})",
+        help=tr("CLI", "timed runs per model and size at most (default {n})", n=DEFAULT_REPEATS),
     )
     p.add_argument(
         "--budget",
         type=float,
         default=DEFAULT_BUDGET_S,
         metavar="S",
-        help="seconds of timed runs after which sizes stop adding repeats (at least "
-        f"one run each; 0 = no limit; default {DEFAULT_BUDGET_S:g})",
+        help=tr(
+            "CLI",
+            "seconds of timed runs after which sizes stop adding repeats (at least one run "
+            "each; 0 = no limit; default {s})",
+            s=num(DEFAULT_BUDGET_S, "g"),
+        ),
     )
-    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the rows")
+    p.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help=tr("CLI", "write the rows")
+    )
 
 
 # ---- text --------------------------------------------------------------------------------
-HEADER = (
-    "model",
-    "size",
-    "params",
-    "GMACs",
-    "counted",
-    "Δ",
-    "Ω attn",
-    "counted attn",
-    "ms",
-    "runs",
-    "peak MiB",
-)
+def header() -> tuple[str, ...]:
+    """The table's column names."""
+    return (
+        tr("Cost", "model"),
+        tr("Cost", "size"),
+        tr("Cost", "params"),
+        "GMACs",
+        tr("Cost", "counted"),
+        "Δ",
+        tr("Cost", "Ω attn"),
+        tr("Cost", "counted attn"),
+        tr("Cost", "ms"),
+        tr("Cost", "runs"),
+        tr("Cost", "peak MiB"),
+    )
 
 
 def table_rows(result: SweepResult) -> list[tuple[str, ...]]:
@@ -96,15 +117,15 @@ def table_rows(result: SweepResult) -> list[tuple[str, ...]]:
         (
             r.model,
             str(r.size),
-            f"{r.params / 1e6:.2f} M",
-            f"{r.macs / 1e9:.2f}",
-            f"{r.counted_macs / 1e9:.2f}",
-            f"{100 * r.mac_error:+.2f} %",
-            f"{r.formula_attn / 1e9:.2f}",
-            f"{r.counted_attn / 1e9:.2f}",
-            f"{r.ms:.1f}",
+            f"{num(r.params / 1e6, '.2f')} M",
+            num(r.macs / 1e9, ".2f"),
+            num(r.counted_macs / 1e9, ".2f"),
+            f"{num(100 * r.mac_error, '+.2f')} %",
+            num(r.formula_attn / 1e9, ".2f"),
+            num(r.counted_attn / 1e9, ".2f"),
+            num(r.ms, ".1f"),
             str(r.runs),
-            f"{r.peak_mb:.1f}",
+            num(r.peak_mb, ".1f"),
         )
         for r in result.rows
     ]
@@ -112,8 +133,9 @@ def table_rows(result: SweepResult) -> list[tuple[str, ...]]:
 
 def format_table(result: SweepResult) -> str:
     """The rows as an aligned text table, then slopes, crossovers and methods."""
-    rows = [HEADER, *table_rows(result)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    head = header()
+    rows = [head, *table_rows(result)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = [
         "  ".join(
             c.rjust(w) if i else c.ljust(w)
@@ -129,26 +151,59 @@ def format_table(result: SweepResult) -> str:
 def summary_lines(result: SweepResult) -> list[str]:
     worst = max(abs(r.mac_error) for r in result.rows)
     out = [
-        f"time ∝ tokens^{s:.2f} for {m} (least-squares log-log slope)"
+        tr(
+            "Cost",
+            "time ∝ tokens^{slope} for {model} (least-squares log-log slope)",
+            slope=num(s, ".2f"),
+            model=m,
+        )
         for m, s in result.slopes.items()
     ]
     out += [c.text() for c in result.crossovers]
     out += [
-        f"MACs: FlopCounterMode within {100 * worst:.2f} % of the analytic count "
-        "(LayerNorms left out of both; GMACs column includes them)",
-        "Ω attn: the paper's Ω(W-MSA) (Swin) / Ω(MSA) (ViT) summed over blocks, unpadded hw; "
-        "counted attn: the counter's MACs inside the attention modules",
-        f"time: {result.methods['time']}; {result.threads} torch thread(s)",
-        f"memory: {result.methods['memory']}",
-        f"sweep wall time {result.wall_s:.1f} s",
+        tr(
+            "Cost",
+            "MACs: FlopCounterMode within {error} % of the analytic count "
+            "(LayerNorms left out of both; GMACs column includes them)",
+            error=num(100 * worst, ".2f"),
+        ),
+        tr(
+            "Cost",
+            "Ω attn: the paper's Ω(W-MSA) (Swin) / Ω(MSA) (ViT) summed over blocks, unpadded "
+            "hw; counted attn: the counter's MACs inside the attention modules",
+        ),
+        ntr(
+            "Cost",
+            "time: {method}; {n} torch thread",
+            "time: {method}; {n} torch threads",
+            result.threads,
+            method=result.methods["time"],
+        ),
+        tr("Cost", "memory: {method}", method=result.methods["memory"]),
+        tr("Cost", "sweep wall time {s} s", s=num(result.wall_s, ".1f")),
     ]
     if result.load is not None:
         busy = max(result.load) > max(result.cores, 1) + 0.5  # more runnable threads than cores
-        note = ": other processes share the CPUs, the times are noisy" if busy else ""
-        out.append(
-            f"load average {result.load[0]:.1f} → {result.load[1]:.1f} "
-            f"on {result.cores} core(s){note}"
-        )
+        fmt = {"a": num(result.load[0], ".1f"), "b": num(result.load[1], ".1f")}
+        if busy:
+            line = ntr(
+                "Cost",
+                "load average {a} → {b} on {n} core: other processes share the CPUs, the "
+                "times are noisy",
+                "load average {a} → {b} on {n} cores: other processes share the CPUs, the "
+                "times are noisy",
+                result.cores,
+                **fmt,
+            )
+        else:
+            line = ntr(
+                "Cost",
+                "load average {a} → {b} on {n} core",
+                "load average {a} → {b} on {n} cores",
+                result.cores,
+                **fmt,
+            )
+        out.append(line)
     return out
 
 
@@ -167,8 +222,13 @@ def _threads_for_a_busy_box(chosen: bool) -> None:
         return
     torch.set_num_threads(1)
     print(
-        f"load average {load:.1f} on {cores} core(s): measuring with 1 torch thread "
-        "(--threads N chooses)",
+        ntr(
+            "Cost",
+            "load average {load} on {n} core: measuring with 1 torch thread (--threads N chooses)",
+            "load average {load} on {n} cores: measuring with 1 torch thread (--threads N chooses)",
+            cores,
+            load=num(load, ".1f"),
+        ),
         file=sys.stderr,
         flush=True,
     )
@@ -178,9 +238,16 @@ def cmd_cost(args: argparse.Namespace, threads_chosen: bool = True) -> int:
     from .cli import CLIError, load
 
     if args.repeats < 1:
-        raise CLIError(f"--repeats must be at least 1, not {args.repeats}")
+        raise CLIError(tr("CLI", "--repeats must be at least 1, not {n}", n=args.repeats))
     if args.json is not None and not args.json.resolve().parent.is_dir():
-        raise CLIError(f"--json {args.json}: the folder {args.json.parent} does not exist")
+        raise CLIError(
+            tr(
+                "CLI",
+                "--json {path}: the folder {folder} does not exist",
+                path=args.json,
+                folder=args.json.parent,
+            )
+        )
     model = load(args.model)
     _threads_for_a_busy_box(threads_chosen)
     result = sweep(
@@ -197,5 +264,12 @@ def cmd_cost(args: argparse.Namespace, threads_chosen: bool = True) -> int:
             args.json.write_text(json.dumps(result.json_rows(), indent=1) + "\n")
         except OSError as e:
             raise CLIError(f"--json {args.json}: {e.strerror or e}") from None
-        print(f"wrote {len(result.rows)} rows to {args.json}", file=sys.stderr)
+        rows = ntr(
+            "CLI",
+            "wrote {n} row to {path}",
+            "wrote {n} rows to {path}",
+            len(result.rows),
+            path=args.json,
+        )
+        print(rows, file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from .explain import METHODS
+from .i18n import tr
 
 
 def _target(text: str):
@@ -22,39 +23,48 @@ def _target(text: str):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .cli import MODEL_HELP, SIZE_HELP, _size, _token
+    from .cli import _size, _token, model_help, size_help
 
-    p.description = "Explain one image: Grad-CAM, Score-CAM, rollout, erf or reach."
+    p.description = tr("CLI", "Explain one image: Grad-CAM, Score-CAM, rollout, erf or reach.")
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--method", required=True, choices=METHODS)
-    p.add_argument("--stage", type=int, default=None, help="0-based stage (default: last)")
-    p.add_argument("--block", type=int, default=None, help="block in the stage (default: last)")
+    p.add_argument(
+        "--stage", type=int, default=None, help=tr("CLI", "0-based stage (default: last)")
+    )
+    p.add_argument(
+        "--block", type=int, default=None, help=tr("CLI", "block in the stage (default: last)")
+    )
     p.add_argument(
         "--token",
         type=_token,
         default=None,
         metavar="Y,X",
-        help="token on the stage grid (erf/reach default: the centre one)",
+        help=tr("CLI", "token on the stage grid (erf/reach default: the centre one)"),
     )
     p.add_argument(
         "--target",
         type=_target,
         default=None,
         metavar="K|NAME|top",
-        help="class (CAMs default: top; rollout with a target: Chefer et al.)",
+        help=tr("CLI", "class (CAMs default: top; rollout with a target: Chefer et al.)"),
     )
     p.add_argument(
         "--shift",
         choices=("on", "off"),
         default="on",
-        help="off: every block's shift forced to 0 (W-MSA only)",
+        help=tr("CLI", "off: every block's shift forced to 0 (W-MSA only)"),
     )
-    p.add_argument("--model", default="demo", metavar="M", help=MODEL_HELP + " (default demo)")
-    p.add_argument("--size", type=_size, default="model", metavar="S", help=SIZE_HELP)
+    p.add_argument(
+        "--model",
+        default="demo",
+        metavar="M",
+        help=tr("CLI", "{help} (default demo)", help=model_help()),
+    )
+    p.add_argument("--size", type=_size, default="model", metavar="S", help=size_help())
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
-    p.add_argument("--batch", type=int, default=16, metavar="N", help="Score-CAM batch")
+    p.add_argument("--batch", type=int, default=16, metavar="N", help=tr("CLI", "Score-CAM batch"))
     p.add_argument("--out", required=True, type=Path, metavar="FILE.npy")
-    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument("--overwrite", action="store_true", help=tr("CLI", "replace existing files"))
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -68,9 +78,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     png = out.with_suffix(".png")
     for path in (out, png):
         if path.exists() and not args.overwrite:
-            raise CLIError(f"{path} exists (use --overwrite to replace it)")
+            raise CLIError(tr("CLI", "{path} exists (use --overwrite to replace it)", path=path))
     if args.batch < 1:
-        raise CLIError(f"--batch must be at least 1, not {args.batch}")
+        raise CLIError(tr("CLI", "--batch must be at least 1, not {n}", n=args.batch))
     model = load(args.model, args.device, getattr(args, "key", None))
     try:
         result = explain(

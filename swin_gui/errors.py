@@ -11,6 +11,8 @@ import os
 import sys
 import traceback
 
+from .i18n import tr
+
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Errors whose message is written for the user (bad input, not a bug)."""
@@ -31,8 +33,9 @@ def one_line(error: BaseException, limit: int = 300, user: bool | None = None) -
     if user is None:
         user = isinstance(error, user_error_types())
     if is_out_of_memory(error):
-        text = text if text.lower().startswith("out of memory") else f"out of memory: {text}"
-        text = text.rstrip(": ") or "out of memory: try a smaller size or the CPU"
+        if not text.lower().startswith("out of memory"):
+            text = tr("Errors", "out of memory: {text}", text=text)
+        text = text.rstrip(": ") or tr("Errors", "out of memory: try a smaller size or the CPU")
     elif not text or not user:
         text = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -58,10 +61,10 @@ def out_of_memory_line(size: tuple[int, int] | None) -> str:
     """'out of memory at 4000×3000; try --size 2048': the largest power of two below the
     longer side, so the retry needs about a quarter of the memory or less."""
     if not size:
-        return "out of memory; try a smaller --size"
+        return tr("Errors", "out of memory; try a smaller --size")
     w, h = size
     suggestion = 2 ** max(5, math.ceil(math.log2(max(w, h))) - 1)
-    return f"out of memory at {w}×{h}; try --size {suggestion}"
+    return tr("Errors", "out of memory at {w}×{h}; try --size {size}", w=w, h=h, size=suggestion)
 
 
 def debug_log(error: BaseException) -> None:

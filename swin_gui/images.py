@@ -48,6 +48,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .i18n import tr
 from .model.config import SwinConfig
 
 ImageSource = str | os.PathLike | bytes | bytearray | Image.Image | np.ndarray
@@ -82,7 +83,7 @@ def load_image(source: ImageSource, name: str | None = None) -> Image.Image:
     if isinstance(source, (bytes, bytearray)):
         label = name or "image bytes"
         if not source:
-            raise ImageLoadError(f"{label}: empty (0 bytes)")
+            raise ImageLoadError(tr("Images", "{label}: empty (0 bytes)", label=label))
         return _open_and_decode(io.BytesIO(bytes(source)), label)
     path = Path(source).expanduser()
     label = name or path.name or str(path)
@@ -91,17 +92,20 @@ def load_image(source: ImageSource, name: str | None = None) -> Image.Image:
         return _open_and_decode(f, label)
 
 
-_NOT_REGULAR = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
+def _special_kinds():
+    return (
+        (stat.S_ISFIFO, tr("Images", "a FIFO (named pipe)")),
+        (stat.S_ISCHR, tr("Images", "a character device")),
+        (stat.S_ISBLK, tr("Images", "a block device")),
+        (stat.S_ISSOCK, tr("Images", "a socket")),
+    )
 
 
 def _not_regular(mode: int, label: str) -> ImageLoadError:
-    kind = next((k for test, k in _NOT_REGULAR if test(mode)), "a special file")
-    return ImageLoadError(f"{label}: not a regular file ({kind})")
+    kind = next((k for test, k in _special_kinds() if test(mode)), tr("Images", "a special file"))
+    return ImageLoadError(
+        tr("Images", "{label}: not a regular file ({kind})", label=label, kind=kind)
+    )
 
 
 def _check_file(path: Path, label: str) -> None:
@@ -110,17 +114,21 @@ def _check_file(path: Path, label: str) -> None:
     try:
         mode, size = (st := path.stat()).st_mode, st.st_size
     except FileNotFoundError:
-        raise ImageLoadError(f"{label}: no such file ({path})") from None
+        raise ImageLoadError(
+            tr("Images", "{label}: no such file ({path})", label=label, path=path)
+        ) from None
     except PermissionError:
-        raise ImageLoadError(f"{label}: permission denied") from None
+        raise ImageLoadError(tr("Images", "{label}: permission denied", label=label)) from None
     except OSError as e:
-        raise ImageLoadError(f"{label}: cannot read ({_one_line(e)})") from None
+        raise ImageLoadError(
+            tr("Images", "{label}: cannot read ({why})", label=label, why=_one_line(e))
+        ) from None
     if stat.S_ISDIR(mode):
-        raise ImageLoadError(f"{label}: is a folder, not an image file")
+        raise ImageLoadError(tr("Images", "{label}: is a folder, not an image file", label=label))
     if not stat.S_ISREG(mode):
         raise _not_regular(mode, label)
     if size == 0:
-        raise ImageLoadError(f"{label}: empty file (0 bytes)")
+        raise ImageLoadError(tr("Images", "{label}: empty file (0 bytes)", label=label))
 
 
 def check_image_path(path: str | os.PathLike) -> None:
@@ -136,9 +144,11 @@ def _open_regular(path: Path, label: str):
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except PermissionError:
-        raise ImageLoadError(f"{label}: permission denied") from None
+        raise ImageLoadError(tr("Images", "{label}: permission denied", label=label)) from None
     except OSError as e:
-        raise ImageLoadError(f"{label}: cannot read ({_one_line(e)})") from None
+        raise ImageLoadError(
+            tr("Images", "{label}: cannot read ({why})", label=label, why=_one_line(e))
+        ) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
@@ -162,27 +172,61 @@ def _open_and_decode(fp, label: str) -> Image.Image:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             raise ImageLoadError(
-                f"{label}: refused as a possible decompression bomb ({e})"
+                tr(
+                    "Images",
+                    "{label}: refused as a possible decompression bomb ({e})",
+                    label=label,
+                    e=e,
+                )
             ) from None
         except UnidentifiedImageError:
-            raise ImageLoadError(f"{label}: not an image Pillow can read") from None
+            raise ImageLoadError(
+                tr("Images", "{label}: not an image Pillow can read", label=label)
+            ) from None
         except PermissionError:
-            raise ImageLoadError(f"{label}: permission denied") from None
+            raise ImageLoadError(tr("Images", "{label}: permission denied", label=label)) from None
         except (OSError, SyntaxError, ValueError, EOFError) as e:
-            raise ImageLoadError(f"{label}: corrupt or truncated image ({_one_line(e)})") from None
+            raise ImageLoadError(
+                tr(
+                    "Images",
+                    "{label}: corrupt or truncated image ({why})",
+                    label=label,
+                    why=_one_line(e),
+                )
+            ) from None
 
 
 def _check_size(size: tuple[int, int], label: str) -> None:
     w, h = size
     if w <= 0 or h <= 0:
-        raise ImageLoadError(f"{label}: has no pixels ({w}x{h})")
+        raise ImageLoadError(
+            tr("Images", "{label}: has no pixels ({w}x{h})", label=label, w=w, h=h)
+        )
     if max(w, h) > MAX_SIDE:
-        raise ImageLoadError(f"{label}: {w}x{h} px is too large (a side over {MAX_SIDE} px)")
+        raise ImageLoadError(
+            tr(
+                "Images",
+                "{label}: {w}x{h} px is too large (a side over {MAX_SIDE} px)",
+                label=label,
+                w=w,
+                h=h,
+                MAX_SIDE=MAX_SIDE,
+            )
+        )
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and w * h > limit:
         raise ImageLoadError(
-            f"{label}: refused as a possible decompression bomb "
-            f"({w}x{h} = {w * h} px, more than {limit} px)"
+            tr(
+                "Images",
+                "{label}: refused as a possible decompression bomb ({w}x{h} = {pixels} px, more "
+                "than "
+                "{limit} px)",
+                label=label,
+                w=w,
+                h=h,
+                pixels=w * h,
+                limit=limit,
+            )
         )
 
 
@@ -211,7 +255,14 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     try:
         return im.convert("RGB")
     except (ValueError, OSError) as e:
-        raise ImageLoadError(f"unsupported image mode {mode!r} ({_one_line(e)})") from None
+        raise ImageLoadError(
+            tr(
+                "Images",
+                "unsupported image mode {mode!r} ({why})",
+                mode=mode,
+                why=_one_line(e),
+            )
+        ) from None
 
 
 def _composite(im: Image.Image) -> Image.Image:
@@ -258,8 +309,13 @@ def _array_to_pil(array: np.ndarray) -> Image.Image:
             np.ascontiguousarray(array), "RGB" if array.shape[2] == 3 else "RGBA"
         )
     raise ImageLoadError(
-        f"array of shape {array.shape} and dtype {array.dtype} is not an image "
-        "(need H x W, or H x W x 3/4 uint8)"
+        tr(
+            "Images",
+            "array of shape {shape} and dtype {dtype} is not an image (need H x W, or H x W x 3/4 "
+            "uint8)",
+            shape=array.shape,
+            dtype=array.dtype,
+        )
     )
 
 
@@ -272,14 +328,20 @@ def parse_size(value: str | int) -> Size:
     """'model' | 'native' | a positive integer (also as a string) -> the size argument."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value <= 0:
-            raise ValueError(f"size must be positive, not {value}")
+            raise ValueError(tr("Images", "size must be positive, not {value}", value=value))
         return value
     text = str(value).strip().lower()
     if text in SIZE_CHOICES:
         return text
     if text.isdigit() and int(text) > 0:
         return int(text)
-    raise ValueError(f"size must be 'model', 'native' or a positive integer, not {value!r}")
+    raise ValueError(
+        tr(
+            "Images",
+            "size must be 'model', 'native' or a positive integer, not {value!r}",
+            value=value,
+        )
+    )
 
 
 def target_size(img_size: tuple[int, int], cfg: SwinConfig, size: Size) -> tuple[int, int]:
@@ -293,14 +355,26 @@ def target_size(img_size: tuple[int, int], cfg: SwinConfig, size: Size) -> tuple
         w = h = size
     if min(w, h) < cfg.patch_size:
         raise ImageLoadError(
-            f"{w}x{h} px is smaller than one {cfg.patch_size}x{cfg.patch_size} patch; "
-            "use a larger image or a larger --size"
+            tr(
+                "Images",
+                "{w}x{h} px is smaller than one {patch_size}x{patch_size} patch; use a larger "
+                "image or a larger --size",
+                w=w,
+                h=h,
+                patch_size=cfg.patch_size,
+            )
         )
     if w * h > MAX_NATIVE_PIXELS:
         side = int(MAX_NATIVE_PIXELS**0.5)
         raise ImageLoadError(
-            f"{w}x{h} px is too large to capture (limit {side}x{side} px); "
-            "choose a smaller size, e.g. --size 224 or --size model"
+            tr(
+                "Images",
+                "{w}x{h} px is too large to capture (limit {side}x{side} px); choose a smaller "
+                "size, e.g. --size 224 or --size model",
+                w=w,
+                h=h,
+                side=side,
+            )
         )
     return w, h
 
@@ -335,7 +409,14 @@ def parse_fit(value: str | None) -> str | None:
         return None
     text = str(value).strip().lower()
     if text not in FIT_CHOICES:
-        raise ValueError(f"fit must be one of {', '.join(FIT_CHOICES)}, not {value!r}")
+        raise ValueError(
+            tr(
+                "Images",
+                "fit must be one of {choices}, not {value!r}",
+                choices=", ".join(FIT_CHOICES),
+                value=value,
+            )
+        )
     return text
 
 

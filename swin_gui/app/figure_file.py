@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import QRectF, QSize, QSizeF
 from PySide6.QtGui import QImage, QPainter
 
+from ..i18n import tr
 from ..render import figure as F
 from .figure_scene import THEMES, FigureScene
 
@@ -58,7 +59,9 @@ def scene_bytes(scene: FigureScene, fmt: str) -> bytes:
             scene.render(p, target, rect)
         del writer
     else:
-        raise ValueError(f"unknown figure format {fmt!r}; choose png, svg or pdf")
+        raise ValueError(
+            tr("Figure", "unknown figure format {fmt!r}; choose png, svg or pdf", fmt=fmt)
+        )
     buf.close()
     return bytes(data.data())
 
@@ -67,7 +70,9 @@ class _painter:
     def __init__(self, device) -> None:
         self.p = QPainter()
         if not self.p.begin(device):
-            raise OSError("could not start drawing the figure (is the folder writable?)")
+            raise OSError(
+                tr("Figure", "could not start drawing the figure (is the folder writable?)")
+            )
         self.p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self.p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
 
@@ -100,7 +105,12 @@ def figure_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise ValueError(
-            f"cannot write {Path(path).name}: figures are .png, .svg or .pdf (not .{suffix or '?'})"
+            tr(
+                "Figure",
+                "cannot write {name}: figures are .png, .svg or .pdf (not .{suffix})",
+                name=Path(path).name,
+                suffix=suffix or "?",
+            )
         )
     return suffix
 
@@ -121,9 +131,11 @@ def write_figure(
 
     fmt = figure_format(path)
     if not 0.25 <= scale <= 8:
-        raise ValueError(f"scale {scale} out of range: use 1-4 (at most 8)")
+        raise ValueError(
+            tr("Figure", "scale {scale} out of range: use 1-4 (at most 8)", scale=scale)
+        )
     if theme not in THEMES:
-        raise ValueError(f"unknown theme {theme!r}; choose light or dark")
+        raise ValueError(tr("Figure", "unknown theme {theme!r}; choose light or dark", theme=theme))
     ensure_app()
     data = scene_bytes(figure_scene(figure, scale, theme, width_pt, height_pt, fmt), fmt)
     return atomic_write(path, lambda f: f.write(data), overwrite)

@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..i18n import tr
+
 
 def screen_config(width: int, height: int, dpi: int = 96) -> str:
     """An offscreen-platform config file for one screen of that size; returns its path."""
@@ -78,7 +80,9 @@ def attention_key_px(window, app) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m swin_gui.app.legibility")
-    p.add_argument("--screen", default=None, help="WxH: run on an offscreen screen that size")
+    p.add_argument(
+        "--screen", default=None, help=tr("CLI", "WxH: run on an offscreen screen that size")
+    )
     p.add_argument("--model", default="demo")
     p.add_argument("--image", default=None)
     args = p.parse_args(argv)

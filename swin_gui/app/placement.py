@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QLabel, QToolBar, QWidget
 
+from ..i18n import tr
+
 if TYPE_CHECKING:
     from .main import MainWindow
 
@@ -68,9 +70,17 @@ def go_to(
     if changes:
         window.session.select(step="block", **changes)
         got = window.session.selection
-        off = [f"{k} {v}" for k, v in changes.items() if getattr(got, k) != v]
+        names = {
+            "stage": tr("Main", "stage"),
+            "block": tr("Main", "block"),
+            "head": tr("Main", "head"),
+            "token": tr("Main", "token"),
+        }
+        off = [f"{names[k]} {v}" for k, v in changes.items() if getattr(got, k) != v]
         if off:
-            window.show_status(f"not in this model: {', '.join(off)}; showing the nearest")
+            window.show_status(
+                tr("Main", "not in this model: {what}; showing the nearest", what=", ".join(off))
+            )
     if view and view in window.docks:
         window.docks[view].show()
         window.docks[view].raise_()

@@ -13,6 +13,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ..errors import one_line
+from ..i18n import tr
 
 if TYPE_CHECKING:
     from .main import MainWindow
@@ -31,7 +32,7 @@ def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s
     """Run the event loop until the window is saved to `path`; returns the exit code."""
     from ..export import atomic_write
 
-    result = {"code": 2, "error": f"no trace after {timeout_s} s", "done": False}
+    result = {"code": 2, "error": tr("CLI", "no trace after {s} s", s=timeout_s), "done": False}
 
     def finish(code: int, error: str | None) -> None:
         if result["done"]:
@@ -61,5 +62,5 @@ def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s
         QTimer.singleShot(0, lambda: finish(1, window.last_error))
     app.exec()
     if result["error"]:
-        print(f"swin-gui: error: {result['error']}", file=sys.stderr)
+        print(tr("CLI", "swin-gui: error: {message}", message=result["error"]), file=sys.stderr)
     return int(result["code"])

@@ -31,6 +31,7 @@ from ..analysis.attention import (
     window_matrix,
 )
 from ..analysis.cache import TraceCache
+from ..i18n import ntr, num, tr
 from . import figure as F
 from .attention_matrix import sequential, window_matrix_plot
 from .colormap import NAN_COLOR, colormap_lut
@@ -177,7 +178,7 @@ def _tile(geo: WindowGeometry, q: QueryAttention, k: int, rgb, size: float, look
         (0, 0, M, M),
         (M, M),
         values,
-        "probability",
+        tr("Attention", "probability"),
         "",
         {"tokens": geo.tokens, "select": {"head": head}},
     )
@@ -187,11 +188,11 @@ def _tile(geo: WindowGeometry, q: QueryAttention, k: int, rgb, size: float, look
         (0, M),
         (size, size),
         tuple(layers),
-        "mean" if head is None else f"head {k}",
+        tr("Attention", "mean") if head is None else tr("Attention", "head {k}", k=k),
         "tiles",
         hits=(hit,),
         frame="selected" if head == selected else None,
-        colorbar=F.ColorBar(cmap, levels, "probability") if head is None else None,
+        colorbar=F.ColorBar(cmap, levels, tr("Attention", "probability")) if head is None else None,
     )
 
 
@@ -211,11 +212,10 @@ def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
     layers: list[F.Layer] = [F.Heatmap(thumb, (0, 0, iw, ih), smooth=True)]
     hits = [F.HitRegion("token", (0, 0, W, H), (H, W), None, payload={"origin": (0, 0)})]
     outlines = []
+    probability = tr("Attention", "probability")
     for r0, c0, r1, c1 in window_pieces(bt, q.window, bt.shift):
         part = grid[r0:r1, c0:c1]
-        layers.append(
-            F.Heatmap(part, (c0, r0, c1, r1), cmap, levels, "probability", opacity=OPACITY)
-        )
+        layers.append(F.Heatmap(part, (c0, r0, c1, r1), cmap, levels, probability, opacity=OPACITY))
         outlines.append((c0, r0, c1 - c0, r1 - r0))
         hits.append(
             F.HitRegion(
@@ -223,7 +223,7 @@ def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
                 (c0, r0, c1, r1),
                 part.shape,
                 part,
-                "probability",
+                probability,
                 payload={"origin": (r0, c0)},
             )
         )
@@ -238,14 +238,14 @@ def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
         F.Rects(F.rects([(c, r, 1, 1)]), "#ffffff", None, 1.2),
     ]
     scale = OVERVIEW_PT / max(Hp, Wp)
-    head = "mean" if sel.head is None else f"head {sel.head}"
+    head = tr("Attention", "mean") if sel.head is None else tr("Attention", "head {k}", k=sel.head)
     return F.Plot(
         "image",
         (0, Wp),
         (0, Hp),
         (Wp * scale, Hp * scale),
         tuple(layers),
-        f"on the image · {head}",
+        tr("Attention", "on the image · {head}", head=head),
         "matrix",
         hits=tuple(hits),
         xticks=((0.5, "0"), (W - 0.5, str(W - 1))),
@@ -257,33 +257,66 @@ def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
 def _notes(trace, sel: Selection, q: QueryAttention, hi: float, masked: int, geo) -> tuple:
     bt = trace.block(sel.stage, sel.block)
     notes = [
-        f"colour: probability 0 … {hi:.3g} (this query's largest, all heads; "
-        "the matrix saturates above it)"
+        tr(
+            "Attention",
+            "colour: probability 0 … {hi} (this query's largest, all heads; "
+            "the matrix saturates above it)",
+            hi=num(hi, ".3g"),
+        )
     ]
     shown = view_shift(bt, sel)
     if shown != bt.shift:
         notes.append(
-            f"the shift toggle draws shift {shown}; attention is shown as the block "
-            f"computed it (shift {bt.shift})"
+            tr(
+                "Attention",
+                "the shift toggle draws shift {shown}; attention is shown as the block "
+                "computed it (shift {s})",
+                shown=shown,
+                s=bt.shift,
+            )
         )
     if bt.nominal_shift and not bt.shift:
         H, W = bt.resolution
-        notes.append(f"no shift here: the grid {H}×{W} fits in one window (M = {bt.window})")
+        notes.append(
+            tr(
+                "Attention",
+                "no shift here: the grid {H}×{W} fits in one window (M = {M})",
+                H=H,
+                W=W,
+                M=bt.window,
+            )
+        )
     if geo.wrapped:
         notes.append(
-            "this window wraps around the border (cyclic shift): keys beyond the "
-            "dashed seam come from the opposite edge ('on the image' shows where)"
+            tr(
+                "Attention",
+                "this window wraps around the border (cyclic shift): keys beyond the "
+                "dashed seam come from the opposite edge ('on the image' shows where)",
+            )
         )
     if q.padding.any():
         mass = q.padding_mass()  # heads+1
         notes.append(
-            f"{int(q.padding.sum())} padding keys (hatched, not on the image) take "
-            f"{mass[-1]:.1%} of the attention on average "
-            f"(heads {mass[:-1].min():.1%} … {mass[:-1].max():.1%})"
+            ntr(
+                "Attention",
+                "{n} padding key (hatched, not on the image) takes {mean} of the attention "
+                "on average (heads {lo} … {hi})",
+                "{n} padding keys (hatched, not on the image) take {mean} of the attention "
+                "on average (heads {lo} … {hi})",
+                int(q.padding.sum()),
+                mean=num(mass[-1], ".1%"),
+                lo=num(mass[:-1].min(), ".1%"),
+                hi=num(mass[:-1].max(), ".1%"),
+            )
         )
     if masked:
         notes.append(
-            f"{masked} of {bt.tokens_per_window**2} matrix entries masked by the shift mask"
+            tr(
+                "Attention",
+                "{n} of {total} matrix entries masked by the shift mask",
+                n=masked,
+                total=bt.tokens_per_window**2,
+            )
         )
     return tuple(notes)
 
@@ -310,16 +343,27 @@ def figure_attention(trace, selection: Selection) -> F.Figure:
     rgb = blended_tiles(geo, q.rows, cmap, levels)
     tiles = [_tile(geo, q, k, rgb[k], size, look) for k in range(q.heads + 1)]
     masked = masked_entries(bt, q.window)  # N, N
-    head = "mean of heads" if sel.head is None else f"head {sel.head}"
+    if sel.head is None:
+        head = tr("Attention", "mean of heads")
+    else:
+        head = tr("Attention", "head {k}", k=sel.head)
     qi, qj = divmod(q.position, M)
     matrix = window_matrix_plot(
         "matrix",
         window_matrix(bt, q.window, sel.head),
-        title=f"window {q.window} · {head} · query i = {q.position} = ({qi}, {qj})",
+        title=tr(
+            "Attention",
+            "window {w} · {head} · query i = {i} = ({qi}, {qj})",
+            w=q.window,
+            head=head,
+            i=q.position,
+            qi=qi,
+            qj=qj,
+        ),
         window=M,
         cmap=cmap,
         levels=levels,
-        quantity="probability",
+        quantity=tr("Attention", "probability"),
         unit="",
         keys=q.keys,
         padding=q.padding,
@@ -329,8 +373,18 @@ def figure_attention(trace, selection: Selection) -> F.Figure:
     maps, _ = map_to_grid(q.rows, q.keys, bt.resolution)  # heads+1, H, W
     r, c = q.token
     return F.Figure(
-        title=f"Attention · stage {sel.stage} · block {sel.block} ({bt.kind}, shift {bt.shift}) "
-        f"· query ({r}, {c}) · {head}",
+        title=tr(
+            "Attention",
+            "Attention · stage {stage} · block {block} ({kind}, shift {s}) · query ({r}, {c}) · "
+            "{head}",
+            stage=sel.stage,
+            block=sel.block,
+            kind=bt.kind,
+            s=bt.shift,
+            r=r,
+            c=c,
+            head=head,
+        ),
         plots=(*tiles, matrix, _overview(trace, sel, q, look)),
         notes=_notes(trace, sel, q, levels[1], int(masked.sum()), geo),
         data=maps,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import tr
 from . import figure as F
 from .colormap import is_diverging
 
@@ -68,9 +69,9 @@ def window_matrix_plot(
         {"keys": np.asarray(keys), "padding": np.asarray(padding, bool)},
     )
     side = n * matrix_cell_pt(n)
-    xlabel = "key j (position in the window)"
+    xlabel = tr("Matrix", "key j (position in the window)")
     if masked is not None and masked.any():
-        xlabel = "key j · grey: masked (−100 before softmax)"
+        xlabel = tr("Matrix", "key j · grey: masked (−100 before softmax)")
     return F.Plot(
         key,
         (0, n),
@@ -82,7 +83,7 @@ def window_matrix_plot(
         xticks=index_ticks(n, window),
         yticks=index_ticks(n, window),
         xlabel=xlabel,
-        ylabel="query i",
+        ylabel=tr("Matrix", "query i"),
         colorbar=F.ColorBar(cmap, levels, unit or quantity),
         hits=(hit,),
     )

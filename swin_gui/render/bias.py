@@ -25,6 +25,7 @@ import numpy as np
 
 from ..analysis.attention import default_token, window_keys
 from ..analysis.cache import TraceCache
+from ..i18n import language, ntr, num, tr
 from . import figure as F
 from .colormap import is_diverging, symmetric_levels
 from .selection import Selection
@@ -76,8 +77,12 @@ def bias_style(version: int, table: np.ndarray, colormap: str) -> BiasStyle:
     cmap = colormap if is_diverging(colormap) else "coolwarm"
     if version == 2:
         lo, hi = symmetric_levels(np.asarray(table, np.float64) - V2_CENTRE)
-        return BiasStyle(cmap, (V2_CENTRE + lo, V2_CENTRE + hi), "bias logit")
-    return BiasStyle(cmap, symmetric_levels(table), "bias logit")
+        return BiasStyle(cmap, (V2_CENTRE + lo, V2_CENTRE + hi), _bias_logit())
+    return BiasStyle(cmap, symmetric_levels(table), _bias_logit())
+
+
+def _bias_logit() -> str:
+    return tr("Bias", "bias logit")
 
 
 # ---- selection-free pieces ------------------------------------------------------------------
@@ -92,7 +97,7 @@ class BiasBase:
 
 
 def bias_base(trace, stage: int, block: int, colormap: str) -> BiasBase:
-    key = ("base", stage, block, colormap)
+    key = ("base", stage, block, colormap, language())  # the tiles hold text
     return _CACHE.get(trace, key, lambda: _make_base(trace, stage, block, colormap))
 
 
@@ -121,7 +126,7 @@ def _tile(
     extent = (-e, -e, e, e)
     ticks = ((-(M - 1), _minus(-(M - 1))), (0, "0"), (M - 1, str(M - 1)))
     layers = (
-        F.Heatmap(table, extent, style.cmap, style.levels, "bias logit"),
+        F.Heatmap(table, extent, style.cmap, style.levels, style.unit),
         F.Rects(F.rects([(-0.5, -0.5, 1, 1)]), "#000000", None, 2.0),
         F.Rects(F.rects([(-0.5, -0.5, 1, 1)]), "#ffffff", None, 1.0),
     )
@@ -130,11 +135,15 @@ def _tile(
         extent,
         table.shape,
         table,
-        "bias logit",
+        style.unit,
         payload={"select": {"head": head}, "offset": M - 1},
     )
-    title = f"head {head}" if tau is None else f"h{head} τ {tau:.3g}"
-    title = "mean" if head is None else title
+    if head is None:
+        title = tr("Bias", "mean")
+    elif tau is None:
+        title = tr("Bias", "head {k}", k=head)
+    else:
+        title = tr("Bias", "h{k} τ {tau}", k=head, tau=num(tau, ".3g"))
     return F.Plot(
         "mean" if head is None else f"head{head}",
         (-e, e),
@@ -149,7 +158,12 @@ def _tile(
 
 
 def _axes(ticks) -> dict:
-    return {"xticks": ticks, "yticks": ticks, "xlabel": "col offset", "ylabel": "row offset"}
+    return {
+        "xticks": ticks,
+        "yticks": ticks,
+        "xlabel": tr("Bias", "col offset"),
+        "ylabel": tr("Bias", "row offset"),
+    }
 
 
 def _tau_plot(taus: np.ndarray) -> F.Plot:
@@ -160,7 +174,11 @@ def _tau_plot(taus: np.ndarray) -> F.Plot:
     bars = F.rects([(h - 0.35, 0.0, 0.7, float(v)) for h, v in enumerate(finite)])
     layers = (F.Rects(bars, None, "muted"),)
     hit = F.HitRegion(
-        "tau", (-0.5, 0.0, n - 0.5, top), (1, n), taus[None].astype(np.float32), "logit scale τ"
+        "tau",
+        (-0.5, 0.0, n - 0.5, top),
+        (1, n),
+        taus[None].astype(np.float32),
+        tr("Bias", "logit scale τ"),
     )
     xt = tuple((h, str(h)) for h in range(0, n, max(1, n // 8)))
     return F.Plot(
@@ -169,13 +187,13 @@ def _tau_plot(taus: np.ndarray) -> F.Plot:
         (0.0, top),
         (max(90.0, 14.0 * n), 50.0),
         layers,
-        title="logit scale τ",
+        title=tr("Bias", "logit scale τ"),
         group="tau",
         aspect=False,
         y_up=True,
         xticks=xt,
         yticks=((0.0, "0"), (top / 1.15, F.format_tick(top / 1.15))),
-        xlabel="head",
+        xlabel=tr("Bias", "head"),
         hits=(hit,),
     )
 
@@ -196,9 +214,15 @@ def figure_bias(trace, selection: Selection) -> F.Figure:
     plots = [*tiles, _matrix_plot(bt, sel, base, head)]
     if base.tau is not None:
         plots.append(base.tau)
-    name = "mean of heads" if head is None else f"head {head}"
+    name = tr("Bias", "mean of heads") if head is None else tr("Bias", "head {k}", k=head)
     return F.Figure(
-        title=f"Position bias · block {sel.stage}.{sel.block} · {name}",
+        title=tr(
+            "Bias",
+            "Position bias · block {stage}.{block} · {name}",
+            stage=sel.stage,
+            block=sel.block,
+            name=name,
+        ),
         plots=tuple(plots),
         notes=_notes(trace, bt, base.style),
         data=base.tables,
@@ -222,7 +246,12 @@ def _matrix_plot(bt, sel: Selection, base: BiasBase, head: int | None) -> F.Plot
     ticks = tuple((k * M + 0.5, str(k * M)) for k in range(M))
     layers = (heat, lines, F.Rects(F.rects([(0, pos, N, 1)]), "selected", None, 1.5))
     hit = F.HitRegion(
-        "matrix", extent, (N, N), values, "bias logit", payload={"keys": keys, "padding": padding}
+        "matrix",
+        extent,
+        (N, N),
+        values,
+        base.style.unit,
+        payload={"keys": keys, "padding": padding},
     )
     return F.Plot(
         "matrix",
@@ -230,12 +259,19 @@ def _matrix_plot(bt, sel: Selection, base: BiasBase, head: int | None) -> F.Plot
         (0.0, float(N)),
         (200.0, 200.0),
         layers,
-        title=f"{N}×{N} bias · row {pos} = token {tuple(int(v) for v in token)}",
+        title=tr(
+            "Bias",
+            "{N}×{N} bias · row {pos} = token ({r}, {c})",
+            N=N,
+            pos=pos,
+            r=int(token[0]),
+            c=int(token[1]),
+        ),
         group="matrix",
         xticks=ticks,
         yticks=ticks,
-        xlabel="key j",
-        ylabel="query i",
+        xlabel=tr("Bias", "key j"),
+        ylabel=tr("Bias", "query i"),
         hits=(hit,),
         colorbar=F.ColorBar(base.style.cmap, base.style.levels, base.style.unit),
     )
@@ -249,7 +285,11 @@ def _matrix_layers(base: BiasBase, head: int | None, M: int) -> tuple[F.Heatmap,
         N = M * M
         values = base.expanded[key]
         heat = F.Heatmap(
-            values, (0.0, 0.0, float(N), float(N)), base.style.cmap, base.style.levels, "bias logit"
+            values,
+            (0.0, 0.0, float(N), float(N)),
+            base.style.cmap,
+            base.style.levels,
+            base.style.unit,
         )
         base.matrices[key] = (heat, F.Lines(_window_rows(M), "#ffffff50", 0.6))
     return base.matrices[key]
@@ -266,18 +306,37 @@ def _window_rows(M: int) -> np.ndarray:
 
 def _notes(trace, bt, style: BiasStyle) -> tuple[str, ...]:
     M = bt.window
-    version = "v2 continuous (16·σ(MLP))" if trace.config.version == 2 else "v1 learned table"
+    if trace.config.version == 2:
+        version = tr("Bias", "v2 continuous (16·σ(MLP))")
+    else:
+        version = tr("Bias", "v1 learned table")
     lo, hi = style.levels
     notes = [
-        f"{version} · {bt.kind} · M={M} · {bt.heads} head{'s' if bt.heads > 1 else ''} · "
-        f"(2M−1)² = {(2 * M - 1) ** 2} offsets",
-        "cell (Δrow, Δcol) = (y_query − y_key, x_query − x_key); centre: a token to itself",
-        f"colour: {style.unit} {F.format_tick(lo)} … {F.format_tick(hi)}; added in every window "
-        "before the shift mask and the softmax",
+        " · ".join(
+            (
+                version,
+                bt.kind,
+                f"M={M}",
+                ntr("Bias", "{n} head", "{n} heads", bt.heads),
+                ntr("Bias", "(2M−1)² = {n} offset", "(2M−1)² = {n} offsets", (2 * M - 1) ** 2),
+            )
+        ),
+        tr(
+            "Bias",
+            "cell (Δrow, Δcol) = (y_query − y_key, x_query − x_key); centre: a token to itself",
+        ),
+        tr(
+            "Bias",
+            "colour: {unit} {lo} … {hi}; added in every window before the shift mask and the "
+            "softmax",
+            unit=style.unit,
+            lo=F.format_tick(lo),
+            hi=F.format_tick(hi),
+        ),
     ]
     if not np.isfinite(bt.bias).all():
-        notes.append("the bias holds non-finite values (drawn in the masked colour)")
+        notes.append(tr("Bias", "the bias holds non-finite values (drawn in the masked colour)"))
     if trace.config.version == 2 and bt.logit_scale is not None:
-        taus = ", ".join(f"h{h} {v:.3g}" for h, v in enumerate(bt.logit_scale))
-        notes.append(f"cosine-attention logit scale τ per head: {taus}")
+        taus = ", ".join(f"h{h} {num(v, '.3g')}" for h, v in enumerate(bt.logit_scale))
+        notes.append(tr("Bias", "cosine-attention logit scale τ per head: {taus}", taus=taus))
     return tuple(notes)

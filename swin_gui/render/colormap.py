@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..i18n import tr
+
 _ANCHORS: dict[str, str] = {
     "viridis": "440154470d6048186a482374472d7b4537814240863e49893b528b375b8d33638d2f6b8e2c728e"
     "297a8e26828e23898e21918c1f978b1f9f8821a68527ad8131b57b3dbc744cc26c5cc8636ece5881d34d95d840"
@@ -54,7 +56,14 @@ def _canonical(name: str) -> tuple[str, bool]:
     for known in _ANCHORS:
         if known.lower() == key.lower():
             return known, reverse
-    raise KeyError(f"unknown colormap {name!r}; known: {', '.join(COLORMAPS)}")
+    raise KeyError(
+        tr(
+            "Colormap",
+            "unknown colormap {name!r}; known: {names}",
+            name=name,
+            names=", ".join(COLORMAPS),
+        )
+    )
 
 
 @lru_cache(maxsize=32)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.regions import shift_region_labels
+from ..i18n import tr
 from ..trace import BlockTrace, Trace
 from .selection import Selection
 
@@ -30,12 +31,12 @@ def mode_label(trace: Trace, block: BlockTrace, shift: int) -> str:
     M = trace.config.window_size
     H, W = block.resolution
     if shift > 0:
-        return "SW-MSA" if block.shift > 0 else "W-MSA block, shift forced on"
+        return "SW-MSA" if block.shift > 0 else tr("Common", "W-MSA block, shift forced on")
     if block.nominal_shift == 0:
         return "W-MSA"
     if block.shift == 0:
-        return f"SW-MSA, shift off: grid {H}×{W} ≤ M={M}"
-    return "SW-MSA, shift toggled off"
+        return tr("Common", "SW-MSA, shift off: grid {H}×{W} ≤ M={M}", H=H, W=W, M=M)
+    return tr("Common", "SW-MSA, shift toggled off")
 
 
 def no_shift_reason(trace: Trace, block: BlockTrace, shift: int) -> str | None:
@@ -43,11 +44,11 @@ def no_shift_reason(trace: Trace, block: BlockTrace, shift: int) -> str | None:
     if shift > 0:
         return None
     if block.nominal_shift == 0:
-        return "no shift: W-MSA"
+        return tr("Common", "no shift: W-MSA")
     H, W = block.resolution
     if block.shift == 0:
-        return f"shift off: grid {H}×{W} ≤ M={trace.config.window_size}"
-    return "shift toggled off (S): regular W-MSA windows"
+        return tr("Common", "shift off: grid {H}×{W} ≤ M={M}", H=H, W=W, M=trace.config.window_size)
+    return tr("Common", "shift toggled off (S): regular W-MSA windows")
 
 
 def original_regions(block: BlockTrace, shift: int) -> np.ndarray:

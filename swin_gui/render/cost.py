@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..analysis.costs import swin_total_macs, swin_v1_params, vit_cost, vit_preset
+from ..i18n import language, ntr, num, tr
 from ..model.config import SwinConfig
 from . import figure as F
 from .selection import Selection
@@ -39,8 +40,6 @@ PAPER = (  # name, preset, published params (M), published GMACs at 224
     ("DeiT-S", "vit_small_patch16_224", 22.0, 4.6),
     ("DeiT-B", "vit_base_patch16_224", 86.0, 17.6),
 )
-CLAIM = "the seed notes say Swin is “3–5× faster than ViT”"
-NO_RESULT = "press Run to measure: only the analytic MACs are drawn"
 
 
 @lru_cache(maxsize=8)
@@ -51,9 +50,10 @@ def _analytic(cfg, sizes: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, 
     return swin, tuple(vit_cost(vit, s, s)["total"] for s in sizes)
 
 
-@lru_cache(maxsize=1)
-def _paper_rows() -> tuple[tuple[str, ...], ...]:
-    """The paper's figures beside our analytic params and MACs for the same architectures."""
+@lru_cache(maxsize=2)
+def _paper_rows(lang: str) -> tuple[tuple[str, ...], ...]:
+    """The paper's figures beside our analytic params and MACs for the same architectures
+    (in the numbers of language `lang`)."""
     rows = []
     for name, spec, params, gmacs in PAPER:
         if spec.startswith("swin"):
@@ -62,8 +62,8 @@ def _paper_rows() -> tuple[tuple[str, ...], ...]:
         else:
             cost = vit_cost(vit_preset(spec), 224, 224)
             ours_p, ours_m = cost["params"], cost["total"]
-        ours = (f"{ours_p / 1e6:.2f} M", f"{ours_m / 1e9:.2f} G")
-        rows.append((name, f"{params:g} M", f"{gmacs:g} G", *ours, "", ""))
+        ours = (f"{num(ours_p / 1e6, '.2f')} M", f"{num(ours_m / 1e9, '.2f')} G")
+        rows.append((name, f"{num(params, 'g')} M", f"{num(gmacs, 'g')} G", *ours, "", ""))
     return tuple(rows)
 
 
@@ -104,8 +104,8 @@ def _log_ticks(lo: float, hi: float, fmt) -> tuple[tuple[float, str], ...]:
 def _si(v: float) -> str:
     for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if v >= scale:
-            return f"{v / scale:g} {unit}"
-    return f"{v:g}"
+            return f"{num(v / scale, 'g')} {unit}"
+    return num(v, "g")
 
 
 def _polyline(xs, ys) -> np.ndarray:
@@ -145,7 +145,13 @@ def _point_hits(series, names, readout, xlim, ylim) -> tuple[F.HitRegion, ...]:
         for x, y in zip(xs, ys, strict=True):
             if np.isfinite(y):
                 side = round(math.sqrt(10**x))
-                what = f"{quantity} of {name} at {side} px"
+                what = tr(
+                    "Cost",
+                    "{quantity} of {name} at {side} px",
+                    quantity=quantity,
+                    name=name,
+                    side=side,
+                )
                 box = (x - dx, y - dy, x + dx, y + dy)
                 hits.append(
                     F.HitRegion("point", box, (1, 1), np.array([[10**y * scale]]), what, unit)
@@ -184,34 +190,36 @@ def _plot(key: str, title: str, series, marks, fmt, extra=(), names=(), readout=
         y_up=True,
         xticks=xticks,
         yticks=_log_ticks(*ylim, fmt),
-        xlabel="image side (px), log pixels",
+        xlabel=tr("Cost", "image side (px), log pixels"),
         hits=hits,
     )
 
 
 def _table(result, series) -> F.Plot:
-    group = ("", "", "paper", "", "ours", "", "measured")
-    head = ("", "params", "MACs", "params", "MACs", "ms", "MiB")
+    group = ("", "", tr("Cost", "paper"), "", tr("Cost", "ours"), "", tr("Cost", "measured"))
+    params = tr("Cost", "params")
+    head = ("", params, "MACs", params, "MACs", tr("Cost", "ms"), tr("Cost", "MiB"))
+    curves = tr("Cost", "curves: ")
     rows = [
-        ("curves: " + series["swin"][0][:24], "", "", "", "", "", ""),
-        ("curves: " + series["vit"][0][:24], "", "", "", "", "", ""),
+        (curves + series["swin"][0][:24], "", "", "", "", "", ""),
+        (curves + series["vit"][0][:24], "", "", "", "", "", ""),
         group,
         head,
-        *_paper_rows(),
+        *_paper_rows(language()),
     ]
     if result is not None:
         size = 224 if 224 in result.sizes else result.sizes[0]
-        rows.append((f"measured here at {size} px", "", "", "", "", "", ""))
+        rows.append((tr("Cost", "measured here at {size} px", size=size), "", "", "", "", "", ""))
         for r in (r for r in result.rows if r.size == size):
             rows.append(
                 (
                     r.model[:24],
                     "",
                     "",
-                    f"{r.params / 1e6:.2f} M",
-                    f"{r.macs / 1e9:.2f} G",
-                    f"{r.ms:.1f}",
-                    f"{r.peak_mb:.1f}",
+                    f"{num(r.params / 1e6, '.2f')} M",
+                    f"{num(r.macs / 1e9, '.2f')} G",
+                    num(r.ms, ".1f"),
+                    num(r.peak_mb, ".1f"),
                 )
             )
     xs = (0, 50, 64, 78, 92, 106, 120)  # the name column, then right edges
@@ -223,7 +231,7 @@ def _table(result, series) -> F.Plot:
                 color = (
                     "muted"
                     if row in (group, head)
-                    else _row_color(cell.removeprefix("curves: "), series)
+                    else _row_color(cell.removeprefix(curves), series)
                 )
                 layers.append(F.Text(xs[j], i + 0.5, cell, 9, color, anchor))
     return F.Plot(
@@ -232,7 +240,7 @@ def _table(result, series) -> F.Plot:
         (0, len(rows)),
         (400.0, 15.0 * len(rows)),
         tuple(layers),
-        "paper vs ours (MACs at 224 px)",
+        tr("Cost", "paper vs ours (MACs at 224 px)"),
         group="table",
         aspect=False,
     )
@@ -248,28 +256,52 @@ def _row_color(cell: str, series) -> str:
 
 def _notes(result, series, image_px: int) -> tuple[str, ...]:
     swin, vit = series["swin"][0], series["vit"][0]
-    legend = f"blue: {swin} · orange: {vit} · dashed: the paper's Ω(W-MSA) / Ω(MSA) per block"
+    legend = tr(
+        "Cost",
+        "blue: {swin} · orange: {vit} · dashed: the paper's Ω(W-MSA) / Ω(MSA) per block",
+        swin=swin,
+        vit=vit,
+    )
     if result is None:
         return (
-            NO_RESULT,
+            tr("Cost", "press Run to measure: only the analytic MACs are drawn"),
             legend,
-            CLAIM + "; timm's published GPU benchmark has DeiT-S "
-            "2.9× faster than Swin-T at equal MACs: cost grows linearly vs quadratically, "
-            "with a crossover, not by a constant factor",
+            tr(
+                "Cost",
+                "the seed notes say Swin is “3–5× faster than ViT”; timm's published GPU "
+                "benchmark has DeiT-S 2.9× faster than Swin-T at equal MACs: cost grows "
+                "linearly vs quadratically, with a crossover, not by a constant factor",
+            ),
         )
     rows = {r.model: r for r in result.rows if r.size == result.sizes[0]}
     ratio = rows[vit].ms / rows[swin].ms if rows[swin].ms else math.nan
-    slopes = " vs ".join(f"{m} tokens^{s:.2f}" for m, s in result.slopes.items())
+    slopes = tr("Cost", " vs ").join(
+        tr("Cost", "{model} tokens^{slope}", model=m, slope=num(s, ".2f"))
+        for m, s in result.slopes.items()
+    )
     cross = next(c for c in result.crossovers if c.quantity == "time")
-    measured = (
-        f"{CLAIM}; measured here: at {result.sizes[0]} px ViT/Swin time = {ratio:.2f}×, "
-        f"time grows as {slopes}; {cross.text()}"
+    measured = tr(
+        "Cost",
+        "the seed notes say Swin is “3–5× faster than ViT”; measured here: at {size} px "
+        "ViT/Swin time = {ratio}×, time grows as {slopes}; {crossover}",
+        size=result.sizes[0],
+        ratio=num(ratio, ".2f"),
+        slopes=slopes,
+        crossover=cross.text(),
     )
     return (
         measured,
         legend,
-        f"this image: {image_px:,} px · sweep {result.wall_s:.0f} s, "
-        f"{result.threads} thread(s); memory = live tensor storage (see `swin-gui cost`)",
+        ntr(
+            "Cost",
+            "this image: {px} px · sweep {s} s, {n} thread; memory = live tensor storage "
+            "(see `swin-gui cost`)",
+            "this image: {px} px · sweep {s} s, {n} threads; memory = live tensor storage "
+            "(see `swin-gui cost`)",
+            result.threads,
+            px=num(image_px, ",d"),
+            s=num(result.wall_s, ".0f"),
+        ),
     )
 
 
@@ -277,11 +309,12 @@ def figure_cost(trace, selection: Selection | None = None, result=None) -> F.Fig
     """The Cost figure for `trace`'s Swin and image size; `result` is a `SweepResult`."""
     series = _series(result, trace)
     h, w = trace.image.shape[:2]
-    marks = [(math.log10(h * w), f"this image {w}×{h}", "selected", False)]
+    marks = [(math.log10(h * w), tr("Cost", "this image {w}×{h}", w=w, h=h), "selected", False)]
     if result is not None:
         cross = next(c for c in result.crossovers if c.quantity == "time")
         if cross.status == "crossover":
-            marks.append((math.log10(cross.size**2), f"≈ {cross.size:.0f} px", "fg", True))
+            px = tr("Cost", "≈ {size} px", size=num(cross.size, ".0f"))
+            marks.append((math.log10(cross.size**2), px, "fg", True))
     curves = {}
     for key, idx in (("ms", 4), ("macs", 3), ("peak", 5)):
         curves[key] = [
@@ -299,7 +332,7 @@ def figure_cost(trace, selection: Selection | None = None, result=None) -> F.Fig
     plots = [
         _plot(
             "macs",
-            "MACs (analytic)",
+            tr("Cost", "MACs (analytic)"),
             curves["macs"],
             marks,
             _si,
@@ -309,16 +342,18 @@ def figure_cost(trace, selection: Selection | None = None, result=None) -> F.Fig
         )
     ]
     if result is not None:
-        time_ = _plot("time", "time (ms)", curves["ms"], marks, _si, (), names, ("time", "ms", 1))
+        ms, mib = tr("Cost", "ms"), tr("Cost", "MiB")
+        readout = (tr("Cost", "time"), ms, 1)
+        time_ = _plot("time", tr("Cost", "time (ms)"), curves["ms"], marks, _si, (), names, readout)
         memory = _plot(
             "memory",
-            "peak activation (MiB)",
+            tr("Cost", "peak activation (MiB)"),
             curves["peak"],
             marks,
             _si,
             (),
             names,
-            ("peak activation", "MiB", 1),
+            (tr("Cost", "peak activation"), mib, 1),
         )
         plots = [time_, *plots, memory]
     plots.append(_table(result, series))
@@ -330,5 +365,8 @@ def figure_cost(trace, selection: Selection | None = None, result=None) -> F.Fig
         ],
         float,
     )
-    title = "Cost lab · " + ("measured" if result is not None else "analytic MACs only")
+    if result is not None:
+        title = tr("Cost", "Cost lab · measured")
+    else:
+        title = tr("Cost", "Cost lab · analytic MACs only")
     return F.Figure(title, tuple(plots), _notes(result, series, h * w), data, "cost")

@@ -18,6 +18,7 @@ import numpy as np
 from ..analysis.cache import TraceCache
 from ..explain.reach import NetGeometry
 from ..explain.view import ExplainView, clamp_token, structural
+from ..i18n import num, tr
 from ..trace import Trace
 from . import figure as F
 from .common import finite_levels
@@ -98,33 +99,41 @@ def _map_layer(m: np.ndarray, cmap: str) -> tuple[F.Layer, F.ColorBar | None]:
     hi = float(np.percentile(finite, 99.5)) if finite.size else 1.0
     levels = finite_levels(np.array([0.0, hi if hi > 0 else 1.0]), lo=0.0)
     return F.Heatmap(m.astype(np.float32), (0, 0, W, H), cmap, levels, opacity=0.55), F.ColorBar(
-        cmap, levels, "relevance"
+        cmap, levels, tr("Explain", "relevance")
     )
 
 
-QUANTITY = {
-    "reach": ("reachable", ""),
-    "erf": ("|∂y/∂x|", ""),
-    "rollout": ("rollout", ""),
-    "gradcam": ("Grad-CAM", ""),
-    "scorecam": ("Score-CAM", ""),
-}
+def quantity(method: str) -> str:
+    """What a method's map holds, for the hover read-out."""
+    names = {
+        "reach": tr("Explain", "reachable"),
+        "erf": "|∂y/∂x|",
+        "rollout": "rollout",
+        "gradcam": "Grad-CAM",
+        "scorecam": "Score-CAM",
+    }
+    return names.get(method, tr("Explain", "value"))
+
+
+def _on_off(shift: bool) -> str:
+    return tr("Explain", "shift on") if shift else tr("Explain", "shift off")
 
 
 def _main_plot(trace: Trace, sel: Selection, view: ExplainView) -> F.Plot:
     H, W = trace.image.shape[:2]
     layer, bar = _map_layer(view.map, sel.colormap)
     grid = _grid(trace, view.stage, view.block, view.shift)
-    q, unit = QUANTITY.get(view.method, ("value", ""))
-    hit = _token_hit(trace, view.stage, np.asarray(view.map, np.float64), q, unit)
-    what = f"{view.method}" + (f" · class {view.target_name}" if view.target_name else "")
+    hit = _token_hit(trace, view.stage, np.asarray(view.map, np.float64), quantity(view.method), "")
+    what = view.method
+    if view.target_name:
+        what = tr("Explain", "{method} · class {name}", method=view.method, name=view.target_name)
     return F.Plot(
         key="map",
         xlim=(0, W),
         ylim=(0, H),
         size=_size(trace, MAIN_PT),
         layers=(_image(trace), layer, grid, *_marker(trace, view.stage, view.token)),
-        title=f"{what} · shift {'on' if view.shift else 'off'}",
+        title=f"{what} · {_on_off(view.shift)}",
         colorbar=bar,
         hits=(hit,),
     )
@@ -136,8 +145,8 @@ def _pair(trace: Trace, view: ExplainView, kind: str, maps: dict) -> list[F.Plot
     for name in ("on", "off"):
         m = maps[name]
         layer, _ = _map_layer(m, "inferno")
-        extra = f" · {int(m.sum())} px" if m.dtype == bool else ""
-        hit = _token_hit(trace, view.stage, np.asarray(m, np.float64), QUANTITY[kind][0], "")
+        extra = tr("Explain", " · {n} px", n=int(m.sum())) if m.dtype == bool else ""
+        hit = _token_hit(trace, view.stage, np.asarray(m, np.float64), quantity(kind), "")
         out.append(
             F.Plot(
                 key=f"{kind}_{name}",
@@ -150,7 +159,7 @@ def _pair(trace: Trace, view: ExplainView, kind: str, maps: dict) -> list[F.Plot
                     _grid(trace, view.stage, view.block, name == "on"),
                     *_marker(trace, view.stage, view.token),
                 ),
-                title=f"{kind} · shift {name}{extra}",
+                title=f"{_kind(kind)} · {_on_off(name == 'on')}{extra}",
                 group=kind,
                 frame=None,
                 hits=(hit,),
@@ -175,8 +184,8 @@ def _curve_plot(trace: Trace, view: ExplainView) -> F.Plot:
                 F.rects((i - 0.08, v - 0.02, 0.16, 0.04) for i, v in enumerate(y)), None, colour
             )
         )
-    layers.append(F.Text(0.1, 0.95, "shift on", 9, ON, "lt"))
-    layers.append(F.Text(0.1, 0.8, "shift off", 9, OFF, "lt"))
+    layers.append(F.Text(0.1, 0.95, _on_off(True), 9, ON, "lt"))
+    layers.append(F.Text(0.1, 0.8, _on_off(False), 9, OFF, "lt"))
     step = max(1, n // 8)
     return F.Plot(
         key="curve",
@@ -184,32 +193,71 @@ def _curve_plot(trace: Trace, view: ExplainView) -> F.Plot:
         ylim=(0, 1.05),
         size=CURVE,
         layers=tuple(layers),
-        title="reach area vs depth (fraction of the image)",
+        title=tr("Explain", "reach area vs depth (fraction of the image)"),
         group="curve",
         aspect=False,
         y_up=True,
         xticks=tuple((i, labels[i]) for i in range(0, n, step)),
-        yticks=((0.0, "0"), (0.5, "0.5"), (1.0, "1")),
-        xlabel="after block",
+        yticks=((0.0, "0"), (0.5, num(0.5, "g")), (1.0, "1")),
+        xlabel=tr("Explain", "after block"),
     )
 
 
+def _kind(kind: str) -> str:
+    return tr("Explain", "reach") if kind == "reach" else kind
+
+
+def figure_labels() -> dict[str, str]:
+    """The explain methods' figure names (`ExplainView.figures` keys) as the notes show
+    them; a key not listed here is shown as it is."""
+    return {
+        "target": tr("Explain", "target"),
+        "probability": tr("Explain", "probability"),
+        "variant": tr("Explain", "variant"),
+        "channels": tr("Explain", "channels"),
+        "batch": tr("Explain", "batch"),
+        "area_px": tr("Explain", "area px"),
+        "area_frac": tr("Explain", "area fraction"),
+        "box_h": tr("Explain", "box h"),
+        "box_w": tr("Explain", "box w"),
+    }
+
+
 def _notes(view: ExplainView) -> tuple[str, ...]:
+    labels = figure_labels()
     figs = " · ".join(
-        f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+        f"{labels.get(k, k)} {num(v, '.3g')}" if isinstance(v, float) else f"{labels.get(k, k)} {v}"
         for k, v in view.figures.items()
         if k != "stage"
     )
     area = {k: v[-1][1] for k, v in view.curves.items()} if view.curves else {}
     reach = {k: int(v.sum()) for k, v in view.reach.items()}
-    notes = [f"stage {view.stage} block {view.block} token {view.token}: {figs}"]
+    r, c = view.token
+    notes = [
+        tr(
+            "Explain",
+            "stage {stage} block {block} token ({r}, {c}): {figures}",
+            stage=view.stage,
+            block=view.block,
+            r=r,
+            c=c,
+            figures=figs,
+        )
+    ]
     if reach:
         notes.append(
-            f"reach {reach.get('on', 0)} px with the shift, {reach.get('off', 0)} px "
-            f"without; after the last block {area.get('on', 0)} vs {area.get('off', 0)} px"
+            tr(
+                "Explain",
+                "reach {on} px with the shift, {off} px without; after the last block "
+                "{last_on} vs {last_off} px",
+                on=reach.get("on", 0),
+                off=reach.get("off", 0),
+                last_on=area.get("on", 0),
+                last_off=area.get("off", 0),
+            )
         )
     if not view.erf:
-        notes.append("erf needs the model: open an image in the app")
+        notes.append(tr("Explain", "erf needs the model: open an image in the app"))
     return tuple(notes)
 
 
@@ -247,7 +295,13 @@ def figure_explain(
     if view.erf:
         plots += _pair(trace, view, "erf", view.erf)
     plots.append(_curve_plot(trace, view))
-    title = f"Explain · {view.method} · stage {view.stage} · block {view.block}"
+    title = tr(
+        "Explain",
+        "Explain · {method} · stage {stage} · block {block}",
+        method=view.method,
+        stage=view.stage,
+        block=view.block,
+    )
     data = view.map.astype(np.float32) if view.map.dtype != bool else view.map
     return F.Figure(title=title, plots=tuple(plots), notes=_notes(view), data=data, view="explain")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.features import channel_map, norm_map, pca_rgb, top_channels
+from ..i18n import tr
 from .colormap import apply_colormap
 
 MODES = ("channel", "norm", "pca")
@@ -23,11 +24,18 @@ def feature_scalar(f: np.ndarray, mode: str, channel: int | None = 0) -> tuple[n
     """(H, W) values for the scalar modes, and a short description of them.
     `channel=None` picks the channel with the most energy."""
     if mode == "norm":
-        return norm_map(f), "L2 norm"
+        return norm_map(f), tr("Features", "L2 norm")
     if mode == "channel":
         c = int(top_channels(f, 1)[0]) if channel is None else int(channel)
-        return channel_map(f, c), f"channel {c}"
-    raise ValueError(f"unknown feature mode {mode!r}; choose one of {', '.join(MODES)}")
+        return channel_map(f, c), tr("Features", "channel {c}", c=c)
+    raise ValueError(
+        tr(
+            "Features",
+            "unknown feature mode {mode!r}; choose one of {modes}",
+            mode=mode,
+            modes=", ".join(MODES),
+        )
+    )
 
 
 def upscale(a: np.ndarray, factor: int) -> np.ndarray:
@@ -91,7 +99,14 @@ def render_feature_map(
 def stage_label(index: int, resolution: tuple[int, int], dim: int) -> str:
     """'stage 0 · 56×56 · 96 ch' (0-based like every label, key and CLI flag here;
     the paper calls stage 0 'Stage 1')."""
-    return f"stage {index} · {resolution[0]}×{resolution[1]} · {dim} ch"
+    return tr(
+        "Features",
+        "stage {s} · {h}×{w} · {dim} ch",
+        s=index,
+        h=resolution[0],
+        w=resolution[1],
+        dim=dim,
+    )
 
 
 def stage_pictures(

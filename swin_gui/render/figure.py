@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..i18n import num, tr
+
 ROLES = ("fg", "muted", "bg", "panel", "selected", "hover", "grid", "masked")
 MIN_TEXT_PT = 9.0  # nothing in a figure is drawn smaller
 TITLE_PT = 10.0
@@ -176,19 +178,21 @@ class Hit:
         v = self.value
         if v is None:
             return ""
-        name = self.region.quantity or "value"
+        name = self.region.quantity or tr("Figure", "value")
         unit = f" {self.region.unit}" if self.region.unit else ""
         return f"{name} {format_value(v)}{unit}"
 
 
 def format_value(v: float) -> str:
+    """A read-out value: integers as they are, else 4 significant digits, with the
+    language's decimal separator and a true minus sign."""
     if v != v:
-        return "NaN (not finite)"
+        return tr("Figure", "NaN (not finite)")
     if v in (float("inf"), float("-inf")):
         return "∞" if v > 0 else "−∞"
     if v == int(v) and abs(v) < 1e6:
         return f"{int(v)}".replace("-", "−")
-    return f"{v:.4g}".replace("-", "−")
+    return num(v, ".4g").replace("-", "−")
 
 
 @dataclass(frozen=True)
@@ -259,7 +263,8 @@ def text_width_pt(text: str, size_pt: float) -> float:
 
 
 def format_tick(v: float) -> str:
-    return f"{v:.3g}".replace("-", "−")
+    """A tick label: 3 significant digits, the language's decimal separator."""
+    return num(v, ".3g").replace("-", "−")
 
 
 # ---- small builders shared by the views -----------------------------------------------

@@ -35,6 +35,7 @@ from ..analysis.internals import (
     stage_boundaries,
     token_norms,
 )
+from ..i18n import language, num, tr
 from . import figure as F
 from .common import finite_levels
 from .selection import Selection
@@ -46,23 +47,31 @@ COLORS = {
     "attn_branch": "#ff9800",
     "mlp_branch": "#ba68c8",
 }
-LABELS = {
-    "x_in": "‖x_in‖",
-    "x_mid": "‖x_mid‖",
-    "x_out": "‖x_out‖",
-    "attn_branch": "‖attn branch‖",
-    "mlp_branch": "‖MLP branch‖",
-}
 SHORT = {"attn_branch": "‖attn‖", "mlp_branch": "‖MLP‖"}  # the branch norms in the diagram
 OFFSETS = (-0.3, 0.0, 0.3)  # x_in, x_mid, x_out around a block's column
 _CACHE = TraceCache(traces=2, entries=64)
+
+
+def labels() -> dict[str, str]:
+    """The norms' names in the current language."""
+    return {
+        "x_in": "‖x_in‖",
+        "x_mid": "‖x_mid‖",
+        "x_out": "‖x_out‖",
+        "attn_branch": tr("Internals", "‖attn branch‖"),
+        "mlp_branch": tr("Internals", "‖MLP branch‖"),
+    }
+
+
+def _l2() -> str:
+    return tr("Internals", "L2 norm")
 
 
 def fmt(v: float) -> str:
     """3 significant digits; NaN / ∞ / −∞ as such (short: they label the diagram)."""
     if math.isnan(v):
         return "NaN"
-    return f"{v:.3g}" if math.isfinite(v) else ("∞" if v > 0 else "−∞")
+    return num(v, ".3g") if math.isfinite(v) else ("∞" if v > 0 else "−∞")
 
 
 def nice_ticks(top: float) -> tuple[float, ...]:
@@ -97,7 +106,7 @@ def _chart_layers(trace, table: np.ndarray, top: float) -> tuple[F.Layer, ...]:
     if stage_lines:
         layers.append(F.Lines(np.asarray(stage_lines, np.float32), "muted", 1.0, dash=True))
     for s, f in enumerate(firsts):
-        layers.append(F.Text(f - 0.45, top, f"stage {s}", 9, "muted", "lt"))
+        layers.append(F.Text(f - 0.45, top, tr("Internals", "stage {s}", s=s), 9, "muted", "lt"))
     for i in non_finite_blocks(table):
         layers.append(F.Text(float(i), top * 0.5, "×", 10, "selected"))
     return tuple(layers)
@@ -120,7 +129,7 @@ def _chart(trace) -> F.Plot:
         (1, n),
         table[:, 2][None].astype(np.float32),
         "‖x_out‖",
-        "L2 norm",
+        _l2(),
         payload={"blocks": tuple(blocks)},
     )
     return F.Plot(
@@ -129,7 +138,7 @@ def _chart(trace) -> F.Plot:
         (0.0, top),
         (384.0, 88.0),
         _chart_layers(trace, table, top),
-        title="mean token norm per block (stage.block)",
+        title=tr("Internals", "mean token norm per block (stage.block)"),
         group="chart",
         aspect=False,
         y_up=True,
@@ -139,10 +148,12 @@ def _chart(trace) -> F.Plot:
     )
 
 
-@lru_cache(maxsize=1)
-def _legend() -> F.Plot:
+@lru_cache(maxsize=2)
+def _legend(lang: str) -> F.Plot:
+    """The chart's legend in language `lang`."""
     names = ("x_out", "attn_branch", "mlp_branch")
-    texts = ["‖x‖: in → +attn → +MLP", LABELS["attn_branch"], LABELS["mlp_branch"]]
+    texts = [tr("Internals", "‖x‖: in → +attn → +MLP"), labels()["attn_branch"]]
+    texts.append(labels()["mlp_branch"])
     layers: list[F.Layer] = []
     x = 0.0
     for name, text in zip(names, texts, strict=True):
@@ -223,7 +234,7 @@ def _diagram(trace, stage: int, block: int) -> F.Plot:
     layers += _branch(mlp_names, *BRANCHES_X[1], float(row[4]), "mlp_branch")
     for k, (x, name) in enumerate(zip(NODES_X, NORM_COLUMNS[:3], strict=True)):
         layers.append(F.Rects(F.rects([(x - 3, y - 3, 6, 6)]), None, COLORS[name]))
-        label = f"{LABELS[name]} {fmt(float(row[k]))}"
+        label = f"{labels()[name]} {fmt(float(row[k]))}"
         tx, anchor = ((x - 6, "lt"), (x, "ct"), (x + 12, "rt"))[k]
         layers.append(F.Text(tx, y + 8, label, 9, COLORS[name], anchor))
     eq1, eq2 = block_equations(version)
@@ -250,20 +261,22 @@ def _heat(trace, stage: int, block: int, cmap: str) -> F.Plot:
         (H, W),
         norms,
         "‖x_out‖",
-        "L2 norm",
+        _l2(),
         payload={"origin": (0, 0), "stage": stage},
     )
     side = 130.0
-    note = () if np.isfinite(norms).any() else (F.Text(W / 2, H / 2, "non-finite", 9, box="bg"),)
+    note = ()
+    if not np.isfinite(norms).any():
+        note = (F.Text(W / 2, H / 2, tr("Internals", "non-finite"), 9, box="bg"),)
     return F.Plot(
         "heat",
         (0.0, float(W)),
         (0.0, float(H)),
         (side * min(1.0, W / H), side * min(1.0, H / W)),
-        (F.Heatmap(_masked(norms), extent, cmap, levels, "‖x_out‖", "L2 norm"), *note),
-        title=f"‖x_out‖ per token · {stage}.{block}",
+        (F.Heatmap(_masked(norms), extent, cmap, levels, "‖x_out‖", _l2()), *note),
+        title=tr("Internals", "‖x_out‖ per token · {stage}.{block}", stage=stage, block=block),
         group="block",
-        colorbar=F.ColorBar(cmap, levels, "L2 norm"),
+        colorbar=F.ColorBar(cmap, levels, _l2()),
         hits=(hit,),
     )
 
@@ -275,7 +288,8 @@ def figure_internals(trace, selection: Selection) -> F.Figure:
     sel = selection
     table = block_norms(trace)
     i = flat_block_index(trace, sel.stage, sel.block)
-    chart = _CACHE.get(trace, "chart", lambda: _chart(trace))
+    lang = language()  # the cached plots hold text
+    chart = _CACHE.get(trace, ("chart", lang), lambda: _chart(trace))
     band = F.Rects(F.rects([(i - 0.5, 0.0, 1.0, chart.ylim[1])]), None, "#ffd60030")
     chart = replace(chart, layers=(band, *chart.layers))
     diagram = _CACHE.get(
@@ -283,7 +297,7 @@ def figure_internals(trace, selection: Selection) -> F.Figure:
     )
     heat = _CACHE.get(
         trace,
-        ("heat", sel.stage, sel.block, sel.colormap),
+        ("heat", sel.stage, sel.block, sel.colormap, lang),
         lambda: _heat(trace, sel.stage, sel.block, sel.colormap),
     )
     if sel.token is not None:
@@ -292,8 +306,15 @@ def figure_internals(trace, selection: Selection) -> F.Figure:
         heat = replace(heat, layers=(*heat.layers, mark))
     version = trace.config.version
     return F.Figure(
-        title=f"Block internals · v{version} {norm_placement(version)} · {sel.stage}.{sel.block}",
-        plots=(chart, _legend(), diagram, heat),
+        title=tr(
+            "Internals",
+            "Block internals · v{version} {placement} · {stage}.{block}",
+            version=version,
+            placement=norm_placement(version),
+            stage=sel.stage,
+            block=sel.block,
+        ),
+        plots=(chart, _legend(lang), diagram, heat),
         notes=_notes(trace, table, i, version),
         data=table,
         view="internals",
@@ -305,13 +326,31 @@ def _notes(trace, table: np.ndarray, i: int, version: int) -> tuple[str, ...]:
     s, b = block_list(trace)[i]
     eq1, eq2 = block_equations(version)
     notes = [
-        f"v{version} is {norm_placement(version)}: {eq1}; {eq2}",
-        f"block {s}.{b}: ‖x_in‖ {fmt(row[0])}, ‖attn branch‖ {fmt(row[3])}, "
-        f"‖MLP branch‖ {fmt(row[4])}, ‖x_out‖ {fmt(row[2])} (means over tokens)",
-        "data columns: " + ", ".join(NORM_COLUMNS),
+        tr(
+            "Internals",
+            "v{version} is {placement}: {eq1}; {eq2}",
+            version=version,
+            placement=norm_placement(version),
+            eq1=eq1,
+            eq2=eq2,
+        ),
+        tr(
+            "Internals",
+            "block {s}.{b}: ‖x_in‖ {x_in}, ‖attn branch‖ {attn}, ‖MLP branch‖ {mlp}, "
+            "‖x_out‖ {x_out} (means over tokens)",
+            s=s,
+            b=b,
+            x_in=fmt(row[0]),
+            attn=fmt(row[3]),
+            mlp=fmt(row[4]),
+            x_out=fmt(row[2]),
+        ),
+        tr("Internals", "data columns: {columns}", columns=", ".join(NORM_COLUMNS)),
     ]
     bad = non_finite_blocks(table)
     if bad:
         names = ", ".join(f"{s}.{b}" for s, b in (block_list(trace)[k] for k in bad))
-        notes.append(f"non-finite norms (NaN/Inf) in blocks {names} (marked ×)")
+        notes.append(
+            tr("Internals", "non-finite norms (NaN/Inf) in blocks {names} (marked ×)", names=names)
+        )
     return tuple(notes)

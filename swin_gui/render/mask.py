@@ -19,6 +19,7 @@ import numpy as np
 
 from ..analysis.cache import TraceCache
 from ..analysis.regions import MASK_VALUE, shift_mask
+from ..i18n import language, ntr, tr
 from . import figure as F
 from .attention_matrix import index_ticks, matrix_cell_pt
 from .common import mode_label, no_shift_reason, selected_window
@@ -28,12 +29,15 @@ if TYPE_CHECKING:
     from ..trace import BlockTrace, Trace
 
 CMAP, LEVELS = "gray", (MASK_VALUE, 0.0)  # −100 black (masked), 0 white (attend)
-QUANTITY = "additive mask"
 GROUP_LINE = "#4c78a8"
 MOSAIC_PT = 300.0  # widest the mosaic of thumbnails grows
 THUMB_PT = (20.0, 120.0)  # thumbnail side range
 
 _CACHE = TraceCache(traces=2, entries=64)
+
+
+def quantity() -> str:
+    return tr("Mask", "additive mask")
 
 
 def block_masks(block: BlockTrace, shift: int) -> np.ndarray:
@@ -74,7 +78,7 @@ class Mosaic:
                 (c, r, c + 1, r + 1),
                 (1, 1),
                 np.array([[self.counts[r * nWw + c]]], np.float32),
-                "masked pairs",
+                tr("Mask", "masked pairs"),
                 "",
                 {"select": {"window": r * nWw + c}},
             )
@@ -85,7 +89,9 @@ class Mosaic:
 
 def mosaic(trace: Trace, block: BlockTrace, shift: int) -> Mosaic:
     return _CACHE.get(
-        trace, ("mosaic", block.stage, block.index, shift), lambda: Mosaic(block, shift)
+        trace,
+        ("mosaic", block.stage, block.index, shift, language()),  # its hit regions hold text
+        lambda: Mosaic(block, shift),
     )
 
 
@@ -93,15 +99,16 @@ def _matrix(block: BlockTrace, mask: np.ndarray, tokens: np.ndarray, w: int, shi
     N, M = block.tokens_per_window, block.window
     H, W = block.resolution
     padding = (tokens[:, 0] >= H) | (tokens[:, 1] >= W)
-    layers: list[F.Layer] = [F.Heatmap(mask, (0, 0, N, N), CMAP, LEVELS, QUANTITY)]
+    layers: list[F.Layer] = [F.Heatmap(mask, (0, 0, N, N), CMAP, LEVELS, quantity())]
     if M < N:
         ks = np.arange(M, N, M, dtype=np.float32)
         seg = [((k, 0), (k, N)) for k in ks] + [((0, k), (N, k)) for k in ks]
         layers.append(F.Lines(np.asarray(seg, np.float32).reshape(-1, 2, 2), GROUP_LINE, 1.0))
     if shift == 0:
-        layers.append(F.Text(N / 2, N / 2, "no mask: every pair attends (0)", 10, "fg", "cc", "bg"))
+        no_mask = tr("Mask", "no mask: every pair attends (0)")
+        layers.append(F.Text(N / 2, N / 2, no_mask, 10, "fg", "cc", "bg"))
     hit = F.HitRegion(
-        "matrix", (0, 0, N, N), (N, N), mask, QUANTITY, "", {"keys": tokens, "padding": padding}
+        "matrix", (0, 0, N, N), (N, N), mask, quantity(), "", {"keys": tokens, "padding": padding}
     )
     side = N * matrix_cell_pt(N)
     return F.Plot(
@@ -110,13 +117,13 @@ def _matrix(block: BlockTrace, mask: np.ndarray, tokens: np.ndarray, w: int, shi
         (0, N),
         (side, side),
         tuple(layers),
-        f"window {w} · {N}×{N} mask, shift {shift}",
+        tr("Mask", "window {w} · {N}×{N} mask, shift {s}", w=w, N=N, s=shift),
         "mask",
         xticks=index_ticks(N, M),
         yticks=index_ticks(N, M),
-        xlabel=f"key j (in the window) · blue lines every M = {M}",
-        ylabel="query i",
-        colorbar=F.ColorBar(CMAP, LEVELS, "additive mask", (MASK_VALUE, 0.0)),
+        xlabel=tr("Mask", "key j (in the window) · blue lines every M = {M}", M=M),
+        ylabel=tr("Mask", "query i"),
+        colorbar=F.ColorBar(CMAP, LEVELS, quantity(), (MASK_VALUE, 0.0)),
         hits=(hit,),
     )
 
@@ -124,12 +131,20 @@ def _matrix(block: BlockTrace, mask: np.ndarray, tokens: np.ndarray, w: int, shi
 def _mosaic_plot(mos: Mosaic, w: int) -> F.Plot:
     nWh, nWw = mos.grid
     nW = nWh * nWw
-    title = "the only window" if nW == 1 else f"all {nW} windows (click one to select it)"
+    if nW == 1:
+        title = tr("Mask", "the only window")
+    else:
+        title = ntr(
+            "Mask",
+            "all {n} window (click one to select it)",
+            "all {n} windows (click one to select it)",
+            nW,
+        )
     wide = max(MOSAIC_PT, F.text_width_pt(title, F.TITLE_PT))  # room for the title
     t = float(np.clip(wide / nWw, *THUMB_PT))
     r, c = divmod(w, nWw)
     layers: list[F.Layer] = [
-        F.Heatmap(mos.data, (0, 0, nWw, nWh), CMAP, LEVELS, QUANTITY, smooth=True)
+        F.Heatmap(mos.data, (0, 0, nWw, nWh), CMAP, LEVELS, quantity(), smooth=True)
     ]
     if len(mos.lines):
         layers.append(F.Lines(mos.lines, "muted", 1.5))
@@ -149,23 +164,45 @@ def _mosaic_plot(mos: Mosaic, w: int) -> F.Plot:
 def _notes(trace: Trace, block: BlockTrace, shift: int, w: int, n_masked: int, pad: int):
     N2 = block.tokens_per_window**2
     if shift == 0:
-        first = (
-            f"{no_shift_reason(trace, block, shift)}: no mask, every token attends to every other"
+        first = tr(
+            "Mask",
+            "{reason}: no mask, every token attends to every other",
+            reason=no_shift_reason(trace, block, shift),
         )
     elif n_masked == 0:
-        first = f"window {w} lies in one shift region: nothing masked"
+        first = tr("Mask", "window {w} lies in one shift region: nothing masked", w=w)
     else:
-        first = (
-            f"{n_masked} of {N2} pairs masked: query and key came from different image "
-            "regions and meet only through the cyclic roll"
+        first = ntr(
+            "Mask",
+            "{k} of {n} pair masked: query and key came from different image regions and "
+            "meet only through the cyclic roll",
+            "{k} of {n} pairs masked: query and key came from different image regions and "
+            "meet only through the cyclic roll",
+            N2,
+            k=n_masked,
         )
-    notes = [first, "one mask per window, shared by every head; added to q·kᵀ·scale + bias"]
+    notes = [
+        first,
+        tr("Mask", "one mask per window, shared by every head; added to q·kᵀ·scale + bias"),
+    ]
     if shift != block.shift:
         notes.append(
-            f"shift toggled: drawn for shift {shift}; the block computed with {block.shift}"
+            tr(
+                "Mask",
+                "shift toggled: drawn for shift {shift}; the block computed with {s}",
+                shift=shift,
+                s=block.shift,
+            )
         )
     if pad:
-        notes.append(f"{pad} padding tokens in this window: zeros, not masked, cropped after")
+        notes.append(
+            ntr(
+                "Mask",
+                "{n} padding token in this window: zeros, not masked, cropped after",
+                "{n} padding tokens in this window: zeros, not masked, cropped after",
+                pad,
+            )
+        )
     return tuple(notes)
 
 
@@ -182,8 +219,18 @@ def figure_mask(trace: Trace, selection: Selection) -> F.Figure:
     pad = int(((tokens[:, 0] >= H) | (tokens[:, 1] >= W)).sum())
     nW = mos.grid[0] * mos.grid[1]
     return F.Figure(
-        title=f"Attention mask · stage {block.stage} · block {block.index} · "
-        f"{mode_label(trace, block, shift)} · window {w} of {nW} · M={block.window} · s={shift}",
+        title=tr(
+            "Mask",
+            "Attention mask · stage {stage} · block {block} · {mode} · window {w} of {n} · "
+            "M={M} · s={s}",
+            stage=block.stage,
+            block=block.index,
+            mode=mode_label(trace, block, shift),
+            w=w,
+            n=nW,
+            M=block.window,
+            s=shift,
+        ),
         plots=(_matrix(block, mask, tokens, w, shift), _mosaic_plot(mos, w)),
         notes=_notes(trace, block, shift, w, int(mos.counts[w]), pad),
         data=mask,

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..i18n import ntr, tr
 from . import figure as F
 from .colormap import symmetric_levels
 from .selection import Selection
@@ -45,7 +46,7 @@ def merge_dims(config, stage: int) -> tuple[int, int, int]:
 def merge_steps(config, stage: int) -> list[tuple[str, str]]:
     """The operations of the merging into `stage`, in this model's order (two lines each)."""
     _, c4, c2 = merge_dims(config, stage)
-    concat = ("concat 2×2", f"4C = {c4}")
+    concat = (tr("Merging", "concat 2×2"), f"4C = {c4}")
     if config.version == 1:
         return [concat, ("LayerNorm", f"({c4})"), ("Linear", f"{c4} → {c2}")]
     return [concat, ("Linear", f"{c4} → {c2}"), ("LayerNorm", f"({c2})")]
@@ -123,7 +124,13 @@ def _crop_plot(
         *labels,
     ]
     hit = F.HitRegion(
-        "tokens", ext, tokens.shape[:2], norms, "L2 norm", "", {"tokens": tokens, "stage": stage}
+        "tokens",
+        ext,
+        tokens.shape[:2],
+        norms,
+        tr("Merging", "L2 norm"),
+        "",
+        {"tokens": tokens, "stage": stage},
     )
     return F.Plot(
         "crop", (x0, x1), (y0, y1), (CROP_PT, CROP_PT), tuple(layers), title=title, hits=(hit,)
@@ -188,10 +195,10 @@ def _diagram(boxes: list[tuple[str, str]], title: str) -> F.Plot:
 
 
 # ---- the vectors -----------------------------------------------------------------------
-def _segments(names: tuple[str, ...], seg: int) -> list:
-    """Separators between the neighbours of a 4C row, and each one's name inside it."""
-    cuts = np.asarray([((k * seg, 0.0), (k * seg, 1.0)) for k in range(1, len(names))], np.float32)
-    short = [n.split(" ", 1)[1] if " " in n else n for n in names]  # "0 (2, 4)" / "3 pad"
+def _segments(short: tuple[str, ...], seg: int) -> list:
+    """Separators between the neighbours of a 4C row, and each one's short name inside it
+    ("0 (2, 4)" / "3 pad")."""
+    cuts = np.asarray([((k * seg, 0.0), (k * seg, 1.0)) for k in range(1, len(short))], np.float32)
     texts = [
         F.Text((k + 0.5) * seg, 0.5, t, 9.0, "#ffffff", "cc", box="#000000a0")
         for k, t in enumerate(short)
@@ -200,23 +207,29 @@ def _segments(names: tuple[str, ...], seg: int) -> list:
 
 
 def _vector_plot(
-    key: str, row: np.ndarray, names: tuple[str, ...], width: float, title: str
+    key: str,
+    row: np.ndarray,
+    names: tuple[str, ...],
+    width: float,
+    title: str,
+    short: tuple[str, ...] = (),
 ) -> F.Plot:
     """A (K,) vector as one colour row of `len(names)` equal segments (K / segment
-    channels each), named inside; symmetric levels, unit "activation"."""
+    channels each), named inside (`short`); symmetric levels, unit "activation"."""
     K, seg = len(row), len(row) // len(names)
     data = np.asarray(row, np.float32)[None]
     levels = symmetric_levels(np.where(np.isfinite(data), data, 0.0))
     ext = (0.0, 0.0, float(K), 1.0)
-    layers: list = [F.Heatmap(data, ext, DIVERGING, levels, "activation")]
+    activation = tr("Merging", "activation")
+    layers: list = [F.Heatmap(data, ext, DIVERGING, levels, activation)]
     if len(names) > 1:
-        layers += _segments(names, seg)
+        layers += _segments(short or names, seg)
         ticks = tuple((float(k * seg), str(k * seg)) for k in range(len(names)))
     else:
         ticks = ((0.0, "0"), (K / 2, str(K // 2)))
     pay = {"segment": seg, "names": names}
-    hit = F.HitRegion("vector", ext, (1, K), data, "activation", "", pay)
-    bar = F.ColorBar(DIVERGING, levels, "activation", ticks=levels)
+    hit = F.HitRegion("vector", ext, (1, K), data, activation, "", pay)
+    bar = F.ColorBar(DIVERGING, levels, activation, ticks=levels)
     return F.Plot(
         key,
         (0.0, float(K)),
@@ -232,80 +245,140 @@ def _vector_plot(
 
 
 # ---- the two figures -------------------------------------------------------------------
-def merge_notes(trace, stage: int) -> list[str]:
-    """Resolution change, channel change and padding, as one-line notes."""
+def _merge_parts(trace, stage: int) -> tuple[str, str]:
+    """("96 → 384 → 192 channels", "56×56 → 28×28") of the merging into `stage`."""
     c, c4, c2 = merge_dims(trace.config, stage)
     (Hi, Wi), (Ho, Wo) = trace.stages[stage - 1].resolution, trace.stages[stage].resolution
-    order = "LayerNorm then Linear" if trace.config.version == 1 else "Linear then LayerNorm"
+    channels = tr("Merging", "{c} → {c4} → {c2} channels", c=c, c4=c4, c2=c2)
+    return channels, f"{Hi}×{Wi} → {Ho}×{Wo}"
+
+
+def merge_notes(trace, stage: int) -> list[str]:
+    """Resolution change, channel change and padding, as one-line notes."""
+    (Hi, Wi) = trace.stages[stage - 1].resolution
+    channels, resolution = _merge_parts(trace, stage)
+    if trace.config.version == 1:
+        order = tr("Merging", "LayerNorm then Linear")
+    else:
+        order = tr("Merging", "Linear then LayerNorm")
     notes = [
-        f"{c} → {c4} → {c2} channels (v{trace.config.version}: {order})",
-        f"{Hi}×{Wi} → {Ho}×{Wo} tokens (H×W)",
-        "neighbour order 0..3 = x[0::2,0::2], x[1::2,0::2], x[0::2,1::2], x[1::2,1::2]",
+        f"{channels} (v{trace.config.version}: {order})",
+        tr("Merging", "{resolution} tokens (H×W)", resolution=resolution),
+        tr(
+            "Merging",
+            "neighbour order 0..3 = x[0::2,0::2], x[1::2,0::2], x[0::2,1::2], x[1::2,1::2]",
+        ),
     ]
     if Hi % 2 or Wi % 2:
         notes.append(
-            f"stage {stage - 1} grid {Hi}×{Wi} is odd: zero-padded to "
-            f"{Hi + Hi % 2}×{Wi + Wi % 2} before merging"
+            tr(
+                "Merging",
+                "stage {prev} grid {Hi}×{Wi} is odd: zero-padded to {Hp}×{Wp} before merging",
+                prev=stage - 1,
+                Hi=Hi,
+                Wi=Wi,
+                Hp=Hi + Hi % 2,
+                Wp=Wi + Wi % 2,
+            )
         )
     return notes
 
 
-def _neighbour_rows(trace, stage: int, token: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    """(4, C) stage s-1 vectors entering the merge (zeros for padding) and their names."""
+def _neighbour_rows(trace, stage: int, token: tuple[int, int]):
+    """(4, C) stage s-1 vectors entering the merge (zeros for padding), their names, their
+    short names and the padding neighbours' indices."""
     x = trace.stages[stage].merge_in  # H_{s-1}, W_{s-1}, C
     H, W = x.shape[:2]
-    rows, names = np.zeros((4, x.shape[2]), np.float32), []
+    rows, names, short, pads = np.zeros((4, x.shape[2]), np.float32), [], [], []
     for k, (r, c) in enumerate(merge_neighbours(*token)):
         if r < H and c < W:
             rows[k] = x[r, c]
-            names.append(f"neighbour {k} ({r}, {c})")
+            names.append(tr("Merging", "neighbour {k} ({r}, {c})", k=k, r=r, c=c))
+            short.append(f"{k} ({r}, {c})")
         else:
-            names.append(f"neighbour {k} pad")
-    return rows, names
+            names.append(tr("Merging", "neighbour {k} pad", k=k))
+            short.append(tr("Merging", "{k} pad", k=k))
+            pads.append(k)
+    return rows, names, short, pads
 
 
-def _extra_notes(s: int, names: list[str], rows: np.ndarray, merged: np.ndarray) -> list[str]:
+def _extra_notes(s: int, pads: list[int], rows: np.ndarray, merged: np.ndarray) -> list[str]:
     """The crop's legend, padding neighbours and non-finite values."""
-    notes = [f"crop: thin lines = stage {s - 1} tokens, thick = stage {s} tokens"]
-    pads = [n.split()[1] for n in names if n.endswith("pad")]
+    notes = [
+        tr(
+            "Merging",
+            "crop: thin lines = stage {prev} tokens, thick = stage {s} tokens",
+            prev=s - 1,
+            s=s,
+        )
+    ]
     if pads:
         notes.append(
-            f"neighbour{'s' * (len(pads) > 1)} {', '.join(pads)}: padding, zeros enter the merge"
+            ntr(
+                "Merging",
+                "neighbour {which}: padding, zeros enter the merge",
+                "neighbours {which}: padding, zeros enter the merge",
+                len(pads),
+                which=", ".join(str(k) for k in pads),
+            )
         )
     if not np.isfinite(merged).all() or not np.isfinite(rows).all():
-        notes.append("non-finite values in the vectors (drawn in the masked colour)")
+        notes.append(tr("Merging", "non-finite values in the vectors (drawn in the masked colour)"))
     return notes
 
 
 def _figure_merge(trace, sel: Selection) -> F.Figure:
     s, token = sel.stage, selected_token(trace, sel)
     c, c4, c2 = merge_dims(trace.config, s)
-    rows, names = _neighbour_rows(trace, s, token)
+    rows, names, short, pads = _neighbour_rows(trace, s, token)
     merged = np.asarray(trace.stages[s].merge_out[token], np.float32)  # 2C
     notes = merge_notes(trace, s)
+    channels, resolution = _merge_parts(trace, s)
     boxes = [
-        (f"stage {s - 1}", f"{c} ch"),
+        (tr("Merging", "stage {s}", s=s - 1), tr("Merging", "{c} ch", c=c)),
         *merge_steps(trace.config, s),
-        (f"stage {s}", f"{c2} ch"),
+        (tr("Merging", "stage {s}", s=s), tr("Merging", "{c} ch", c=c2)),
     ]
     labels = _neighbour_labels(trace, s, token)
     P = trace.token_pixels(s)
+    at = f"({token[0]}, {token[1]})"
     plots = (
-        _crop_plot(trace, s, token, trace.stages[s].merge_out, P / 2, labels, f"token {token}"),
-        _diagram(boxes, f"v{trace.config.version}: {notes[0].split(' (')[0]} · {notes[1]}"),
+        _crop_plot(
+            trace,
+            s,
+            token,
+            trace.stages[s].merge_out,
+            P / 2,
+            labels,
+            tr("Merging", "token {at}", at=at),
+        ),
+        _diagram(boxes, f"v{trace.config.version}: {channels} · {notes[1]}"),
         _vector_plot(
             "concat",
             rows.reshape(-1),
             tuple(names),
             VECTOR_PT,
-            f"4 neighbours concatenated: 4 × {c} = {c4}",
+            tr("Merging", "4 neighbours concatenated: 4 × {c} = {c4}", c=c, c4=c4),
+            tuple(short),
         ),
         _vector_plot(
-            "merged", merged, (f"merged {token}",), VECTOR_PT * c2 / c4, f"merged token: {c2} ch"
+            "merged",
+            merged,
+            (tr("Merging", "merged {at}", at=at),),
+            VECTOR_PT * c2 / c4,
+            tr("Merging", "merged token: {c} ch", c=c2),
         ),
     )
-    notes += _extra_notes(s, names, rows, merged)
-    title = f"Patch merging into stage {s} · {c} → {c4} → {c2} · {notes[1].split(' tokens')[0]}"
+    notes += _extra_notes(s, pads, rows, merged)
+    title = tr(
+        "Merging",
+        "Patch merging into stage {s} · {c} → {c4} → {c2} · {resolution}",
+        s=s,
+        c=c,
+        c4=c4,
+        c2=c2,
+        resolution=resolution,
+    )
     return F.Figure(title, plots, tuple(notes), merged, "merging")
 
 
@@ -315,24 +388,49 @@ def _figure_embed(trace, sel: Selection) -> F.Figure:
     H0, W0 = trace.stages[0].resolution
     H, W = trace.image.shape[:2]
     vec = np.asarray(trace.embed[token], np.float32)  # C
-    res = f"{H}×{W} px → {H0}×{W0} tokens (H×W)"
-    notes = [f"patch embedding: {p}×{p} pixels → 1 token with {C} channels", res]
+    res = tr("Merging", "{H}×{W} px → {H0}×{W0} tokens (H×W)", H=H, W=W, H0=H0, W0=W0)
+    notes = [
+        tr(
+            "Merging",
+            "patch embedding: {p}×{p} pixels → 1 token with {C} channels",
+            p=p,
+            C=C,
+        ),
+        res,
+    ]
     if H % p or W % p:
-        notes.append(f"image zero-padded right/bottom to {H0 * p}×{W0 * p} (a multiple of {p})")
+        notes.append(
+            tr(
+                "Merging",
+                "image zero-padded right/bottom to {H}×{W} (a multiple of {p})",
+                H=H0 * p,
+                W=W0 * p,
+                p=p,
+            )
+        )
+    ch = tr("Merging", "{c} ch", c=C)
     boxes = [
-        (f"{p}×{p} px × 3", f"{k} values"),
+        (tr("Merging", "{p}×{p} px × 3", p=p), tr("Merging", "{k} values", k=k)),
         (f"Conv k=s={p}", f"{k} → {C}"),
         ("LayerNorm", f"({C})"),
-        ("stage 0 token", f"{C} ch"),
+        (tr("Merging", "stage 0 token"), ch),
     ]
     fine = 1.0 if p <= 8 else 0.0  # the pixel grid while pixels are big enough to see
+    at = f"({token[0]}, {token[1]})"
     plots = (
-        _crop_plot(trace, 0, token, trace.embed, fine, [], f"patch {token}"),
-        _diagram(boxes, f"{k} → {C} channels · {res}"),
-        _vector_plot("merged", vec, (f"embedded {token}",), VECTOR_PT, f"embedded token: {C} ch"),
+        _crop_plot(trace, 0, token, trace.embed, fine, [], tr("Merging", "patch {at}", at=at)),
+        _diagram(boxes, tr("Merging", "{k} → {C} channels · {res}", k=k, C=C, res=res)),
+        _vector_plot(
+            "merged",
+            vec,
+            (tr("Merging", "embedded {at}", at=at),),
+            VECTOR_PT,
+            tr("Merging", "embedded token: {c} ch", c=C),
+        ),
     )
-    notes.append("crop: thin lines = pixels, thick = stage 0 tokens (patches)")
-    return F.Figure(f"Patch embed · {k} → {C} · {res}", plots, tuple(notes), vec, "merging")
+    notes.append(tr("Merging", "crop: thin lines = pixels, thick = stage 0 tokens (patches)"))
+    title = tr("Merging", "Patch embed · {k} → {C} · {res}", k=k, C=C, res=res)
+    return F.Figure(title, plots, tuple(notes), vec, "merging")
 
 
 def figure_merging(trace, sel: Selection) -> F.Figure:
@@ -344,4 +442,4 @@ def figure_merging(trace, sel: Selection) -> F.Figure:
     if sel.step != ("embed" if embed else "merge"):
         return fig
     plots = tuple(replace(p, frame="selected") if p.key == "diagram" else p for p in fig.plots)
-    return replace(fig, plots=plots, notes=(*fig.notes, "navigator: this step"))
+    return replace(fig, plots=plots, notes=(*fig.notes, tr("Merging", "navigator: this step")))

@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import ntr, num, tr
 from . import figure as F
 from .selection import Selection
 
 TOP_K = 5
 ROW_PT, BAR_PT, NAME_CHARS, WRAP_CHARS = 16.0, 120.0, 18, 34
-RANDOM_WARNING = "random weights — predictions are meaningless"
-RANDOM_WEIGHTS_BANNER = "RANDOM WEIGHTS — these predictions mean nothing"
-NO_HEAD = "no classification head"
-DEFAULT_NO_HEAD_REASON = "num_classes = 0, the model outputs pooled features"
 BEST, OTHER, WARNING = "selected", "#64b5f6", "#d32f2f"
+
+
+def random_warning() -> str:
+    return tr("Predictions", "random weights — predictions are meaningless")
 
 
 def no_head_reason(trace) -> str:
     """Why the model has no head: the checkpoint's reason when the trace carries one."""
-    return str(trace.meta.get("no_head_reason") or DEFAULT_NO_HEAD_REASON)
+    reason = trace.meta.get("no_head_reason")
+    if reason:
+        return str(reason)
+    return tr("Predictions", "num_classes = 0, the model outputs pooled features")
 
 
 def _short(name: str) -> str:
@@ -46,24 +50,25 @@ def _bars_plot(top: list[tuple[int, str, float]]) -> F.Plot:
     if n > 1:
         layers.append(F.Rects(np.concatenate(bars[1:]), edge=None, fill=OTHER))
     for i, (*_, p) in enumerate(top):
-        pct = f"{100 * p:.1f} %"
+        pct = f"{num(100 * p, '.1f')} %"
         inside = p > 0.75  # a long bar carries its number inside, in dark text
         x, anchor, color = (100 * p - 1, "rc", "#202124") if inside else (100 * p + 1.5, "lc", "fg")
         layers.append(F.Text(x, i + 0.5, pct, 9.0, color, anchor, bold=i == 0))
     probs = np.asarray([[p] for *_, p in top], np.float32)
-    hit = F.HitRegion("bars", (0.0, 0.0, 100.0, float(n)), (n, 1), probs, "probability")
+    quantity = tr("Predictions", "probability")
+    hit = F.HitRegion("bars", (0.0, 0.0, 100.0, float(n)), (n, 1), probs, quantity)
     return F.Plot(
         "bars",
         (0.0, 100.0),
         (0.0, float(n)),
         (BAR_PT, ROW_PT * n),
         tuple(layers),
-        title=f"top-{n} classes",
+        title=tr("Predictions", "top-{n} classes", n=n),
         aspect=False,
         group="bars",
         yticks=tuple((i + 0.5, _label(c, name)) for i, (c, name, _) in enumerate(top)),
         xticks=((0.0, "0"), (50.0, "50"), (100.0, "100")),
-        xlabel="probability (%)",
+        xlabel=tr("Predictions", "probability (%)"),
         hits=(hit,),
     )
 
@@ -99,11 +104,16 @@ def _message_plot(key: str, text: str, fill: str | None, color: str, group: str)
 def _finite_probabilities(trace) -> tuple[np.ndarray | None, str | None]:
     """(probabilities, None), or (None, why not) without a head or with bad logits."""
     if trace.logits is None:
-        return None, f"{NO_HEAD}: {no_head_reason(trace)}"
+        return None, tr("Predictions", "no classification head: {why}", why=no_head_reason(trace))
     logits = np.asarray(trace.logits, np.float64)
     bad = int((~np.isfinite(logits)).sum())
     if bad:
-        return None, f"non-finite logits: {bad} of {logits.size} are NaN or ±∞"
+        return None, tr(
+            "Predictions",
+            "non-finite logits: {bad} of {n} are NaN or ±∞",
+            bad=bad,
+            n=logits.size,
+        )
     return np.asarray(trace.probabilities(), np.float32), None
 
 
@@ -112,9 +122,10 @@ def figure_predictions(trace, sel: Selection | None = None) -> F.Figure:
     random = bool(trace.meta.get("random_weights"))
     label = str(trace.meta.get("model", trace.config.name))
     plots: list[F.Plot] = []
-    notes: list[str] = [RANDOM_WARNING] if random else []
+    notes: list[str] = [random_warning()] if random else []
     if random:
-        plots.append(_message_plot("banner", RANDOM_WEIGHTS_BANNER, WARNING, "#ffffff", "banner"))
+        banner = tr("Predictions", "RANDOM WEIGHTS — these predictions mean nothing")
+        plots.append(_message_plot("banner", banner, WARNING, "#ffffff", "banner"))
     probs, problem = _finite_probabilities(trace)
     if problem is not None:
         plots.append(_message_plot("message", problem, None, "fg", "bars"))
@@ -123,8 +134,18 @@ def figure_predictions(trace, sel: Selection | None = None) -> F.Figure:
     else:
         top = trace.top_k(TOP_K)
         plots.append(_bars_plot(top))
-        notes += [f"{name}: {100 * p:.1f} %" for _, name, p in top]
-        notes.append(f"softmax over {len(probs)} classes; bars on a 0–100 % scale")
+        notes += [f"{name}: {num(100 * p, '.1f')} %" for _, name, p in top]
+        notes.append(
+            ntr(
+                "Predictions",
+                "softmax over {n} class; bars on a 0–100 % scale",
+                "softmax over {n} classes; bars on a 0–100 % scale",
+                len(probs),
+            )
+        )
         data = probs
-    title = f"Predictions · {label}" + (" · RANDOM WEIGHTS" if random else "")
+    if random:
+        title = tr("Predictions", "Predictions · {model} · RANDOM WEIGHTS", model=label)
+    else:
+        title = tr("Predictions", "Predictions · {model}", model=label)
     return F.Figure(title, tuple(plots), tuple(notes), np.asarray(data, np.float32), "predictions")

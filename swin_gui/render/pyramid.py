@@ -21,20 +21,30 @@ import numpy as np
 
 from ..analysis.cache import TraceCache
 from ..analysis.features import channel_energy, norm_map, pca, robust_unit
+from ..i18n import language, num, tr
 from . import figure as F
 from .common import finite_levels
 from .selection import Selection
 
 MODES = ("channel", "norm", "pca")
-UNITS = {"channel": "activation", "norm": "L2 norm", "pca": "PC 1 score"}
-PLOT_PT = 150.0
+PLOT_PT = 150.0  # the longer side of a stage plot at its natural size
 LEGEND = 1.0  # PCA plots are this much wider: the R/G/B legend stands right of the map
 PCA_LEGEND = (
     ("R: PC 1", "#ff6b6b"),
     ("G: PC 2", "#69db7c"),
     ("B: PC 3", "#74c0fc"),
-)  # the longer side of a stage plot at its natural size
+)
 _MAPS, _TOP = TraceCache(traces=2, entries=64), TraceCache(traces=2, entries=16)
+
+
+def unit(mode: str) -> str:
+    """What a mode's values are, in the current language."""
+    units = {
+        "channel": tr("Pyramid", "activation"),
+        "norm": tr("Pyramid", "L2 norm"),
+        "pca": tr("Pyramid", "PC 1 score"),
+    }
+    return units[mode]
 
 
 @dataclass(frozen=True)
@@ -74,9 +84,9 @@ def _pca_map(f: np.ndarray, finite: bool) -> StageMap:
     res = pca(f if finite else np.nan_to_num(f, nan=0.0, posinf=0.0, neginf=0.0), 3)
     unit = np.stack([robust_unit(res.scores[:, :, i]) for i in range(3)], axis=2)  # H, W, 3
     rgb = np.round(unit * 255).astype(np.uint8)
-    share = float(res.explained.sum())
-    label = f"PC 1–3: {share:.0%}"
-    detail = f"PC 1–3: {share:.0%} of the variance"
+    share = num(float(res.explained.sum()), ".0%")
+    label = f"PC 1–3: {share}"
+    detail = tr("Pyramid", "PC 1–3: {share} of the variance", share=share)
     return StageMap(None, rgb, res.scores[:, :, 0], unit, None, label, finite, detail)
 
 
@@ -86,19 +96,31 @@ def _stage_map(trace, stage: int, mode: str, channel: int | None) -> StageMap:
     if mode == "pca":
         return _pca_map(f, finite)
     if mode == "norm":
-        values, label, detail = norm_map(f), "", "L2 norm over channels"
+        values, label, detail = norm_map(f), "", tr("Pyramid", "L2 norm over channels")
     else:
         values = np.ascontiguousarray(f[:, :, channel], np.float32)
-        top = " (top)" if channel == top_channel(trace, stage) else ""
-        label, detail = f"ch {channel}{top}", f"channel {channel}{top and ' (top energy)'}"
+        if channel == top_channel(trace, stage):
+            label = tr("Pyramid", "ch {c} (top)", c=channel)
+            detail = tr("Pyramid", "channel {c} (top energy)", c=channel)
+        else:
+            label = tr("Pyramid", "ch {c}", c=channel)
+            detail = tr("Pyramid", "channel {c}", c=channel)
     return StageMap(values, None, values, values, finite_levels(values), label, finite, detail)
 
 
 def stage_map(trace, stage: int, mode: str, channel: int | None) -> StageMap:
     """Cached per (trace, stage, mode, channel): the selection-independent work."""
     if mode not in MODES:
-        raise ValueError(f"unknown feature mode {mode!r}; choose one of {', '.join(MODES)}")
-    return _MAPS.get(trace, (stage, mode, channel), lambda: _stage_map(trace, stage, mode, channel))
+        raise ValueError(
+            tr(
+                "Pyramid",
+                "unknown feature mode {mode!r}; choose one of {modes}",
+                mode=mode,
+                modes=", ".join(MODES),
+            )
+        )
+    key = (stage, mode, channel, language())  # the labels are text
+    return _MAPS.get(trace, key, lambda: _stage_map(trace, stage, mode, channel))
 
 
 def extent(trace) -> tuple[float, float]:
@@ -134,7 +156,7 @@ def _stage_layers(trace, sel: Selection, stage: int, m: StageMap, xmax: float, y
             for i, (text, color) in enumerate(PCA_LEGEND)
         ]
     else:
-        layers = [F.Heatmap(m.values, ext, sel.colormap, m.levels, UNITS[sel.feature_mode])]
+        layers = [F.Heatmap(m.values, ext, sel.colormap, m.levels, unit(sel.feature_mode))]
     pad = _padding(trace, xmax, ymax)
     if len(pad):
         layers.append(F.Hatch(pad, color="muted"))
@@ -152,8 +174,8 @@ def _stage_plot(trace, sel: Selection, stage: int, m: StageMap, box: tuple) -> F
     if not current:  # a click there goes to that stage's first block
         payload["select"] = {"block": 0, "step": "block"}
     ext = (0.0, 0.0, float(Ws * P), float(Hs * P))
-    hit = F.HitRegion("tokens", ext, (Hs, Ws), m.hover, UNITS[sel.feature_mode], "", payload)
-    bar = None if m.levels is None else F.ColorBar(sel.colormap, m.levels, UNITS[sel.feature_mode])
+    hit = F.HitRegion("tokens", ext, (Hs, Ws), m.hover, unit(sel.feature_mode), "", payload)
+    bar = None if m.levels is None else F.ColorBar(sel.colormap, m.levels, unit(sel.feature_mode))
     wide = 1.0 if m.rgb is None else 1.0 + LEGEND
     layers = tuple(_stage_layers(trace, sel, stage, m, xmax, ymax))
     return F.Plot(
@@ -162,7 +184,7 @@ def _stage_plot(trace, sel: Selection, stage: int, m: StageMap, box: tuple) -> F
         ylim=(0.0, ymax),
         size=(size[0] * wide, size[1]),
         layers=layers,
-        title=f"stage {stage} · {Hs}×{Ws}",
+        title=tr("Pyramid", "stage {s} · {H}×{W}", s=stage, H=Hs, W=Ws),
         group="stages",
         fill=True,
         xlabel=m.label,
@@ -184,7 +206,11 @@ def figure_pyramid(trace, sel: Selection) -> F.Figure:
     plots = tuple(_stage_plot(trace, sel, s, m, box) for s, m in enumerate(maps))
     cur = maps[min(sel.stage, len(maps) - 1)]
     return F.Figure(
-        title=f"Feature pyramid · {'PCA → RGB' if mode == 'pca' else UNITS[mode]}",
+        title=tr(
+            "Pyramid",
+            "Feature pyramid · {what}",
+            what="PCA → RGB" if mode == "pca" else unit(mode),
+        ),
         plots=plots,
         notes=_notes(trace, sel, maps),
         data=cur.data,
@@ -195,21 +221,48 @@ def figure_pyramid(trace, sel: Selection) -> F.Figure:
 def _notes(trace, sel: Selection, maps: list[StageMap]) -> tuple[str, ...]:
     H, W = trace.image.shape[:2]
     notes = [
-        f"each stage aligned to the {H}×{W} (H×W) input; a stage-s token covers "
-        f"{trace.config.patch_size}·2^s px",
-        "channels per stage: " + ", ".join(str(st.dim) for st in trace.stages),
+        tr(
+            "Pyramid",
+            "each stage aligned to the {H}×{W} (H×W) input; a stage-s token covers {p}·2^s px",
+            H=H,
+            W=W,
+            p=trace.config.patch_size,
+        ),
+        tr(
+            "Pyramid",
+            "channels per stage: {dims}",
+            dims=", ".join(str(st.dim) for st in trace.stages),
+        ),
     ]
     cur = maps[min(sel.stage, len(maps) - 1)]
     if sel.feature_mode == "pca":
-        notes.append("PCA: first 3 components → RGB (per stage; colours are not comparable)")
-        notes.append(f"stage {sel.stage}: {cur.detail}")
+        notes.append(
+            tr("Pyramid", "PCA: first 3 components → RGB (per stage; colours are not comparable)")
+        )
+        notes.append(tr("Pyramid", "stage {s}: {detail}", s=sel.stage, detail=cur.detail))
     else:
         lo, hi = cur.levels
-        unit = UNITS[sel.feature_mode]
-        notes.append(f"stage {sel.stage}: {cur.detail}, {lo:.3g} to {hi:.3g} {unit}")
+        notes.append(
+            tr(
+                "Pyramid",
+                "stage {s}: {detail}, {lo} to {hi} {unit}",
+                s=sel.stage,
+                detail=cur.detail,
+                lo=num(lo, ".3g"),
+                hi=num(hi, ".3g"),
+                unit=unit(sel.feature_mode),
+            )
+        )
     if any(not m.finite for m in maps):
         bad = [str(s) for s, m in enumerate(maps) if not m.finite]
-        notes.append(f"non-finite features on stage {', '.join(bad)} (drawn in the masked colour)")
+        notes.append(
+            tr(
+                "Pyramid",
+                "non-finite features on stage {stages} (drawn in the masked colour)",
+                stages=", ".join(bad),
+            )
+        )
     if sel.token is not None:
-        notes.append(f"token {sel.token} on stage {sel.stage}")
+        r, c = sel.token
+        notes.append(tr("Pyramid", "token ({r}, {c}) on stage {s}", r=r, c=c, s=sel.stage))
     return tuple(notes)

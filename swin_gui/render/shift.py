@@ -22,6 +22,7 @@ import numpy as np
 
 from ..analysis.cache import TraceCache
 from ..analysis.regions import shift_region_labels
+from ..i18n import language, ntr, num, tr
 from ..trace import BlockTrace, Trace
 from . import figure as F
 from .common import (
@@ -134,7 +135,9 @@ class ShiftBase:
 
 def shift_base(trace: Trace, stage: int, block: int, shift: int) -> ShiftBase:
     return _CACHE.get(
-        trace, ("base", stage, block, shift), lambda: _make_base(trace, stage, block, shift)
+        trace,
+        ("base", stage, block, shift, language()),  # the hit regions name their quantity
+        lambda: _make_base(trace, stage, block, shift),
     )
 
 
@@ -177,7 +180,7 @@ def _make_base(trace: Trace, stage: int, index: int, s: int) -> ShiftBase:
             extent,
             (Hp, Wp),
             lab.astype(np.float32),
-            "shift region",
+            tr("Shift", "shift region"),
             payload={"tokens": original_tokens((Hp, Wp), roll), "stage": stage},
         )
         for lab, roll in ((before_lab, 0), (after_lab, s))
@@ -198,12 +201,14 @@ def figure_shift(
     marks_before, marks_after = _selection_layers(block, sel, s)
     Hp, Wp = block.padded
     lim = dict(xlim=(0.0, float(Wp)), ylim=(0.0, float(Hp)), size=(GRID_PT, GRID_PT), fill=True)
-    after_title = f"after roll(−{s}, −{s})" if s else "after: not rolled"
+    after_title = (
+        tr("Shift", "after roll(−{s}, −{s})", s=s) if s else tr("Shift", "after: not rolled")
+    )
     plots = [
         F.Plot(
             "before",
             layers=base.before + marks_before,
-            title="before: original",
+            title=tr("Shift", "before: original"),
             hits=(base.before_hit,),
             max_scale=3.0,
             **lim,
@@ -217,7 +222,7 @@ def figure_shift(
             **lim,
         ),
     ]
-    legend = _legend(s > 0, block.padded != block.resolution)
+    legend = _legend(s > 0, block.padded != block.resolution, language())
     plots += [legend] if legend is not None else []
     notes = list(_notes(trace, block, s, base.mixed))
     if ablation_applies(trace, sel):
@@ -225,7 +230,13 @@ def figure_shift(
         plots.append(plot)
         notes += more
     return F.Figure(
-        title=f"Cyclic shift · block {block.stage}.{block.index} · s={s}",
+        title=tr(
+            "Shift",
+            "Cyclic shift · block {stage}.{block} · s={s}",
+            stage=block.stage,
+            block=block.index,
+            s=s,
+        ),
         plots=tuple(plots),
         notes=tuple(notes),
         data=base.labels.astype(np.int64),
@@ -250,28 +261,36 @@ def _selection_layers(block: BlockTrace, sel: Selection, s: int):
     return tuple(before), tuple(after)
 
 
-@lru_cache(maxsize=4)
-def _legend(shifted: bool, padded: bool) -> F.Plot | None:
-    """Region swatches 0–8 and the mixed-window outline (shifted), padding hatching."""
+@lru_cache(maxsize=8)
+def _legend(shifted: bool, padded: bool, lang: str) -> F.Plot | None:
+    """Region swatches 0–8 and the mixed-window outline (shifted), padding hatching (in
+    language `lang`)."""
     layers: list[F.Layer] = []
     row = 0.0
+    width = 360.0
     if shifted:
-        layers.append(F.Text(0, 8, "regions", 9, "muted", "lc"))
+        regions = tr("Shift", "regions")
+        x0 = max(52.0, F.text_width_pt(regions, 9) + 8)  # the swatches after the word
+        layers.append(F.Text(0, 8, regions, 9, "muted", "lc"))
         for k, colour in enumerate(REGION_COLORS):
-            layers.append(F.Rects(F.rects([(52 + 20 * k, 0, 18, 16)]), None, colour))
-            layers.append(F.Text(61 + 20 * k, 8, str(k), 9, "#ffffff"))
+            layers.append(F.Rects(F.rects([(x0 + 20 * k, 0, 18, 16)]), None, colour))
+            layers.append(F.Text(x0 + 9 + 20 * k, 8, str(k), 9, "#ffffff"))
         layers.append(F.Rects(F.rects([(1, 23, 16, 12)]), MIXED_EDGE, "#ffffff30", 2.0))
-        layers.append(F.Text(24, 29, "* window mixes regions (masked)", 9, "fg", "lc"))
+        mixes = tr("Shift", "* window mixes regions (masked)")
+        layers.append(F.Text(24, 29, mixes, 9, "fg", "lc"))
         row = 22.0
+        width = max(width, x0 + 20 * len(REGION_COLORS))
     if padded:
-        x = 210.0 if shifted else 0.0
+        x = 24 + F.text_width_pt(mixes, 9) + 16 if shifted else 0.0
+        pad = tr("Shift", "padding (zero tokens)")
         layers.append(F.Hatch(F.rects([(x, row, 18, 14)]), "#ff00ff"))
-        layers.append(F.Text(x + 24, row + 7, "padding (zero tokens)", 9, "muted", "lc"))
+        layers.append(F.Text(x + 24, row + 7, pad, 9, "muted", "lc"))
+        width = max(width, x + 24 + F.text_width_pt(pad, 9) + 4)
     if not layers:
         return None
     h = row + 16
     return F.Plot(
-        "legend", (0.0, 360.0), (0.0, h), (360.0, h), tuple(layers), group="legend", aspect=False
+        "legend", (0.0, width), (0.0, h), (width, h), tuple(layers), group="legend", aspect=False
     )
 
 
@@ -280,13 +299,36 @@ def _notes(trace: Trace, block: BlockTrace, s: int, mixed: np.ndarray) -> tuple[
     M = block.window
     notes = [
         mode_label(trace, block, s),
-        f"padded grid {Hp}×{Wp}; {mixed.size} window{'s' if mixed.size > 1 else ''} of {M}×{M}",
+        ntr(
+            "Shift",
+            "padded grid {Hp}×{Wp}; {n} window of {M}×{M}",
+            "padded grid {Hp}×{Wp}; {n} windows of {M}×{M}",
+            int(mixed.size),
+            Hp=Hp,
+            Wp=Wp,
+            M=M,
+        ),
     ]
     if s > 0:
-        notes.append(f"roll(−{s}, −{s}) moves the top {s} rows and left {s} columns to the end")
-        notes.append(f"{int(mixed.sum())} of {mixed.size} windows mix regions → need the mask")
+        notes.append(
+            tr(
+                "Shift",
+                "roll(−{s}, −{s}) moves the top {s} rows and left {s} columns to the end",
+                s=s,
+            )
+        )
+        notes.append(
+            ntr(
+                "Shift",
+                "{k} of {n} window mixes regions → need the mask",
+                "{k} of {n} windows mix regions → need the mask",
+                int(mixed.size),
+                k=int(mixed.sum()),
+            )
+        )
     else:
-        notes.append((no_shift_reason(trace, block, s) or "") + ": nothing is rolled, no mask")
+        reason = no_shift_reason(trace, block, s) or ""
+        notes.append(tr("Shift", "{reason}: nothing is rolled, no mask", reason=reason))
     return tuple(notes)
 
 
@@ -313,7 +355,8 @@ def _last_ablation(block: BlockTrace, ablation: np.ndarray, cmap: str = "viridis
     delta, rel = _ablation_delta(block, ablation)
     H, W = delta.shape
     levels = finite_levels(delta, lo=0.0)
-    heat = F.Heatmap(delta, (0.0, 0.0, float(W), float(H)), cmap, levels, "‖Δ output‖", "L2")
+    delta_name = tr("Shift", "‖Δ output‖")
+    heat = F.Heatmap(delta, (0.0, 0.0, float(W), float(H)), cmap, levels, delta_name, "L2")
     _LAST_DELTA[:] = [ablation, block, (delta, rel, heat)]
     return _LAST_DELTA[2]
 
@@ -329,7 +372,12 @@ def _ablation_delta(block: BlockTrace, ablation: np.ndarray) -> tuple[np.ndarray
 def _ablation_plot(block: BlockTrace, sel: Selection, ablation) -> tuple[F.Plot, list[str]]:
     if ablation is None or np.shape(ablation) != block.out.shape:
         text = F.Text(
-            0, 10, "computing ablation… (block re-run with the shift off)", 10, "selected", "lc"
+            0,
+            10,
+            tr("Shift", "computing ablation… (block re-run with the shift off)"),
+            10,
+            "selected",
+            "lc",
         )
         plot = F.Plot(
             "ablation",
@@ -340,7 +388,7 @@ def _ablation_plot(block: BlockTrace, sel: Selection, ablation) -> tuple[F.Plot,
             group="ablation",
             aspect=False,
         )
-        return plot, ["computing the shift ablation…"]
+        return plot, [tr("Shift", "computing the shift ablation…")]
     delta, rel, heat = _last_ablation(block, ablation, sel.colormap)
     H, W = delta.shape
     levels, extent = heat.levels, heat.extent
@@ -348,19 +396,30 @@ def _ablation_plot(block: BlockTrace, sel: Selection, ablation) -> tuple[F.Plot,
     if sel.token is not None and sel.token[0] < H and sel.token[1] < W:
         layers.append(F.Rects(F.rects([(sel.token[1], sel.token[0], 1, 1)]), "selected", None, 1.5))
     hit = F.HitRegion(
-        "grid", extent, (H, W), delta, "‖Δ output‖", "L2", {"origin": (0, 0), "stage": block.stage}
+        "grid",
+        extent,
+        (H, W),
+        delta,
+        tr("Shift", "‖Δ output‖"),
+        "L2",
+        {"origin": (0, 0), "stage": block.stage},
     )
-    rel_text = "non-finite" if not np.isfinite(rel) else f"{100 * rel:.1f} %"
+    rel_text = tr("Shift", "non-finite") if not np.isfinite(rel) else f"{num(100 * rel, '.1f')} %"
     plot = F.Plot(
         "ablation",
         (0.0, float(W)),
         (0.0, float(H)),
         (GRID_PT, GRID_PT * H / W),
         tuple(layers),
-        title=f"ablation: s=0 vs s={block.shift}",
+        title=tr("Shift", "ablation: s=0 vs s={s}", s=block.shift),
         fill=True,
         max_scale=3.0,
-        colorbar=F.ColorBar(sel.colormap, levels, "‖Δ output‖ (L2)"),
+        colorbar=F.ColorBar(sel.colormap, levels, tr("Shift", "‖Δ output‖ (L2)")),
         hits=(hit,),
     )
-    return plot, [f"shift ablation: relative change ‖Δ output‖ / ‖output‖ = {rel_text}"]
+    note = tr(
+        "Shift",
+        "shift ablation: relative change ‖Δ output‖ / ‖output‖ = {rel}",
+        rel=rel_text,
+    )
+    return plot, [note]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import tr
 from .figure import Figure
 from .registry import view as registry_view
 from .selection import Selection, view_shift
@@ -18,9 +19,11 @@ from .selection import Selection, view_shift
 FEATURE_MODES = ("channel", "norm", "pca")
 
 
-def _check_range(what: str, value: int, count: int, owner: str) -> None:
+def _check_range(template: str, value: int, count: int, **fmt) -> None:
+    """A ValueError, `template` (translated) formatted with value, last and fmt, when value
+    is not in 0..count−1."""
     if not 0 <= value < count:
-        raise ValueError(f"{what} {value} out of range: {owner} has {what}s 0..{count - 1}")
+        raise ValueError(template.format(value=value, last=count - 1, **fmt))
 
 
 def _checked_token(trace, stage: int, token) -> tuple[int, int]:
@@ -28,7 +31,16 @@ def _checked_token(trace, stage: int, token) -> tuple[int, int]:
     r, c = (int(v) for v in token)
     if not (0 <= r < H and 0 <= c < W):
         raise ValueError(
-            f"token ({r}, {c}) out of range: stage {stage} has rows 0..{H - 1}, cols 0..{W - 1}"
+            tr(
+                "Snapshot",
+                "token ({r}, {c}) out of range: stage {stage} has rows 0..{last_row}, "
+                "cols 0..{last_col}",
+                r=r,
+                c=c,
+                stage=stage,
+                last_row=H - 1,
+                last_col=W - 1,
+            )
         )
     return r, c
 
@@ -47,14 +59,39 @@ def snapshot_selection(
 ) -> Selection:
     """A validated `Selection` (step "block"); one-line ValueError for anything out of range."""
     cfg = trace.config
-    _check_range("stage", stage, len(trace.stages), "this model")
-    _check_range("block", block, len(trace.stages[stage].blocks), f"stage {stage}")
+    _check_range(
+        tr("Snapshot", "stage {value} out of range: this model has stages 0..{last}"),
+        stage,
+        len(trace.stages),
+    )
+    _check_range(
+        tr("Snapshot", "block {value} out of range: stage {stage} has blocks 0..{last}"),
+        block,
+        len(trace.stages[stage].blocks),
+        stage=stage,
+    )
     if head is not None:
-        _check_range("head", head, cfg.num_heads[stage], f"stage {stage}")
+        _check_range(
+            tr("Snapshot", "head {value} out of range: stage {stage} has heads 0..{last}"),
+            head,
+            cfg.num_heads[stage],
+            stage=stage,
+        )
     if feature_mode not in FEATURE_MODES:
-        raise ValueError(f"unknown feature mode {feature_mode!r}; choose one of channel, norm, pca")
+        raise ValueError(
+            tr(
+                "Snapshot",
+                "unknown feature mode {mode!r}; choose one of channel, norm, pca",
+                mode=feature_mode,
+            )
+        )
     if channel is not None:
-        _check_range("channel", channel, trace.stages[stage].dim, f"stage {stage}")
+        _check_range(
+            tr("Snapshot", "channel {value} out of range: stage {stage} has channels 0..{last}"),
+            channel,
+            trace.stages[stage].dim,
+            stage=stage,
+        )
     window = 0
     if token is not None:
         token = _checked_token(trace, stage, token)

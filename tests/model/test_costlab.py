@@ -196,7 +196,7 @@ def test_busy_box_measures_with_one_thread_unless_chosen(monkeypatch, capsys):
         assert torch.get_num_threads() == 2  # --threads given: left alone
         cli_cost._threads_for_a_busy_box(chosen=False)
         assert torch.get_num_threads() == 1
-        assert "load average 50.0 on 2 core(s): measuring with 1 torch thread" in (
+        assert "load average 50.0 on 2 cores: measuring with 1 torch thread" in (
             capsys.readouterr().err
         )
         torch.set_num_threads(2)

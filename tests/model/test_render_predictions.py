@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from swin_gui.render import figure as F
-from swin_gui.render.predictions import RANDOM_WARNING, figure_predictions
+from swin_gui.render.predictions import figure_predictions, random_warning
 from swin_gui.render.selection import Selection
 
 
@@ -72,7 +72,7 @@ def test_random_weights_banner(trace):
     plain = figure_predictions(trace)
     assert [p.key for p in plain.plots] == ["bars"]
     flagged = figure_predictions(replace(trace, meta={**trace.meta, "random_weights": True}))
-    assert flagged.notes[0] == RANDOM_WARNING and "RANDOM WEIGHTS" in flagged.title
+    assert flagged.notes[0] == random_warning() and "RANDOM WEIGHTS" in flagged.title
     banner = flagged.plots[0]
     assert banner.key == "banner" and banner.group != flagged.plot("bars").group
     assert rects(banner)[0].fill == "#d32f2f"

@@ -35,5 +35,5 @@ class AttentionPanel(Panel):
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "key" and not tokens:
-            return "padding key (not on the image)"
+            return tr("Attention", "padding key (not on the image)")
         return super().describe_tokens(hit, tokens)

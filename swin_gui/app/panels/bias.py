@@ -60,10 +60,10 @@ class BiasPanel(Panel):
         if hit.kind != "table":
             return "" if hit.kind == "tau" else super().describe_tokens(hit, tokens)
         dy, dx = (str(v).replace("-", "−") for v in self._offset(hit))
-        text = f"offset (Δrow, Δcol) = ({dy}, {dx})"
+        text = tr("Bias", "offset (Δrow, Δcol) = ({dy}, {dx})", dy=dy, dx=dx)
         if len(tokens) == 2:
             (a, b), (c, d) = tokens
-            text += f" · query ({a}, {b}) → key ({c}, {d})"
+            text += " · " + tr("Panel", "query ({a}, {b}) → key ({c}, {d})", a=a, b=b, c=c, d=d)
         return text
 
     def on_hit_clicked(self, hit: F.Hit | None) -> None:

@@ -12,14 +12,20 @@ another architecture is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
-from ...i18n import tr
+from ...i18n import num, tr
 from ...render.cost import figure_cost
 from ...render.selection import Selection
 from ..cost_worker import CostWorker
 from ..state import Session
 from .base import ElidedLabel, Panel
+
+
+def _not_measured() -> str:
+    return tr("Cost", "not measured yet")
 
 
 class CostPanel(Panel):
@@ -45,13 +51,16 @@ class CostPanel(Panel):
         self.result = None
         self._result_config = None
         self.worker = CostWorker(self)
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Measure time, MACs and memory at every size (Cancel stops)")
+        self.run_button = QPushButton(tr("Cost", "Run"))
+        self.run_button.setToolTip(
+            tr("Cost", "Measure time, MACs and memory at every size (Cancel stops)")
+        )
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setValue(0)
         self.status = ElidedLabel(1)
-        self.status.set_full_text("not measured yet")
+        self._status = _not_measured
+        self._set_status(_not_measured)
         row = QHBoxLayout()
         row.addWidget(self.run_button)
         row.addWidget(self.progress_bar, 1)
@@ -63,13 +72,28 @@ class CostPanel(Panel):
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
 
+    def _set_status(self, text: Callable[[], str]) -> None:
+        """The status line, kept as the function that writes it so that a language switch
+        writes it again."""
+        self._status = text
+        self.status.set_full_text(text())
+
+    def retranslate(self) -> None:
+        running = self.worker.is_running()
+        self.run_button.setText(tr("Cost", "Cancel") if running else tr("Cost", "Run"))
+        self.run_button.setToolTip(
+            tr("Cost", "Measure time, MACs and memory at every size (Cancel stops)")
+        )
+        self._set_status(self._status)
+        super().retranslate()
+
     def make_figure(self, trace, selection: Selection):
         return figure_cost(trace, selection, self.result)
 
     # ---- running --------------------------------------------------------------------------
     def toggle(self) -> None:
         if self.worker.is_running():
-            self.status.set_full_text("cancelling after the current measurement…")
+            self._set_status(lambda: tr("Cost", "cancelling after the current measurement…"))
             self.worker.cancel()
         else:
             self.start()
@@ -77,12 +101,14 @@ class CostPanel(Panel):
     def start(self) -> None:
         trace = self.session.trace
         if trace is None:
-            self.session.message.emit("open an image first: the sweep measures its model")
+            self.session.message.emit(
+                tr("Cost", "open an image first: the sweep measures its model")
+            )
             return
         self._result_config = trace.config
-        self.run_button.setText("Cancel")
+        self.run_button.setText(tr("Cost", "Cancel"))
         self.progress_bar.setValue(0)
-        self.status.set_full_text("measuring…")
+        self._set_status(lambda: tr("Cost", "measuring…"))
         self.worker.run(
             swin=trace.config,
             vit=self.vit,
@@ -91,33 +117,33 @@ class CostPanel(Panel):
             budget_s=self.budget_s,
         )
 
-    def _idle(self, text: str) -> None:
-        self.run_button.setText("Run")
-        self.status.set_full_text(text)
+    def _idle(self, text: Callable[[], str]) -> None:
+        self.run_button.setText(tr("Cost", "Run"))
+        self._set_status(text)
 
     def _on_progress(self, done: int, total: int, what: str) -> None:
         self.progress_bar.setMaximum(total)
         self.progress_bar.setValue(done)
-        self.status.set_full_text(what)
+        self._set_status(lambda: what)
 
     def _on_finished(self, result) -> None:
         self.result = result
-        self._idle(f"measured in {result.wall_s:.1f} s")
+        self._idle(lambda: tr("Cost", "measured in {s} s", s=num(result.wall_s, ".1f")))
         self.refresh()
 
     def _on_failed(self, message: str) -> None:
-        self._idle(f"failed: {message}")
-        self.session.message.emit(f"cost sweep failed: {message}")
+        self._idle(lambda: tr("Cost", "failed: {message}", message=message))
+        self.session.message.emit(tr("Cost", "cost sweep failed: {message}", message=message))
 
     def _on_cancelled(self) -> None:
         self.progress_bar.setValue(0)
-        self._idle("cancelled")
+        self._idle(lambda: tr("Cost", "cancelled"))
 
     # ---- session ------------------------------------------------------------------------------
     def _on_trace_changed(self, trace) -> None:
         if trace is not None and self.result is not None and trace.config != self._result_config:
             self.result = None  # measured for another architecture
-            self._idle("not measured yet")
+            self._idle(_not_measured)
         super()._on_trace_changed(trace)
 
     def closeEvent(self, event) -> None:

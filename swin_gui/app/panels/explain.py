@@ -173,25 +173,21 @@ class ExplainPanel(Panel):
         self.messages: list[str] = []
         super().__init__(session, parent)
         self.method_box = QComboBox()
-        self.method_box.addItems(METHODS)
-        self.method_box.setToolTip("reach/erf: the selected token; the CAMs and rollout: a class")
+        self.method_box.addItems(METHODS)  # the methods' own names, in every language
         self.target_box = QComboBox()
-        self.target_box.setToolTip(
-            "top = the top-1 class (rollout: plain rollout); a class name: "
-            "that class (rollout: Chefer et al. 2021)"
-        )
-        self.shift_box = QCheckBox("shift")
+        self.shift_box = QCheckBox()
         self.shift_box.setChecked(True)
-        self.shift_box.setToolTip("off: every block's shift forced to 0 (W-MSA only)")
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setMaximumWidth(120)
         self.status = ElidedLabel(1)
+        self.method_label, self.class_label = QLabel(), QLabel()
+        self._control_texts()
         row = QHBoxLayout()
         for w in (
-            QLabel("method"),
+            self.method_label,
             self.method_box,
-            QLabel("class"),
+            self.class_label,
             self.target_box,
             self.shift_box,
             self.progress_bar,
@@ -209,6 +205,30 @@ class ExplainPanel(Panel):
         self.shift_box.toggled.connect(self._on_controls)
         self._fill_targets()
         self.refresh()
+
+    def _control_texts(self) -> None:
+        self.method_box.setToolTip(
+            tr("Explain", "reach/erf: the selected token; the CAMs and rollout: a class")
+        )
+        self.target_box.setToolTip(
+            tr(
+                "Explain",
+                "top = the top-1 class (rollout: plain rollout); a class name: "
+                "that class (rollout: Chefer et al. 2021)",
+            )
+        )
+        self.shift_box.setText(tr("Explain", "shift"))
+        self.shift_box.setToolTip(
+            tr("Explain", "off: every block's shift forced to 0 (W-MSA only)")
+        )
+        self.method_label.setText(tr("Explain", "method"))
+        self.class_label.setText(tr("Explain", "class"))
+        if self.target_box.count():
+            self.target_box.setItemText(0, tr("Explain", "top"))
+
+    def retranslate(self) -> None:
+        self._control_texts()
+        super().retranslate()
 
     # ---- what to compute ------------------------------------------------------------------
     def current_model(self):
@@ -233,7 +253,7 @@ class ExplainPanel(Panel):
             return figure_explain(trace, selection, None)
         fig = figure_explain(trace, selection, self.result)
         if self._result_key != key:
-            notes = ("updating for the new selection…", *fig.notes)
+            notes = (tr("Explain", "updating for the new selection…"), *fig.notes)
             fig = F.Figure(fig.title, fig.plots, notes, fig.data, fig.view)
         return fig
 
@@ -252,7 +272,15 @@ class ExplainPanel(Panel):
         self._pending = key
         self.progress_bar.setValue(0)
         self.status.set_full_text(
-            f"computing {method} for stage {stage} block {block} token {token}…"
+            tr(
+                "Explain",
+                "computing {method} for stage {stage} block {block} token ({r}, {c})…",
+                method=method,
+                stage=stage,
+                block=block,
+                r=token[0],
+                c=token[1],
+            )
         )
 
         def work(progress, should_cancel):
@@ -285,9 +313,9 @@ class ExplainPanel(Panel):
 
     def _on_failed(self, _job: int, message: str) -> None:
         self._pending = None
-        self.status.set_full_text(f"failed: {message}")
+        self.status.set_full_text(tr("Explain", "failed: {message}", message=message))
         self.messages.append(message)
-        self.session.message.emit(f"explain: {message}")
+        self.session.message.emit(tr("Explain", "explain: {message}", message=message))
 
     def _on_progress(self, _job: int, done: int, total: int) -> None:
         self.progress_bar.setValue(int(100 * done / max(total, 1)))
@@ -302,7 +330,7 @@ class ExplainPanel(Panel):
     def _fill_targets(self) -> None:
         trace = self.session.trace
         n = 0 if trace is None or trace.logits is None else len(trace.logits)
-        names = ["top"] + [trace.class_name(i) for i in range(n)]
+        names = [tr("Explain", "top")] + [trace.class_name(i) for i in range(n)]
         if [self.target_box.itemText(i) for i in range(self.target_box.count())] == names:
             return
         self.target_box.blockSignals(True)

@@ -37,9 +37,22 @@ class GridPanel(Panel):
             return ""
         (r, c), M = tokens[0], block.window
         w, p = block.locate(r, c, shift=view_shift(block, self.session.selection))
-        text = f"token ({r}, {c}) → window {w}, pos ({p // M}, {p % M})"
+        i, j = p // M, p % M
         H, W = block.resolution
-        return text if r < H and c < W else f"padding {text} (zeros, cropped after attention)"
+        if r < H and c < W:
+            return tr(
+                "Grid", "token ({r}, {c}) → window {w}, pos ({i}, {j})", r=r, c=c, w=w, i=i, j=j
+            )
+        return tr(
+            "Grid",
+            "padding token ({r}, {c}) → window {w}, pos ({i}, {j}) "
+            "(zeros, cropped after attention)",
+            r=r,
+            c=c,
+            w=w,
+            i=i,
+            j=j,
+        )
 
     def hover_rects(self, hover) -> list[tuple[str, float, float, float, float]]:
         """Tokens hovered elsewhere, of any stage, at their own size in image pixels."""

@@ -41,7 +41,9 @@ class InternalsPanel(Panel):
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "blocks":
             stage, block = self._block(hit)
-            return f"block {stage}.{block} (click to select)"
+            return tr(
+                "Internals", "block {stage}.{block} (click to select)", stage=stage, block=block
+            )
         return super().describe_tokens(hit, tokens)
 
     def on_hit_clicked(self, hit: F.Hit | None) -> None:

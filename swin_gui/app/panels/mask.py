@@ -51,7 +51,8 @@ class MaskPanel(Panel):
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "window":
-            return f"window {hit.region.payload['select']['window']}: click to select it"
+            w = hit.region.payload["select"]["window"]
+            return tr("Mask", "window {w}: click to select it", w=w)
         return super().describe_tokens(hit, tokens)
 
     def hover_rects(self, hover: Hover) -> list[tuple[str, float, float, float, float]]:

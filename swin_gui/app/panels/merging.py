@@ -32,5 +32,6 @@ class MergingPanel(Panel):
         if hit.kind == "vector" and "segment" in pay:
             j = hit.cell[1]
             k, channel = divmod(j, pay["segment"])
-            return f"{pay['names'][min(k, len(pay['names']) - 1)]} · channel {channel}"
+            name = pay["names"][min(k, len(pay["names"]) - 1)]
+            return tr("Merging", "{name} · channel {channel}", name=name, channel=channel)
         return super().describe_tokens(hit, tokens)

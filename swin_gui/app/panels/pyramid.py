@@ -16,20 +16,37 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from ...analysis.features import channel_energy, top_channels
-from ...i18n import tr
+from ...i18n import num, tr
 from ..state import Session
 from .base import Panel
 
-MODES = (("channel", "channel"), ("norm", "norm"), ("PCA", "pca"))  # (label, feature_mode)
+MODES = ("channel", "norm", "pca")  # Selection.feature_mode, in the combo's order
 TOP_K = 8
 TOOLTIP_ROLE = Qt.ItemDataRole.ToolTipRole
-MODE_TIP = {
-    "channel": "One channel's activation per stage (the top-energy channel unless you pick one).",
-    "norm": "The L2 norm of each token's feature vector over its channels.",
-    "pca": "The first three principal components of the stage's tokens shown as R, G, B.",
-}
-CHANNEL_TIP = "Channel of the current stage shown in channel mode; 'top' = most energy."
-TOP_TIP = "The current stage's strongest channels by mean squared activation (energy)."
+
+
+def mode_texts() -> dict[str, tuple[str, str]]:
+    """feature_mode -> (label, tooltip) in the current language."""
+    return {
+        "channel": (
+            tr("Pyramid", "channel"),
+            tr(
+                "Pyramid",
+                "One channel's activation per stage (the top-energy channel unless you pick one).",
+            ),
+        ),
+        "norm": (
+            tr("Pyramid", "norm"),
+            tr("Pyramid", "The L2 norm of each token's feature vector over its channels."),
+        ),
+        "pca": (
+            "PCA",
+            tr(
+                "Pyramid",
+                "The first three principal components of the stage's tokens shown as R, G, B.",
+            ),
+        ),
+    }
 
 
 class PyramidPanel(Panel):
@@ -48,38 +65,66 @@ class PyramidPanel(Panel):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.mode_combo = QComboBox()
-        for label, mode in MODES:
-            self.mode_combo.addItem(label, mode)
-            self.mode_combo.setItemData(self.mode_combo.count() - 1, MODE_TIP[mode], TOOLTIP_ROLE)
-        self.mode_combo.setToolTip("Feature mode: one channel, the L2 norm, or PCA → RGB.")
+        for mode in MODES:
+            self.mode_combo.addItem("", mode)
         self.channel_spin = QSpinBox()
         self.channel_spin.setRange(-1, 0)
-        self.channel_spin.setSpecialValueText("top")
-        self.channel_spin.setToolTip(CHANNEL_TIP)
         self.top_combo = QComboBox()
-        self.top_combo.setToolTip(TOP_TIP)
         self.top_combo.setMinimumContentsLength(18)
-        self.top_combo.setPlaceholderText(f"top {TOP_K} by energy")
+        self.mode_label, self.channel_label, self.top_label = QLabel(), QLabel(), QLabel()
         # the heading shares its row with the controls: the bottom dock is short, and every
         # line above the figure is taken from the stage plots
         self.layout().removeWidget(self.heading)
         row = QHBoxLayout()
         row.addWidget(self.heading, 1)
         for w in (
-            QLabel("mode"),
+            self.mode_label,
             self.mode_combo,
-            QLabel("channel"),
+            self.channel_label,
             self.channel_spin,
-            QLabel("top channels"),
+            self.top_label,
             self.top_combo,
         ):
             row.addWidget(w)
+        self._control_texts()
         self.layout().insertLayout(0, row)
         self._top_key: tuple | None = None
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.channel_spin.valueChanged.connect(self._on_channel_changed)
         self.top_combo.activated.connect(self._on_top_picked)
         self._sync_controls()
+
+    def _control_texts(self) -> None:
+        texts = mode_texts()
+        for i, mode in enumerate(MODES):
+            label, tip = texts[mode]
+            self.mode_combo.setItemText(i, label)
+            self.mode_combo.setItemData(i, tip, TOOLTIP_ROLE)
+        self.mode_combo.setToolTip(
+            tr("Pyramid", "Feature mode: one channel, the L2 norm, or PCA → RGB.")
+        )
+        self.channel_spin.setSpecialValueText(tr("Pyramid", "top"))
+        self.channel_spin.setToolTip(
+            tr(
+                "Pyramid",
+                "Channel of the current stage shown in channel mode; 'top' = most energy.",
+            )
+        )
+        self.top_combo.setToolTip(
+            tr(
+                "Pyramid",
+                "The current stage's strongest channels by mean squared activation (energy).",
+            )
+        )
+        self.top_combo.setPlaceholderText(tr("Pyramid", "top {k} by energy", k=TOP_K))
+        self.mode_label.setText(tr("Pyramid", "mode"))
+        self.channel_label.setText(tr("Pyramid", "channel"))
+        self.top_label.setText(tr("Pyramid", "top channels"))
+
+    def retranslate(self) -> None:
+        self._control_texts()
+        self._top_key = None  # the top-channel items are text too
+        super().retranslate()
 
     # ---- rendering ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -113,7 +158,13 @@ class PyramidPanel(Panel):
                     f = trace.stages[sel.stage].out
                     energy = channel_energy(f)
                     for c in top_channels(f, TOP_K):
-                        self.top_combo.addItem(f"ch {int(c)} · energy {energy[c]:.3g}", int(c))
+                        text = tr(
+                            "Pyramid",
+                            "ch {c} · energy {energy}",
+                            c=int(c),
+                            energy=num(energy[c], ".3g"),
+                        )
+                        self.top_combo.addItem(text, int(c))
         with QSignalBlocker(self.top_combo):
             i = self.top_combo.findData(sel.channel) if sel.channel is not None else -1
             self.top_combo.setCurrentIndex(i)

@@ -17,10 +17,14 @@ from ...render.selection import Selection, view_shift
 from ...render.shift import ablation_applies
 from .base import Panel
 
-BUTTON_TOOLTIP = (
-    "Draw the shifted (SW-MSA) or the regular (W-MSA) partition; switching the shift off on "
-    "an SW-MSA block re-runs that block without it and shows how much its output changes."
-)
+
+def button_tooltip() -> str:
+    return tr(
+        "Shift",
+        "Draw the shifted (SW-MSA) or the regular (W-MSA) partition; switching the shift off "
+        "on an SW-MSA block re-runs that block without it and shows how much its output "
+        "changes.",
+    )
 
 
 class ShiftPanel(Panel):
@@ -39,9 +43,9 @@ class ShiftPanel(Panel):
 
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)
-        self.shift_button = QPushButton("Shift (S)")
+        self.shift_button = QPushButton(tr("Shift", "Shift (S)"))
         self.shift_button.setCheckable(True)
-        self.shift_button.setToolTip(BUTTON_TOOLTIP)
+        self.shift_button.setToolTip(button_tooltip())
         self.shift_button.clicked.connect(self._on_shift_clicked)
         row = QHBoxLayout()
         row.addWidget(self.shift_button)
@@ -50,6 +54,11 @@ class ShiftPanel(Panel):
         session.ablationChanged.connect(self._on_ablation_changed)
         self._sync_button()
         self.refresh()
+
+    def retranslate(self) -> None:
+        self.shift_button.setText(tr("Shift", "Shift (S)"))
+        self._sync_button()
+        super().retranslate()
 
     # ---- rendering ------------------------------------------------------------------------
     def make_figure(self, trace, selection: Selection) -> F.Figure:
@@ -88,9 +97,11 @@ class ShiftPanel(Panel):
         self.shift_button.blockSignals(False)
         if block is not None and not can_shift:
             H, W = block.resolution
-            self.shift_button.setToolTip(f"No shift possible: the grid {H}×{W} fits one window.")
+            self.shift_button.setToolTip(
+                tr("Shift", "No shift possible: the grid {H}×{W} fits one window.", H=H, W=W)
+            )
         else:
-            self.shift_button.setToolTip(BUTTON_TOOLTIP)
+            self.shift_button.setToolTip(button_tooltip())
 
     def _on_shift_clicked(self, checked: bool) -> None:
         """Widget → model: the shifted or the regular partition; back to "as computed"
@@ -112,5 +123,6 @@ class ShiftPanel(Panel):
         s = view_shift(block, self.session.selection)
         p, q = (r - s) % Hp, (c - s) % Wp
         H, W = block.resolution
-        kind = "token" if r < H and c < W else "padding token"
-        return f"{kind} ({r}, {c}) rolled to ({p}, {q})"
+        if r < H and c < W:
+            return tr("Shift", "token ({r}, {c}) rolled to ({p}, {q})", r=r, c=c, p=p, q=q)
+        return tr("Shift", "padding token ({r}, {c}) rolled to ({p}, {q})", r=r, c=c, p=p, q=q)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ...i18n import tr
 from .base import CheckpointError, few
 
 FORMATS = ("official", "timm", "torchvision", "huggingface", "swin-gui")
@@ -38,7 +39,14 @@ def detect_format(keys: Iterable[str], name: str = "checkpoint") -> str:
         if any(k.startswith("layers.0.downsample.") for k in keys) or "head.weight" in keys:
             return "official"
         return "timm"
-    raise CheckpointError(f"{name} is not a Swin Transformer checkpoint: {_what_it_is(keys)}")
+    raise CheckpointError(
+        tr(
+            "Checkpoints",
+            "{name} is not a Swin Transformer checkpoint: {what_it_is}",
+            name=name,
+            what_it_is=_what_it_is(keys),
+        )
+    )
 
 
 def _what_it_is(keys: set[str]) -> str:

@@ -11,6 +11,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from ...i18n import tr
 from ..config import SwinConfig
 from .base import CheckpointError, LoadedCheckpoint, LoadReport, StateDict
 from .huggingface import WEIGHT_FILES, read_hf_directory, read_json, read_weights
@@ -30,7 +31,13 @@ def load_directory(path: Path) -> LoadedCheckpoint:
     """A HF folder (config.json with model_type) or a timm hub folder (architecture)."""
     config_path = path / "config.json"
     if not config_path.is_file():
-        raise CheckpointError(f"{path} is a directory without config.json (not a HF checkpoint)")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{path} is a directory without config.json (not a HF checkpoint)",
+                path=path,
+            )
+        )
     config = read_json(config_path)
     if "architecture" in config and "model_type" not in config:
         return _load_timm_hub_directory(path, validate(config, TIMM_CONFIG, "config.json"))
@@ -68,8 +75,13 @@ def _load_timm_hub_directory(path: Path, config: dict) -> LoadedCheckpoint:
     cfg = loaded.config
     if "num_classes" in config and config["num_classes"] != cfg.num_classes:
         raise CheckpointError(
-            f"config.json: field 'num_classes' is {config['num_classes']} but the weights "
-            f"have a {cfg.num_classes}-class head"
+            tr(
+                "Checkpoints",
+                "config.json: field 'num_classes' is {config_classes} but the weights have a "
+                "{num_classes}-class head",
+                config_classes=config["num_classes"],
+                num_classes=cfg.num_classes,
+            )
         )
     size = model_args.get("img_size") or (pretrained.get("input_size") or [0, 0])[1]
     if size:
@@ -98,18 +110,24 @@ def load_swin_gui(path: Path, state_dict: object, metadata: dict[str, str]) -> L
         fields = json.loads(metadata[CONFIG_KEY])
         names = json.loads(metadata.get(NAMES_KEY, "[]"))
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise CheckpointError(f"{path.name}: damaged swin-gui metadata ({exc})") from None
+        raise CheckpointError(
+            tr("Checkpoints", "{name}: damaged swin-gui metadata ({exc})", name=path.name, exc=exc)
+        ) from None
     validate(fields, SWIN_GUI_CONFIG, what)
     if why := SWIN_GUI_NAMES.problem(names):
-        raise CheckpointError(f"{what}: class names {why}")
+        raise CheckpointError(tr("Checkpoints", "{what}: class names {why}", what=what, why=why))
     unknown = sorted(set(fields) - set(SWIN_GUI_CONFIG))
     if unknown:
-        raise CheckpointError(f"{what}: unknown field {unknown[0]!r}")
+        raise CheckpointError(
+            tr("Checkpoints", "{what}: unknown field {v!r}", what=what, v=unknown[0])
+        )
     try:
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
         cfg = SwinConfig(**fields)
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{what} is inconsistent: {exc}") from None
+        raise CheckpointError(
+            tr("Checkpoints", "{what} is inconsistent: {exc}", what=what, exc=exc)
+        ) from None
     sd: StateDict = dict(state_dict)  # type: ignore[arg-type]
     report = LoadReport(ecosystem="swin-gui", preprocessing="swin-gui metadata (mean, std)")
     return build(cfg, sd, "swin-gui", str(path), [str(n) for n in names], report)

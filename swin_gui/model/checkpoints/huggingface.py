@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import torch
 
+from ...i18n import tr
 from ..config import IMAGENET_MEAN, IMAGENET_STD, SwinConfig
 from .base import CheckpointError, StateDict
 from .safe_io import read_tensors
@@ -114,12 +115,18 @@ def read_json(path: Path, schema: dict | None = None) -> dict:
     """A JSON object from `path`, validated against `schema` when given."""
     try:
         if path.stat().st_size > 16 * 2**20:
-            raise CheckpointError(f"{path.name} is too large for a config file")
+            raise CheckpointError(
+                tr("Checkpoints", "{name} is too large for a config file", name=path.name)
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise CheckpointError(f"{path.name} is not valid JSON: {exc}") from None
+        raise CheckpointError(
+            tr("Checkpoints", "{name} is not valid JSON: {exc}", name=path.name, exc=exc)
+        ) from None
     if not isinstance(data, dict):
-        raise CheckpointError(f"{path.name} does not hold a JSON object")
+        raise CheckpointError(
+            tr("Checkpoints", "{name} does not hold a JSON object", name=path.name)
+        )
     return validate(data, schema or {}, path.name)
 
 
@@ -137,10 +144,24 @@ def shard_path(directory: Path, shard: object, index_name: str) -> Path:
         or PureWindowsPath(text).drive
         or ".." in parts
     ):
-        raise CheckpointError(f"{index_name}: shard {text!r} is not a file inside the folder")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{index_name}: shard {text!r} is not a file inside the folder",
+                index_name=index_name,
+                text=text,
+            )
+        )
     path = directory / text
     if not path.is_file():
-        raise CheckpointError(f"{index_name}: shard {text!r} is missing or not a regular file")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{index_name}: shard {text!r} is missing or not a regular file",
+                index_name=index_name,
+                text=text,
+            )
+        )
     return path
 
 
@@ -158,7 +179,12 @@ def read_weights(directory: Path) -> StateDict:
         if (directory / name).is_file():
             return read_tensors(directory / name)[0]
     raise CheckpointError(
-        f"{directory.name}/ has config.json but no weights ({' or '.join(WEIGHT_FILES)})"
+        tr(
+            "Checkpoints",
+            "{name}/ has config.json but no weights ({files})",
+            name=directory.name,
+            files=" or ".join(WEIGHT_FILES),
+        )
     )
 
 
@@ -169,14 +195,27 @@ def config_from_hf(
     the class count comes from the classifier weight (0 when there is none)."""
     model_type = config.get("model_type")
     if model_type not in ("swin", "swinv2"):
-        raise CheckpointError(f"config.json describes a {model_type!r} model, not 'swin'/'swinv2'")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "config.json describes a {model_type!r} model, not 'swin'/'swinv2'",
+                model_type=model_type,
+            )
+        )
     if config.get("use_absolute_embeddings"):
         raise CheckpointError(
-            "absolute position embeddings (use_absolute_embeddings) are not supported"
+            tr(
+                "Checkpoints",
+                "absolute position embeddings (use_absolute_embeddings) are not supported",
+            )
         )
     if config.get("hidden_act", "gelu") != "gelu":
         raise CheckpointError(
-            f"unsupported MLP activation {config.get('hidden_act')!r} (need gelu)"
+            tr(
+                "Checkpoints",
+                "unsupported MLP activation {get!r} (need gelu)",
+                get=config.get("hidden_act"),
+            )
         )
     validate(config, HF_CONFIG, "config.json")
     head = state_dict.get("head.fc.weight")
@@ -206,7 +245,9 @@ def config_from_hf(
     try:
         return SwinConfig(**fields)
     except (ValueError, TypeError) as exc:
-        raise CheckpointError(f"config.json is inconsistent: {exc}") from None
+        raise CheckpointError(
+            tr("Checkpoints", "config.json is inconsistent: {exc}", exc=exc)
+        ) from None
 
 
 def class_names_from_hf(config: dict, num_classes: int) -> tuple[str, ...]:

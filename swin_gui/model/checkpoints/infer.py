@@ -22,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from ...i18n import tr
 from ..config import PRESETS, SwinConfig
 from .base import CheckpointError, StateDict
 
@@ -72,7 +73,9 @@ def infer_config(
         CheckpointError: when the shapes do not describe a Swin Transformer.
     """
     if "patch_embed.proj.weight" not in state_dict:
-        raise CheckpointError("cannot infer the architecture: no patch_embed.proj.weight")
+        raise CheckpointError(
+            tr("Checkpoints", "cannot infer the architecture: no patch_embed.proj.weight")
+        )
     hint = parse_name_hint(name_hint)
     embed_dim, in_chans, patch, _ = state_dict["patch_embed.proj.weight"].shape
     depths = _depths(state_dict)
@@ -99,7 +102,9 @@ def infer_config(
     try:
         cfg = SwinConfig(**fields)
     except (ValueError, TypeError) as exc:
-        raise CheckpointError(f"inconsistent Swin shapes: {exc}") from None
+        raise CheckpointError(
+            tr("Checkpoints", "inconsistent Swin shapes: {exc}", exc=exc)
+        ) from None
     return cfg.with_(name=_name(cfg, name_hint))
 
 
@@ -110,7 +115,13 @@ def _depths(state_dict: StateDict) -> tuple[int, ...]:
             stage, block = int(m.group(1)), int(m.group(2))
             blocks[stage] = max(blocks.get(stage, -1), block)
     if not blocks or sorted(blocks) != list(range(len(blocks))):
-        raise CheckpointError(f"cannot infer depths: stages with blocks are {sorted(blocks)}")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "cannot infer depths: stages with blocks are {sorted}",
+                sorted=sorted(blocks),
+            )
+        )
     return tuple(blocks[s] + 1 for s in range(len(blocks)))
 
 
@@ -124,14 +135,28 @@ def _heads(state_dict: StateDict, stage: int, version: int) -> int:
         if attn + key in state_dict:
             return int(state_dict[attn + key].shape[axis])
     what = "relative_position_bias_table" if version == 1 else "logit_scale / cpb_mlp"
-    raise CheckpointError(f"cannot infer heads of stage {stage}: no {attn}{what}")
+    raise CheckpointError(
+        tr(
+            "Checkpoints",
+            "cannot infer heads of stage {stage}: no {attn}{what}",
+            stage=stage,
+            attn=attn,
+            what=what,
+        )
+    )
 
 
 def _window_v1(state_dict: StateDict) -> int:
     rows = state_dict["layers.0.blocks.0.attn.relative_position_bias_table"].shape[0]
     side = math.isqrt(rows)
     if side * side != rows or side % 2 == 0:
-        raise CheckpointError(f"relative_position_bias_table has {rows} rows, not (2M-1)^2")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "relative_position_bias_table has {rows} rows, not (2M-1)^2",
+                rows=rows,
+            )
+        )
     return (side + 1) // 2
 
 

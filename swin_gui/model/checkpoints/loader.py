@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import save as safetensors_bytes
 
 from ...export import atomic_write
+from ...i18n import tr
 from ..config import SwinConfig
 from ..swin import SwinTransformer
 from .base import (
@@ -84,10 +85,16 @@ def load_checkpoint(path: str | Path, key: str | None = None) -> LoadedCheckpoin
 
     path = Path(path).expanduser()
     if not path.exists():
-        raise CheckpointError(f"no such file or directory: {path}")
+        raise CheckpointError(tr("Checkpoints", "no such file or directory: {path}", path=path))
     if path.is_dir() or has_swin_config_beside(path):  # a HF / timm folder, or its weights
         if key is not None:
-            raise CheckpointError(f"--key {key!r} applies to a checkpoint file, not a folder")
+            raise CheckpointError(
+                tr(
+                    "Checkpoints",
+                    "--key {key!r} applies to a checkpoint file, not a folder",
+                    key=key,
+                )
+            )
         return load_directory(path if path.is_dir() else path.parent)
     obj, metadata, skipped = read_object(path)
     if CONFIG_KEY in metadata:
@@ -198,7 +205,15 @@ def check_dtypes(state_dict: StateDict, name: str) -> tuple[str, ...]:
     bad = {k: v.dtype for k, v in state_dict.items() if v.dtype not in FLOAT_DTYPES}
     if bad:
         kinds = ", ".join(sorted({str(d).replace("torch.", "") for d in bad.values()}))
-        raise CheckpointError(f"{name} has non-float weights ({kinds}): {few(bad)}")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{name} has non-float weights ({kinds}): {keys}",
+                name=name,
+                kinds=kinds,
+                keys=few(bad),
+            )
+        )
     return tuple(sorted({str(v.dtype).replace("torch.", "") for v in state_dict.values()}))
 
 
@@ -235,7 +250,13 @@ def check_fit(model: SwinTransformer, state_dict: StateDict, fmt: str, cfg: Swin
         problems.append(f"wrong shape {few(misshaped, 2)}")
     if problems:
         raise CheckpointError(
-            f"{fmt} checkpoint does not fit the inferred {describe(cfg)}: {'; '.join(problems)}"
+            tr(
+                "Checkpoints",
+                "{fmt} checkpoint does not fit the inferred {describe}: {problems}",
+                fmt=fmt,
+                describe=describe(cfg),
+                problems="; ".join(problems),
+            )
         )
 
 
@@ -253,7 +274,14 @@ def save_checkpoint(
     path = Path(path)
     names = list(class_names) or list(model.cfg.class_names)
     if names and len(names) != model.cfg.num_classes:
-        raise CheckpointError(f"{len(names)} class names for a {model.cfg.num_classes}-class head")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{n} class names for a {num_classes}-class head",
+                n=len(names),
+                num_classes=model.cfg.num_classes,
+            )
+        )
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     metadata = {CONFIG_KEY: json.dumps(model.cfg.to_dict()), NAMES_KEY: json.dumps(names)}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
+from ...i18n import tr
 from .base import CheckpointError, StateDict
 from .torch_zip import check_archive, read_archive
 from .unpickle import restricted_load
@@ -45,12 +46,12 @@ def read_object(path: Path) -> tuple[object, dict[str, str], tuple[str, ...]]:
     """(what the file holds, safetensors metadata, globals read as inert placeholders)."""
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"no such file or directory: {path}")
+        raise CheckpointError(tr("Checkpoints", "no such file or directory: {path}", path=path))
     if not path.is_file():
-        raise CheckpointError(f"not a regular file: {path}")
+        raise CheckpointError(tr("Checkpoints", "not a regular file: {path}", path=path))
     size = path.stat().st_size
     if size == 0:
-        raise CheckpointError(f"{path.name} is empty (0 bytes)")
+        raise CheckpointError(tr("Checkpoints", "{name} is empty (0 bytes)", name=path.name))
     if looks_like_safetensors(path):
         return (*_read_safetensors(path), ())
     obj, placeholders = _torch_load(path)
@@ -73,7 +74,12 @@ def _read_safetensors(path: Path) -> tuple[StateDict, dict[str, str]]:
         metadata = _safetensors_metadata(path)
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(
-            f"{path.name} is not a readable safetensors file (damaged or truncated?): {exc}"
+            tr(
+                "Checkpoints",
+                "{name} is not a readable safetensors file (damaged or truncated?): {exc}",
+                name=path.name,
+                exc=exc,
+            )
         ) from None
     return state_dict, metadata
 
@@ -90,7 +96,13 @@ def _torch_load(path: Path) -> tuple[object, set[str]]:
     refuses a global, our allow-list unpickler (inert placeholders, never code)."""
     is_zip = zipfile.is_zipfile(path)
     if not is_zip and _is_truncated_zip(path):
-        raise CheckpointError(f"{path.name} is truncated: the PyTorch zip archive is incomplete")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{name} is truncated: the PyTorch zip archive is incomplete",
+                name=path.name,
+            )
+        )
     if is_zip:
         check_archive(path)  # compression bombs and blocked globals, before any inflating
     try:
@@ -106,8 +118,12 @@ def _torch_load(path: Path) -> tuple[object, set[str]]:
     obj, placeholders = restricted_load(path.read_bytes(), path.name)
     if obj == LEGACY_MAGIC:
         raise CheckpointError(
-            f"{path.name} is in torch's legacy (pre-1.6) format and holds Python objects "
-            "besides tensors, which the safe loader does not read; re-save it with torch.save"
+            tr(
+                "Checkpoints",
+                "{name} is in torch's legacy (pre-1.6) format and holds Python objects besides "
+                "tensors, which the safe loader does not read; re-save it with torch.save",
+                name=path.name,
+            )
         )
     return obj, placeholders
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ...i18n import tr
 from .base import CheckpointError
 
 _KINDS = {
@@ -86,12 +87,21 @@ def validate(data: object, schema: dict[str, Field], file: str) -> dict:
     """`data` itself when it is an object whose present fields obey `schema`; else one
     CheckpointError line: "<file>: field '<name>' must be ..."."""
     if not isinstance(data, dict):
-        raise CheckpointError(f"{file} must hold a JSON object, not {_show(data)}")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{file} must hold a JSON object, not {show}",
+                file=file,
+                show=_show(data),
+            )
+        )
     for name, rule in schema.items():
         if name not in data or (data[name] is None and rule.kind == "dict"):
             continue  # absent (or a null object): the loader's default applies
         if why := rule.problem(data[name]):
-            raise CheckpointError(f"{file}: field {name!r} {why}")
+            raise CheckpointError(
+                tr("Checkpoints", "{file}: field {name!r} {why}", file=file, name=name, why=why)
+            )
     return data
 
 

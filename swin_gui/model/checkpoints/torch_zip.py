@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from ...i18n import tr
 from .base import CheckpointError
 from .unpickle import STORAGE_DTYPES, RawStorage, restricted_load
 
@@ -28,7 +29,13 @@ MAX_PICKLE_BYTES = 256 * 2**20
 def _pickle_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
     entries = [i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1] == "data.pkl"]
     if not entries:
-        raise CheckpointError(f"{name} is a zip archive without data.pkl (not a torch.save file)")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{name} is a zip archive without data.pkl (not a torch.save file)",
+                name=name,
+            )
+        )
     return entries[0]
 
 
@@ -36,7 +43,15 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, name: str
     with archive.open(info) as f:
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise CheckpointError(f"{name} refused: record {info.filename} inflates past {limit} bytes")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{name} refused: record {filename} inflates past {limit} bytes",
+                name=name,
+                filename=info.filename,
+                limit=limit,
+            )
+        )
     return data
 
 
@@ -46,11 +61,24 @@ def _storage_reader(archive, root: str, name: str, meta: bool, sizes: dict[str, 
 
     def load(pid):
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
-            raise CheckpointError(f"{name} holds a persistent object that is not a storage")
+            raise CheckpointError(
+                tr(
+                    "Checkpoints",
+                    "{name} holds a persistent object that is not a storage",
+                    name=name,
+                )
+            )
         _, storage_type, key, _location, numel = pid[:5]
         dtype = STORAGE_DTYPES.get(str(storage_type))
         if dtype is None:
-            raise CheckpointError(f"{name} holds a storage of unknown type {storage_type}")
+            raise CheckpointError(
+                tr(
+                    "Checkpoints",
+                    "{name} holds a storage of unknown type {storage_type}",
+                    name=name,
+                    storage_type=storage_type,
+                )
+            )
         nbytes = int(numel) * torch.empty((), dtype=dtype).element_size()
         sizes[str(key)] = nbytes
         if meta:
@@ -58,10 +86,24 @@ def _storage_reader(archive, root: str, name: str, meta: bool, sizes: dict[str, 
         else:
             info = records.get(f"{root}data/{key}")
             if info is None:
-                raise CheckpointError(f"{name} is damaged: storage record {key} is missing")
+                raise CheckpointError(
+                    tr(
+                        "Checkpoints",
+                        "{name} is damaged: storage record {key} is missing",
+                        name=name,
+                        key=key,
+                    )
+                )
             data = bytearray(_read(archive, info, nbytes, name))
             if len(data) != nbytes:
-                raise CheckpointError(f"{name} is truncated: storage {key} is short")
+                raise CheckpointError(
+                    tr(
+                        "Checkpoints",
+                        "{name} is truncated: storage {key} is short",
+                        name=name,
+                        key=key,
+                    )
+                )
             untyped = (
                 torch.UntypedStorage.from_buffer(data, dtype=torch.uint8)
                 if data
@@ -83,20 +125,39 @@ def check_archive(path: Path) -> None:
             for info in infos:
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                     raise CheckpointError(
-                        f"{name} refused: record {info.filename} uses an unsupported compression"
+                        tr(
+                            "Checkpoints",
+                            "{name} refused: record {filename} uses an unsupported compression",
+                            name=name,
+                            filename=info.filename,
+                        )
                     )
                 inflated, stored = info.file_size, info.compress_size
                 if stored > size or (
                     info.compress_type == zipfile.ZIP_STORED and inflated != stored
                 ):
                     raise CheckpointError(
-                        f"{name} refused: record {info.filename} declares {inflated} bytes "
-                        f"but stores {stored}"
+                        tr(
+                            "Checkpoints",
+                            "{name} refused: record {filename} declares {inflated} bytes but "
+                            "stores {stored}",
+                            name=name,
+                            filename=info.filename,
+                            inflated=inflated,
+                            stored=stored,
+                        )
                     )
                 if inflated > MAX_RATIO * max(stored, 1) + 4096:
                     raise CheckpointError(
-                        f"{name} refused: record {info.filename} would inflate from {stored} "
-                        f"to {inflated} bytes (a compression bomb?)"
+                        tr(
+                            "Checkpoints",
+                            "{name} refused: record {filename} would inflate from {stored} to "
+                            "{inflated} bytes (a compression bomb?)",
+                            name=name,
+                            filename=info.filename,
+                            stored=stored,
+                            inflated=inflated,
+                        )
                     )
             info = _pickle_entry(archive, name)
             root = info.filename[: -len("data.pkl")]
@@ -108,11 +169,20 @@ def check_archive(path: Path) -> None:
                 record = records.get(f"{root}data/{key}")
                 if record is not None and record != nbytes:
                     raise CheckpointError(
-                        f"{name} refused: storage record {key} holds {record} bytes but its "
-                        f"tensors declare {nbytes}"
+                        tr(
+                            "Checkpoints",
+                            "{name} refused: storage record {key} holds {record} bytes but its "
+                            "tensors declare {nbytes}",
+                            name=name,
+                            key=key,
+                            record=record,
+                            nbytes=nbytes,
+                        )
                     )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-        raise CheckpointError(f"{name} is truncated or damaged: {exc}") from None
+        raise CheckpointError(
+            tr("Checkpoints", "{name} is truncated or damaged: {exc}", name=name, exc=exc)
+        ) from None
 
 
 def read_archive(path: Path) -> tuple[object, set[str]]:
@@ -127,4 +197,6 @@ def read_archive(path: Path) -> tuple[object, set[str]]:
             reader = _storage_reader(archive, root, name, False, {})
             return restricted_load(pickle_bytes, name, reader)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CheckpointError(f"{name} is truncated or damaged: {exc}") from None
+        raise CheckpointError(
+            tr("Checkpoints", "{name} is truncated or damaged: {exc}", name=name, exc=exc)
+        ) from None

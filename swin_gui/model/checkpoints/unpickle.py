@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ...i18n import tr
 from .base import CheckpointError
 
 # Modules whose globals in a checkpoint can only mean "run this": refuse, naming them.
@@ -90,7 +91,7 @@ def _reconstruct_tensor(storage, offset, size, stride, *_rest) -> torch.Tensor:
     if isinstance(storage, torch.storage.TypedStorage):
         storage = RawStorage(storage._untyped_storage, storage.dtype)
     if not isinstance(storage, RawStorage):
-        raise CheckpointError("a tensor in the pickle has no plain storage")
+        raise CheckpointError(tr("Checkpoints", "a tensor in the pickle has no plain storage"))
     t = torch.empty((0,), dtype=storage.dtype, device=storage.untyped.device)
     return t.set_(storage.untyped, int(offset), tuple(size), tuple(stride))
 
@@ -112,14 +113,20 @@ def _storage_from_bytes(data: bytes):
     sizes are checked against the bytes first (torch allocates them before reading), then
     torch's own weights-only loader reads it."""
     if not isinstance(data, bytes):
-        raise ValueError("a storage that is not bytes")
+        raise ValueError(tr("Checkpoints", "a storage that is not bytes"))
     declared: list[int] = []
 
     def sizes(pid):
         _, storage_type, _key, _location, numel = pid[:5]
         dtype = STORAGE_DTYPES.get(getattr(storage_type, "__name__", str(storage_type)))
         if dtype is None:
-            raise ValueError(f"a storage of unknown type {storage_type}")
+            raise ValueError(
+                tr(
+                    "Checkpoints",
+                    "a storage of unknown type {storage_type}",
+                    storage_type=storage_type,
+                )
+            )
         declared.append(int(numel) * torch.empty((), dtype=dtype).element_size())
         return None
 
@@ -128,7 +135,14 @@ def _storage_from_bytes(data: bytes):
         RestrictedUnpickler(f, "storage").load()
     RestrictedUnpickler(f, "storage", sizes).load()
     if sum(declared) > len(data):
-        raise ValueError(f"a storage declares {sum(declared)} bytes but holds {len(data)}")
+        raise ValueError(
+            tr(
+                "Checkpoints",
+                "a storage declares {declared} bytes but holds {held}",
+                declared=sum(declared),
+                held=len(data),
+            )
+        )
     return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
@@ -152,7 +166,7 @@ def _encode(text: str, encoding: str = "utf-8") -> bytes:
         "utf8",
         "ascii",
     ):
-        raise ValueError(f"it asks for the {encoding!r} codec")
+        raise ValueError(tr("Checkpoints", "it asks for the {encoding!r} codec", encoding=encoding))
     return str(text).encode(encoding)
 
 
@@ -201,8 +215,13 @@ class RestrictedUnpickler(pickle.Unpickler):
         qualified = f"{module}.{name}"
         if module.split(".", 1)[0] in BLOCKED_MODULES or module.startswith("torch"):
             raise CheckpointError(
-                f"{self._file_name} refused: it holds Python objects ({qualified}) that could "
-                "run code when unpickled; only plain tensors are loaded"
+                tr(
+                    "Checkpoints",
+                    "{file_name} refused: it holds Python objects ({qualified}) that could run "
+                    "code when unpickled; only plain tensors are loaded",
+                    file_name=self._file_name,
+                    qualified=qualified,
+                )
             )
         self.placeholders.add(qualified)
         return placeholder_class(qualified)
@@ -228,7 +247,12 @@ def restricted_load(
     except Exception as exc:  # UnpicklingError, EOFError, ValueError, TypeError, ...
         text = " ".join(str(exc).split())[:100]
         raise CheckpointError(
-            f"{name} is not a PyTorch or safetensors checkpoint: "
-            f"its pickle could not be read ({text})"
+            tr(
+                "Checkpoints",
+                "{name} is not a PyTorch or safetensors checkpoint: its pickle could not be read "
+                "({text})",
+                name=name,
+                text=text,
+            )
         ) from None
     return obj, unpickler.placeholders

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from ...i18n import tr
 from .base import CheckpointError, StateDict, few
 from .unpickle import Placeholder
 
@@ -69,7 +70,9 @@ def choose_state_dict(obj: object, name: str, key: str | None = None) -> tuple[M
     or `key` names none of them."""
     if not isinstance(obj, Mapping):
         what = obj.global_name if isinstance(obj, Placeholder) else type(obj).__name__
-        raise CheckpointError(f"{name} holds a {what}, not a dict of tensors")
+        raise CheckpointError(
+            tr("Checkpoints", "{name} holds a {what}, not a dict of tensors", name=name, what=what)
+        )
     paths = state_dict_paths(obj)
     candidates = tuple(sorted(paths))
     shown = ", ".join(repr(p or ".") for p in candidates) or "none"
@@ -79,13 +82,26 @@ def choose_state_dict(obj: object, name: str, key: str | None = None) -> tuple[M
             matches = [""] if "" in paths else []
         if len(matches) != 1:
             raise CheckpointError(
-                f"{name}: --key {key!r} names no single state dict; it has {shown}"
+                tr(
+                    "Checkpoints",
+                    "{name}: --key {key!r} names no single state dict; it has {shown}",
+                    name=name,
+                    key=key,
+                    shown=shown,
+                )
             )
         return paths[matches[0]], matches[0], candidates
     ranked = sorted((r, p) for p in paths if (r := rank(p)) is not None)
     if not ranked:
         keys = ", ".join(map(str, obj))[:100]
-        raise CheckpointError(f"{name} contains no state dict of tensors (keys: {keys})")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{name} contains no state dict of tensors (keys: {keys})",
+                name=name,
+                keys=keys,
+            )
+        )
     path = ranked[0][1]
     return paths[path], path, candidates
 
@@ -100,17 +116,38 @@ def to_tensors(entries: Mapping, name: str) -> StateDict:
             tensors[str(key)] = value
         elif isinstance(value, np.ndarray):
             if value.dtype.kind not in "biufc":
-                raise CheckpointError(f"{name}: weight {key} is a {value.dtype} array, not numbers")
+                raise CheckpointError(
+                    tr(
+                        "Checkpoints",
+                        "{name}: weight {key} is a {dtype} array, not numbers",
+                        name=name,
+                        key=key,
+                        dtype=value.dtype,
+                    )
+                )
             tensors[str(key)] = torch.from_numpy(np.ascontiguousarray(value))
         elif isinstance(value, Placeholder):
             raise CheckpointError(
-                f"{name} refused: weight {key} is a Python object ({value.global_name}) "
-                "that could run code when unpickled; only plain tensors are loaded"
+                tr(
+                    "Checkpoints",
+                    "{name} refused: weight {key} is a Python object ({global_name}) that could "
+                    "run code when unpickled; only plain tensors are loaded",
+                    name=name,
+                    key=key,
+                    global_name=value.global_name,
+                )
             )
         else:
             others.append(str(key))
     if others and len(others) > len(tensors):
-        raise CheckpointError(f"{name} is not a state dict: non-tensor entries {others[:4]}")
+        raise CheckpointError(
+            tr(
+                "Checkpoints",
+                "{name} is not a state dict: non-tensor entries {others}",
+                name=name,
+                others=others[:4],
+            )
+        )
     return tensors
 
 
@@ -130,7 +167,13 @@ def strip_prefixes(state_dict: StateDict, name: str) -> tuple[StateDict, tuple[s
             clashes = [k for k in having if k[len(prefix) :] in out]
             if clashes:
                 raise CheckpointError(
-                    f"{name}: keys {few(clashes, 2)} appear both with and without {prefix!r}"
+                    tr(
+                        "Checkpoints",
+                        "{name}: keys {clashes} appear both with and without {prefix!r}",
+                        name=name,
+                        clashes=few(clashes, 2),
+                        prefix=prefix,
+                    )
                 )
             out.update({k[len(prefix) :]: state_dict[k] for k in having})
             state_dict, changed = out, True
