@@ -37,7 +37,8 @@ def _v1(trace, sel: Selection) -> Para:
             "Concepts",
             "This model is v1: Block internals draws LN1 before W-MSA, and the stream's mean "
             "token norm goes from {a} entering [block {s0}.{b0}](first) to {b} leaving "
-            "[block {s1}.{b1}](last) — a post-norm block would renormalise it every time.",
+            "[block {s1}.{b1}](last), each block adding its branches to it; in a post-norm block a "
+            "LayerNorm would act on the stream itself after every addition.",
             a=dec(f.first),
             s0=f.first_block[0],
             b0=f.first_block[1],

@@ -176,7 +176,7 @@ def _sw_msa(trace, b: X.BlockFacts, sel: Selection) -> list[Para]:
                 "some windows hold tokens that are not neighbours on the image. The grid is "
                 "labelled with 9 regions (per axis the slices [0:−M], [−M:−s], [−s:]) and the "
                 "mask adds −100 to the logit of every query–key pair from different regions: "
-                "after the softmax such a pair gets e⁻¹⁰⁰ ≈ 4·10⁻⁴⁴ of the weight.",
+                "after the softmax such a pair's weight is multiplied by e⁻¹⁰⁰ ≈ 4·10⁻⁴⁴.",
                 k=s,
             )
         ),
