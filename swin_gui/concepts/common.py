@@ -29,8 +29,8 @@ def n(value: int) -> str:
 
 
 def dec(value: float, spec: str = ".3g") -> str:
-    """A float in the language's decimal separator (2.5 / 2,5)."""
-    return num(float(value), spec)
+    """A float in the language's decimal separator (2.5 / 2,5), with a true minus sign."""
+    return num(float(value), spec).replace("-", "−")
 
 
 def and_list(items: list[str]) -> str:

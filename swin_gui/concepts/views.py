@@ -164,8 +164,11 @@ def _bias(trace, sel: Selection) -> list[Para]:
         text += " " + tr("Concepts", "v2 computes the table with a small MLP, squashed to 16·σ(·).")
     out = [para(text)]
     bt = trace.block(sel.stage, sel.block)
-    if bt.computed("bias"):
+    try:  # small (heads, N, N): read from the trace or computed from the block's weights
         bias = np.asarray(bt.bias)
+    except LookupError:  # a trace file without the bias and without its model
+        bias = None
+    if bias is not None:
         h = 0 if sel.head is None else sel.head
         out.append(
             para(

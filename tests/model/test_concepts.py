@@ -187,3 +187,11 @@ def test_an_unknown_view_explains_the_grid(trace224):
     a, _ = _text(trace224, "concepts", stage=0, block=1)
     b, _ = _text(trace224, "grid", stage=0, block=1)
     assert a == b
+
+
+def test_bias_numbers_are_the_blocks_own(trace224):
+    bias = trace224.block(1, 1).bias[1]
+    text, _ = _text(trace224, "bias", stage=1, block=1, head=1)
+    lo, hi = (f"{v:.3g}".replace("-", "−") for v in (bias.min(), bias.max()))
+    assert f"In block 1.1, head 1 adds between {lo} and {hi}." in text
+    assert "(2M−1)² = 13² = 169" in text
