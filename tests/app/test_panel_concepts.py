@@ -124,6 +124,18 @@ def test_rewraps_to_the_new_width(qtbot, panel):
     assert panel.figure.texts() == wide.texts()
 
 
+def test_the_text_fills_the_viewport_without_being_shrunk(qtbot, panel):
+    panel.resize(500, 400)
+    qtbot.wait(200)  # the re-wrap timer
+    view = panel.view
+    width = view.viewport().width() / view.px_per_pt
+    lay = view.figure_scene.info.layout
+    room = text_width(width)
+    for p in panel.figure.plots:  # laid out at their own size: no word squeezed
+        assert lay.of(p.key).box[2] == pytest.approx(p.size[0]) and p.size[0] <= room + 0.5
+    assert view.horizontalScrollBar().maximum() == 0
+
+
 def test_wheel_scrolls_instead_of_zooming(qtbot, panel):
     panel.resize(700, 300)
     qtbot.waitUntil(lambda: panel.view.verticalScrollBar().maximum() > 0, timeout=3000)

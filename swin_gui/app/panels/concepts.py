@@ -60,6 +60,9 @@ class ConceptsPanel(Panel):
         self._docks_watched = False
         self._rewrap = QTimer(self, singleShot=True, interval=60)
         self._rewrap.timeout.connect(self._on_rewrap)
+        # the scroll bar is always there, so showing it never narrows the text's width
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.viewport().installEventFilter(self)
         app = QApplication.instance()
         if app is not None:
@@ -119,19 +122,19 @@ class ConceptsPanel(Panel):
             self._sync_from_window()
         super().set_exposed(exposed)
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._rewrap.start()
-
     def _on_rewrap(self) -> None:
         if self.figure is not None and abs(self.width_pt() - self._width) > 0.5:
             self._request_refresh()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        """The wheel scrolls the text (the figure view would zoom it)."""
-        if obj is self.view.viewport() and event.type() == QEvent.Type.Wheel:
-            QApplication.sendEvent(self.view.verticalScrollBar(), event)
-            return True
+        """The wheel scrolls the text (the figure view would zoom it); a new viewport width
+        re-wraps it."""
+        if obj is self.view.viewport():
+            if event.type() == QEvent.Type.Wheel:
+                QApplication.sendEvent(self.view.verticalScrollBar(), event)
+                return True
+            if event.type() == QEvent.Type.Resize:
+                self._rewrap.start()
         return super().eventFilter(obj, event)
 
     # ---- links -----------------------------------------------------------------------------
