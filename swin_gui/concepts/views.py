@@ -17,9 +17,13 @@ from .textlayout import Para
 def view_paras(trace, sel: Selection, view: str) -> list[Para]:
     """The paragraphs for `view` ("grid" when it has none of its own)."""
     make = VIEWS.get(view, _grid)
-    title = TITLES.get(view, TITLES["grid"])()
-    out = [heading(tr("Concepts", "In this view: {title}", title=title))]
+    out = [heading(tr("Concepts", "In this view: {title}", title=view_title(view)))]
     return out + make(trace, sel)
+
+
+def view_title(view: str) -> str:
+    """The view's title in the interface language (the grid's for a view without text)."""
+    return TITLES.get(view, TITLES["grid"])()
 
 
 def _grid(trace, sel: Selection) -> list[Para]:

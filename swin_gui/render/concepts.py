@@ -19,6 +19,7 @@ import numpy as np
 from ..concepts import explain
 from ..concepts.common import describe_link
 from ..concepts.textlayout import LINE, Para, Word, wrap
+from ..concepts.views import view_title
 from ..i18n import tr
 from . import figure as F
 from .selection import Selection
@@ -48,11 +49,11 @@ def figure_concepts(
     paras = explain(trace, selection, view, cost)
     width = text_width(width_pt)
     plots = tuple(_plot(f"p{i}", para, width) for i, para in enumerate(paras))
-    step = paras[0].text if paras else ""
+    step = paras[0].text.split(":")[0] if paras else ""  # "Block 1.1", "Patch merging into …"
     if len(_INTERNED) > MAX_INTERNED:
         _INTERNED.clear()
     return F.Figure(
-        title=tr("Concepts", "Concepts · {step}", step=step),
+        title=tr("Concepts", "Concepts · {step} · in {view}", step=step, view=view_title(view)),
         plots=plots,
         notes=(tr("Concepts", "links select a block, a window or a token in every panel"),),
         data=None,

@@ -214,10 +214,10 @@ def test_in_the_main_window_it_explains_the_raised_or_clicked_view(
 def test_a_language_switch_retranslates_the_text(panel):
     from swin_gui import i18n
 
-    assert panel.heading.full == "Concepts · Block 1.1: SW-MSA, shifted windows"
+    assert panel.heading.full == "Concepts · Block 1.1 · in Window grid"
     i18n.set_language("ru")
     try:
-        assert panel.heading.full == "Понятия · Блок 1.1: SW-MSA, сдвинутые окна"
+        assert panel.heading.full == "Понятия · Блок 1.1 · в виде «Сетка окон»"
         text = _plain(panel)
         assert "В этом виде: Сетка окон" in text and "Где ошибается конспект" in text
         assert "8\u00a0832" in text  # the grouped number is one word: it never breaks
