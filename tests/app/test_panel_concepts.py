@@ -225,3 +225,29 @@ def test_a_language_switch_retranslates_the_text(panel):
     finally:
         i18n.set_language("en")
     assert "In this view: Window grid" in _plain(panel)
+
+
+def test_a_finished_sweep_is_cited(make_window, tiny_model, make_image, qtbot):
+    from swin_gui.costlab import CostRow, Crossover, SweepResult
+
+    def row(model, family, size, ms):
+        return CostRow(model, family, size, 1, 1, 1, 1, 1, 1, 1, ms, 1, 1.0)
+
+    window = make_window(tiny_model, make_image())
+    window.go_to(view="concepts")
+    QApplication.processEvents()
+    panel, cost = window.panels["concepts"], window.panels["cost"]
+    assert "README › Cost lab" in _plain(panel)
+    result = SweepResult(
+        (row("tiny", "swin", 224, 20.0), row("DeiT-S", "vit", 224, 100.0)),
+        (224,),
+        ("tiny", "DeiT-S"),
+        {},
+        (Crossover("time", "always"),),
+        1.0,
+        1,
+    )
+    cost.result = result  # what CostPanel._on_finished stores, then the worker's signal
+    cost.worker.finished.emit(result)
+    qtbot.waitUntil(lambda: "the Cost lab's run in this session" in _plain(panel), timeout=3000)
+    assert "At 224 px tiny took 20.0 ms and DeiT-S 100.0 ms: tiny 5.00× faster" in _plain(panel)

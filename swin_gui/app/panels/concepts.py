@@ -15,7 +15,8 @@ model's evidence (`render.concepts.figure_concepts`, text from `swin_gui.concept
   one `--view`/`go_to` raised). Its own name is ignored, so clicking a link here keeps
   the view it explains.
 - The Cost lab's measurement: `set_cost_result(result)`; without it the panel reads the
-  Cost panel's `result` when there is one, else cites the README's recorded sweep.
+  Cost panel's `result` when there is one (and re-renders when its sweep finishes), else
+  cites the README's recorded sweep.
 - A language switch re-renders the text (`base.Panel.retranslate`).
 """
 
@@ -44,6 +45,17 @@ class _DockWatch(QObject):
     def visible(self, shown: bool) -> None:
         if shown:
             self.panel.set_active_view(self.name)
+
+
+class _CostWatch(QObject):
+    """Re-renders the panel when the Cost lab's sweep finishes (a child of the panel)."""
+
+    def __init__(self, panel: ConceptsPanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    def finished(self, _result) -> None:
+        self.panel._request_refresh()
 
 
 class ConceptsPanel(Panel):
@@ -105,6 +117,9 @@ class ConceptsPanel(Panel):
             for name, dock in getattr(window, "docks", {}).items():
                 if name != self.view_name:
                     dock.visibilityChanged.connect(_DockWatch(self, name).visible)
+            worker = getattr(getattr(window, "panels", {}).get("cost"), "worker", None)
+            if worker is not None:
+                worker.finished.connect(_CostWatch(self).finished)
 
     def _cost(self):
         if self.cost_result is not None:
