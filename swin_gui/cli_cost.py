@@ -263,7 +263,9 @@ def cmd_cost(args: argparse.Namespace, threads_chosen: bool = True) -> int:
         try:
             args.json.write_text(json.dumps(result.json_rows(), indent=1) + "\n")
         except OSError as e:
-            raise CLIError(f"--json {args.json}: {e.strerror or e}") from None
+            raise CLIError(
+                tr("CLI", "--json {path}: {why}", path=args.json, why=e.strerror or e)
+            ) from None
         rows = ntr(
             "CLI",
             "wrote {n} row to {path}",

@@ -108,11 +108,32 @@ class Crossover:
     size: float | None = None
 
     def text(self) -> str:
-        if self.status == "crossover":
-            return f"Swin becomes cheaper in {self.quantity} above ≈ {self.size:.0f} px"
-        if self.status == "always":
-            return f"Swin is cheaper in {self.quantity} at every size swept"
-        return f"no crossover in {self.quantity} in the sizes swept (ViT stays cheaper)"
+        """The verdict in the interface language (one sentence per quantity: Russian
+        declines the quantity's name)."""
+        from .i18n import num, tr
+
+        size = "" if self.size is None else num(self.size, ".0f")
+        if self.quantity == "MACs":
+            texts = {
+                "crossover": tr("Cost", "Swin becomes cheaper in MACs above ≈ {size} px"),
+                "always": tr("Cost", "Swin is cheaper in MACs at every size swept"),
+                "never": tr("Cost", "no crossover in MACs in the sizes swept (ViT stays cheaper)"),
+            }
+        elif self.quantity == "memory":
+            texts = {
+                "crossover": tr("Cost", "Swin becomes cheaper in memory above ≈ {size} px"),
+                "always": tr("Cost", "Swin is cheaper in memory at every size swept"),
+                "never": tr(
+                    "Cost", "no crossover in memory in the sizes swept (ViT stays cheaper)"
+                ),
+            }
+        else:
+            texts = {
+                "crossover": tr("Cost", "Swin becomes cheaper in time above ≈ {size} px"),
+                "always": tr("Cost", "Swin is cheaper in time at every size swept"),
+                "never": tr("Cost", "no crossover in time in the sizes swept (ViT stays cheaper)"),
+            }
+        return texts.get(self.status, texts["never"]).format(size=size)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
         routed to FILE.po there), and drop the entries no code uses any more
 
 The msgids are what `pybabel extract -k tr:1c,2 -k ntr:1c,2,3 swin_gui` finds, plus the
-view titles and tab labels of `render.registry.VIEWS` (context "View"), plus argparse's own
+view titles and tab labels of `render.registry.VIEWS` (contexts "View", "Tab"), plus argparse's own
 words (context "argparse", extracted from the running Python's argparse with `_` and
 `ngettext`). `tests/model/test_i18n_catalogue.py` runs `problems()` and wants all zeros.
 """
@@ -70,7 +70,7 @@ def _extract() -> dict[Key, Entry]:
 
     for v in VIEWS:
         add("View", v.english_title, ("swin_gui/render/registry.py", 0))
-        add("View", v.english_tab, ("swin_gui/render/registry.py", 0))
+        add("Tab", v.english_tab, ("swin_gui/render/registry.py", 0))
     for lineno, mid, _comments, _ctx in extract_from_file(
         "python", argparse.__file__, keywords=_keywords(("_", "ngettext:1,2")), options={}
     ):

@@ -37,10 +37,7 @@ def run_app(
     app.setOrganizationName("SwinExplorer")
     pg.setConfigOptions(imageAxisOrder="row-major")
     settings = AppSettings()
-    code = i18n.choose(lang, settings.language())
-    i18n.set_language(code)
-    if lang is not None and screenshot is None:
-        settings.set_language(code)
+    start_language(settings, lang, remember=screenshot is None)
     install_qt_translations(app)
     if model is None:
         last = settings.last_model()
@@ -60,6 +57,17 @@ def run_app(
     window.fill_screen()
     window.show()
     return save_screenshot(app, window, Path(screenshot))
+
+
+def start_language(settings: AppSettings, lang: str | None, remember: bool = True) -> str:
+    """Choose the interface language: `lang` (--lang), else the remembered choice, else
+    the system's; an explicit choice is remembered unless `remember` is False (a
+    screenshot run leaves the user's choice alone). Returns the code."""
+    code = i18n.choose(lang, settings.language())
+    i18n.set_language(code)
+    if lang is not None and remember:
+        settings.set_language(code)
+    return code
 
 
 def _model_available(spec: str) -> bool:

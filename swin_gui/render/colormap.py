@@ -110,7 +110,9 @@ def apply_colormap(
     """
     a = np.asarray(array, dtype=np.float64)
     if a.ndim != 2:
-        raise ValueError(f"apply_colormap needs a 2-D array, got shape {a.shape}")
+        raise ValueError(
+            tr("Colormap", "apply_colormap needs a 2-D array, got shape {shape}", shape=a.shape)
+        )
     lut = colormap_lut(name)
     finite = np.isfinite(a)
     if levels is None:

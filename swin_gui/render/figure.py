@@ -111,7 +111,14 @@ class Text:
 
     def __post_init__(self) -> None:
         if self.size_pt < MIN_TEXT_PT:
-            raise ValueError(f"text {self.text!r} at {self.size_pt} pt: figures use ≥ 9 pt")
+            raise ValueError(
+                tr(
+                    "Figure",
+                    "text {text!r} at {size_pt} pt: figures use ≥ 9 pt",
+                    text=self.text,
+                    size_pt=self.size_pt,
+                )
+            )
 
 
 Layer = Heatmap | Lines | Rects | Polygons | Hatch | Text

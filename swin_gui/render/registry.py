@@ -18,8 +18,9 @@ class View:
     """A view: `figure_<name>` in `swin_gui.render.<name>`, `<Name>Panel` in
     `swin_gui.app.panels.<name>` (unless `figure` / `panel` say "module:name" otherwise),
     docked in `area` (center | right | bottom | bottom-right) under the tab label `tab`.
-    The English title and tab are the msgids (context "View"); `title` and `tab` are
-    in the current language."""
+    The English title and tab are the msgids (contexts "View" and "Tab": a tab label may
+    be shorter than the title in another language); `title` and `tab` are in the current
+    language."""
 
     name: str
     english_title: str
@@ -40,7 +41,7 @@ class View:
 
     @property
     def tab(self) -> str:
-        return tr("View", self.english_tab)
+        return tr("Tab", self.english_tab)
 
     def figure_function(self):
         """`figure_<view>(trace, selection) -> Figure`."""

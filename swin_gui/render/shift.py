@@ -311,10 +311,11 @@ def _notes(trace: Trace, block: BlockTrace, s: int, mixed: np.ndarray) -> tuple[
     ]
     if s > 0:
         notes.append(
-            tr(
+            ntr(
                 "Shift",
-                "roll(−{s}, −{s}) moves the top {s} rows and left {s} columns to the end",
-                s=s,
+                "roll(−{n}, −{n}) moves the top {n} row and left {n} column to the end",
+                "roll(−{n}, −{n}) moves the top {n} rows and left {n} columns to the end",
+                s,
             )
         )
         notes.append(

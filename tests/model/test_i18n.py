@@ -156,3 +156,34 @@ def test_cli_help_stays_english_by_default(capsys):
 def test_a_bad_lang_is_one_line(capsys):
     assert cli.main(["--lang", "de", "--help"]) == 2
     assert capsys.readouterr().err == "swin-gui: error: --lang: choose one of en, ru, not 'de'\n"
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (1, "1 окно"),
+        (2, "2 окна"),
+        (4, "4 окна"),
+        (5, "5 окон"),
+        (12, "12 окон"),
+        (21, "21 окно"),
+        (23, "23 окна"),
+        (64, "64 окна"),
+        (100, "100 окон"),
+    ],
+)
+def test_the_apps_own_plurals_in_russian(russian, n, text):
+    shown = ntr(
+        "Shift",
+        "padded grid {Hp}×{Wp}; {n} window of {M}×{M}",
+        "padded grid {Hp}×{Wp}; {n} windows of {M}×{M}",
+        n,
+        Hp=56,
+        Wp=56,
+        M=7,
+    )
+    assert shown == f"сетка с паддингом 56×56; {text} 7×7"
+    heads = ntr("Bias", "{n} head", "{n} heads", n)
+    assert (
+        heads.split()[1] == {"окно": "голова", "окна": "головы", "окон": "голов"}[text.split()[1]]
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from ...i18n import tr
 from .base import CheckpointError, StateDict
 
 _OUT_NORM = re.compile(r"^norm(\d+)\.(weight|bias)$")
@@ -39,8 +40,13 @@ def refuse_variants(state_dict: StateDict, name: str) -> None:
         variant = "Swin-MoE (mixture-of-experts MLPs)"
     if variant:
         raise CheckpointError(
-            f"{name} is a {variant} checkpoint; Swin Explorer shows 2-D Swin classifiers and "
-            "backbones only"
+            tr(
+                "Checkpoints",
+                "{name} is a {variant} checkpoint; Swin Explorer shows 2-D Swin classifiers and "
+                "backbones only",
+                name=name,
+                variant=variant,
+            )
         )
 
 
@@ -83,8 +89,13 @@ def fold_out_norms(state_dict: StateDict) -> tuple[StateDict, tuple[str, ...], s
     )
     if f"norm{last}.weight" not in state_dict:
         raise CheckpointError(
-            f"the backbone has out-norms for stages {indices} but none for its last stage "
-            f"{last}, which the final LayerNorm needs"
+            tr(
+                "Checkpoints",
+                "the backbone has out-norms for stages {indices} but none for its last stage "
+                "{last}, which the final LayerNorm needs",
+                indices=indices,
+                last=last,
+            )
         )
     for part in ("weight", "bias"):
         if f"norm{last}.{part}" in state_dict:

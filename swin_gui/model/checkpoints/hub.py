@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ...i18n import tr
 from .base import CheckpointError, LoadedCheckpoint
 
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin"]
@@ -29,7 +30,10 @@ def download_snapshot(
         from huggingface_hub import snapshot_download
     except ImportError:
         raise CheckpointError(
-            "loading from the Hub needs huggingface_hub: pip install huggingface_hub"
+            tr(
+                "Checkpoints",
+                "loading from the Hub needs huggingface_hub: pip install huggingface_hub",
+            )
         ) from None
     offline = hub_offline()
     try:
@@ -47,7 +51,13 @@ def download_snapshot(
             else ("the Hub could not be reached (offline?)")
         )
         raise CheckpointError(
-            f"could not fetch {repo_id!r} from the Hugging Face Hub: {why} ({type(exc).__name__})"
+            tr(
+                "Checkpoints",
+                "could not fetch {repo_id!r} from the Hugging Face Hub: {why} ({name})",
+                repo_id=repo_id,
+                why=why,
+                name=type(exc).__name__,
+            )
         ) from None
     return Path(folder)
 
