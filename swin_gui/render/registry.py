@@ -68,6 +68,7 @@ VIEWS: tuple[View, ...] = (
     View("pyramid", "Feature pyramid", "bottom", "Pyramid"),
     View("merging", "Patch merging", "bottom", "Merging"),
     View("predictions", "Predictions", "bottom-right"),
+    View("concepts", "Concepts", "bottom"),
 )
 NAMES: tuple[str, ...] = tuple(v.name for v in VIEWS)
 
