@@ -138,3 +138,35 @@ def test_head_mean_record_is_the_eager_attention_computed_once(tiny_model, xs):
         a, m = eager.data[k], mean.data[k + "_mean"]  # (B·nW, heads, N, N), (B·nW, N, N)
         assert m.shape == a.shape[:1] + a.shape[2:] and k not in mean.data
         torch.testing.assert_close(m, a.mean(1), rtol=1e-4, atol=1e-6)
+
+
+def test_batched_evaluation_equals_scene_by_scene(tiny_model):
+    """`evaluate --explain` batches the scenes and shares Score-CAM's masked passes between
+    a scene's two targets; its figures equal the methods run one target at a time."""
+    from swin_gui.demo import explain_eval as ev
+    from swin_gui.demo.train import to_tensor
+
+    table = {k: v for k, v in ev.methods().items() if k in ("gradcam s3", "rollout chefer")}
+    got = ev.run(tiny_model, "two", 1, table, n_auc=0, n_score=1)
+    want: dict = {name: {"point": [], "point_other": [], "energy": []} for name in got}
+    for i, (image, targets) in enumerate(ev._scenes("two", 1)):
+        x = to_tensor([image], tiny_model.cfg)
+        for k, mask, other in targets:
+            heats = {
+                "gradcam s3": swin_gui.explain(tiny_model, x, "gradcam", 3, target=k).map,
+                "rollout chefer": swin_gui.explain(tiny_model, x, "rollout", target=k).map,
+            }
+            if i < 1:
+                heats["scorecam s3"] = swin_gui.explain(
+                    tiny_model, x, "scorecam", 3, target=k, batch=64
+                ).map
+            for name, heat in heats.items():
+                heat = heat.astype(np.float64)
+                want[name]["point"].append(float(ev.hits(heat, mask)))
+                want[name]["point_other"].append(float(ev.hits(heat, other)))
+                want[name]["energy"].append(ev.energy(heat, mask))
+    assert set(got) == {"gradcam s3", "rollout chefer", "scorecam s3"}
+    for name, r in want.items():
+        assert got[name]["point"] == pytest.approx(np.mean(r["point"]))
+        assert got[name]["point_other"] == pytest.approx(np.mean(r["point_other"]))
+        assert got[name]["energy"] == pytest.approx(np.mean(r["energy"]), rel=1e-4)
