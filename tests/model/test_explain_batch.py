@@ -170,3 +170,22 @@ def test_batched_evaluation_equals_scene_by_scene(tiny_model):
         assert got[name]["point"] == pytest.approx(np.mean(r["point"]))
         assert got[name]["point_other"] == pytest.approx(np.mean(r["point_other"]))
         assert got[name]["energy"] == pytest.approx(np.mean(r["energy"]), rel=1e-4)
+
+
+def test_rollout_runs_one_pass_and_stops_after_the_last_softmax(tiny_model, xs):
+    runs = {"embed": 0, "last mlp": 0, "head": 0}
+
+    def count(name):
+        return lambda *_: runs.__setitem__(name, runs[name] + 1)
+
+    hooks = [
+        tiny_model.patch_embed.register_forward_hook(count("embed")),
+        tiny_model.layers[3].blocks[1].mlp.register_forward_hook(count("last mlp")),
+        tiny_model.head.register_forward_hook(count("head")),
+    ]
+    try:
+        rollout(tiny_model, xs[:1])
+    finally:
+        for h in hooks:
+            h.remove()
+    assert runs == {"embed": 1, "last mlp": 0, "head": 0}
