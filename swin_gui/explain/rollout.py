@@ -2,23 +2,23 @@
 gradient-weighted, class-specific variant (Chefer, Gur & Wolf, 2021).
 
 Per block, the token-to-token matrix window attention really applies is the softmax the
-forward pass records for each window (`Recorder(attention="mean")`: the heads' mean, and
-the block's output taken from that same softmax, so it is computed once): pad to a multiple of
-M, roll by (−s, −s) over the padded grid, partition, softmax with the bias and the −100
-shift mask. Undoing that order maps window w, position i back to its original token;
-padded keys are dropped (they are constants and carry no token), masked pairs keep what
-the −100 leaves (≈ e^−100), heads are averaged and Â = 0.5·A + 0.5·I is renormalised per
-row. Patch merging is a 2 × 2 → 1 aggregation. The relevance is propagated backwards as a
-vector — from the pooled output (uniform over the last tokens) or from one token — window
-by window, O(tokens·M²) per block; no (HW)² matrix, not even Â, is ever formed:
+forward pass records for each window (`Recorder(attention="mean")`: the heads' mean, with
+the block's output taken from that same softmax, so it is computed once): pad to a
+multiple of M, roll by (−s, −s) over the padded grid, partition, softmax with the bias and
+the −100 shift mask. Undoing that order maps window w, position i back to its original
+token; padded keys are dropped (they are constants and carry no token), masked pairs keep
+what the −100 leaves (≈ e^−100), heads are averaged and Â = 0.5·A + 0.5·I is renormalised
+per row. Patch merging is a 2 × 2 → 1 aggregation. The relevance is propagated backwards
+as a vector — from the pooled output (uniform over the last tokens) or from one token —
+window by window, O(tokens·M²) per block; no (HW)² matrix, not even Â, is ever formed:
 
     v_in = 0.5·(w·A) + 0.5·w,   w = v / r,   r = 0.5·(A·1) + 0.5   (per window)
 
 with A's padded keys zeroed, i.e. v_in = u·A + u with u = v / (A·1 + 1). The vector
 stays a distribution; at the pixels it is spread evenly over each stage-0 token's p × p
 pixels, so the map sums to 1 (less the share of the patch padding at sizes p does not
-divide). The forward pass stops once the last
-block the rollout needs has recorded its softmax.
+divide). The forward pass stops once the last block the rollout needs has recorded its
+softmax (that block's MLP and everything after it never run).
 
 Chefer et al.: per block Ā = mean over heads of (∇A ⊙ A)⁺ with ∇A = ∂y_K/∂A, and the
 relevance update R ← R + Ā·R, i.e. the vector is multiplied by (I + Ā) (then rescaled to
