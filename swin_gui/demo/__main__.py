@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("ONE", "TWO"),
         help="single- and two-object scenes for --explain (default 40 20)",
     )
+    e.add_argument(
+        "--scorecam-scenes",
+        type=int,
+        nargs=2,
+        default=(20, 10),
+        metavar=("ONE", "TWO"),
+        help="of those, the first ONE and TWO that Score-CAM runs on (default 20 10: "
+        "256 masked forward passes a scene)",
+    )
     s = sub.add_parser("samples", help="write the generated sample images to assets/samples")
     s.add_argument("--out", type=Path, default=Path("assets/samples"))
     return p
@@ -75,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.explain:
                 from .explain_eval import evaluate_explain
 
-                evaluate_explain(args.weights, *args.explain_n)
+                n_score = tuple(args.scorecam_scenes)
+                evaluate_explain(args.weights, *args.explain_n, n_score=n_score)
                 return 0
             evaluate(args.weights, n=args.n, attention_n=args.attention_n)
         except DemoError as exc:

@@ -17,8 +17,10 @@ other one is B):
 
 A uniform random map is the baseline row. The curves cost 27 forward passes per map, so
 they are measured on the first `n_auc` scenes of each set; Score-CAM (256 masked forward
-passes per map) runs on the first `n_score` scenes. Everything is a pure function of the
-seeds.
+passes per scene: one set of passes scores both targets of a two-object scene) runs on the
+first `n_score` scenes of each set. Every method runs batched over the scenes (equal to one
+scene at a time; `tests/model/test_explain_batch.py`). Everything is a pure function of
+the seeds: `python -m swin_gui.demo evaluate --explain` prints the model card's tables.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..explain.gradcam import gradcam
-from ..explain.rollout import rollout
-from ..explain.scorecam import scorecam
+from ..explain.gradcam import gradcam_batch
+from ..explain.rollout import rollout_batch
+from ..explain.scorecam import scorecam_map, scorecam_scores
 from .evaluate import load_demo_model
 from .scenes import eval_seed, make_scene
 from .train import to_tensor
@@ -41,20 +43,47 @@ STEPS = 8
 TWO_OBJECT_SEEDS = 200_000  # held-out seeds of the two-object scenes start here
 
 
-def methods(score: bool) -> dict:
-    """name -> map(model, x, k) -> (H, W) numpy."""
-    table = {
-        "gradcam s2": lambda m, x, k: gradcam(m, x, 2, k)[0],
-        "gradcam s3": lambda m, x, k: gradcam(m, x, 3, k)[0],
-        "rollout": lambda m, x, k: rollout(m, x)[0],
-        "rollout chefer": lambda m, x, k: rollout(m, x, target=k)[0],
-        "random": lambda m, x, k: np.random.default_rng(int(k) * 7919 + x.numel()).random(
-            x.shape[-2:]
+CHUNK = 16  # images per batched call of a map method
+SCORE_BATCH = 64  # Score-CAM's masked images per forward pass
+
+
+def _chunked(fn, x: torch.Tensor, ks: list[int]) -> np.ndarray:
+    """fn(x_chunk, ks_chunk) -> (n, H, W) maps, CHUNK images at a time."""
+    out = [fn(x[i : i + CHUNK], ks[i : i + CHUNK]) for i in range(0, len(ks), CHUNK)]
+    return np.concatenate(out)
+
+
+def methods() -> dict:
+    """name -> maps(model, x (n, 3, H, W), ks [n classes]) -> (n, H, W) numpy, one map per
+    image for its class; Score-CAM is separate (`scorecam_maps`)."""
+
+    def random(m, x, ks):
+        return np.stack(
+            [np.random.default_rng(int(k) * 7919 + x[0].numel()).random(x.shape[-2:]) for k in ks]
+        )
+
+    return {
+        "gradcam s2": lambda m, x, ks: _chunked(lambda a, k: gradcam_batch(m, a, 2, k)[0], x, ks),
+        "gradcam s3": lambda m, x, ks: _chunked(lambda a, k: gradcam_batch(m, a, 3, k)[0], x, ks),
+        "rollout": lambda m, x, ks: _chunked(lambda a, k: rollout_batch(m, a)[0], x, ks),
+        "rollout chefer": lambda m, x, ks: _chunked(
+            lambda a, k: rollout_batch(m, a, target=k)[0], x, ks
         ),
+        "random": random,
     }
-    if score:
-        table["scorecam s3"] = lambda m, x, k: scorecam(m, x, 3, k, batch=64)[0]
-    return table
+
+
+def scorecam_maps(model, x: torch.Tensor, per_scene: list[list[int]]) -> list[np.ndarray]:
+    """Score-CAM at the stage-3 output for every class in `per_scene[i]` of scene i: one set
+    of masked passes per scene serves all its classes. [(len(classes), H, W)] per scene."""
+    out, p = [], model.cfg.patch_size
+    for i in range(0, len(per_scene), CHUNK):
+        A, _, scores = scorecam_scores(model, x[i : i + CHUNK], 3, batch=SCORE_BATCH)
+        for j, classes in enumerate(per_scene[i : i + CHUNK]):
+            s = scores[j][:, classes].T  # classes, C
+            maps = scorecam_map(A[j].expand(len(classes), *A.shape[1:]), s, 3, p, x.shape[-2:])
+            out.append(maps.float().numpy())
+    return out
 
 
 def hits(heat: np.ndarray, mask: np.ndarray) -> bool:
@@ -123,25 +152,40 @@ def _scenes(kind: str, n: int):
             yield s.image, [(s.labels[0], a, b), (s.labels[1], b, a)]
 
 
-def run(model, kind: str, n: int, table: dict, n_auc: int) -> dict:
-    """{method: {"point", "point_other", "energy", "del", "ins", "win"}} means; the curves
-    on the first `n_auc` scenes only."""
-    rows: dict = {name: {} for name in table}
-    for i, (image, targets) in enumerate(_scenes(kind, n)):
-        x = to_tensor([image], model.cfg)
-        for k, mask, other in targets:
-            for name, fn in table.items():
-                heat = np.asarray(fn(model, x, k), np.float64)
-                r = rows[name]
-                r.setdefault("point", []).append(float(hits(heat, mask)))
-                r.setdefault("energy", []).append(energy(heat, mask))
-                if other is not None:
-                    r.setdefault("point_other", []).append(float(hits(heat, other)))
-                if i < n_auc:
-                    for key, v in zip(
-                        ("del", "ins", "win"), curves(model, x, heat, k), strict=True
-                    ):
-                        r.setdefault(key, []).append(v)
+def run(model, kind: str, n: int, table: dict, n_auc: int, n_score: int = 0) -> dict:
+    """{method: {"point", "point_other", "energy", "del", "ins", "win"}} means over every
+    target of the first `n` scenes (Score-CAM: the first `n_score`); the curves on the
+    first `n_auc` scenes only."""
+    scenes = list(_scenes(kind, n))
+    x = to_tensor([image for image, _ in scenes], model.cfg)  # n, 3, H, W
+    pairs = [  # (scene, its j-th target, class, mask, the other object's mask)
+        (i, j, int(k), mask, other)
+        for i, (_, ts) in enumerate(scenes)
+        for j, (k, mask, other) in enumerate(ts)
+    ]
+    rows_of = [i for i, *_ in pairs]
+    ks = [k for _, _, k, _, _ in pairs]
+    maps = {name: fn(model, x[rows_of], ks) for name, fn in table.items()}
+    if n_score:
+        per_scene = [[int(k) for k, _, _ in ts] for _, ts in scenes[:n_score]]
+        score = scorecam_maps(model, x[:n_score], per_scene)
+        maps["scorecam s3"] = [score[i][j] if i < n_score else None for i, j, *_ in pairs]
+    rows: dict = {name: {} for name in maps}
+    for p, (i, _, k, mask, other) in enumerate(pairs):
+        for name, heats in maps.items():
+            if heats[p] is None:  # Score-CAM past its first n_score scenes
+                continue
+            heat = np.asarray(heats[p], np.float64)
+            r = rows[name]
+            r.setdefault("point", []).append(float(hits(heat, mask)))
+            r.setdefault("energy", []).append(energy(heat, mask))
+            if other is not None:
+                r.setdefault("point_other", []).append(float(hits(heat, other)))
+            if i < n_auc:
+                for key, v in zip(
+                    ("del", "ins", "win"), curves(model, x[i : i + 1], heat, k), strict=True
+                ):
+                    r.setdefault(key, []).append(v)
     return {m: {k: float(np.nanmean(v)) for k, v in r.items()} for m, r in rows.items()}
 
 
@@ -167,24 +211,32 @@ def table_lines(results: dict, kind: str, n: dict) -> list[str]:
     return lines
 
 
+COMMAND = "python -m swin_gui.demo evaluate --explain"
+
+
 def evaluate_explain(
-    weights: Path | str, n_single: int = 40, n_two: int = 20, n_auc: int = 6, n_score: int = 3
+    weights: Path | str,
+    n_single: int = 40,
+    n_two: int = 20,
+    n_auc: int = 6,
+    n_score: tuple[int, int] = (20, 10),
 ) -> list[str]:
-    """Print (and return) the markdown tables."""
+    """Print (and return) the markdown tables. `n_score`: the single- and two-object scenes
+    Score-CAM runs on (the first ones of each set)."""
     model = load_demo_model(weights)
     out: list[str] = []
     t0 = time.perf_counter()
-    for kind, n in (("single", n_single), ("two", n_two)):
+    for (kind, n), ns in zip((("single", n_single), ("two", n_two)), n_score, strict=True):
         per = 2 if kind == "two" else 1
         auc = min(n, n_auc if kind == "single" else max(1, n_auc // 2))
-        res = run(model, kind, n, methods(score=False), auc)
+        ns = min(n, ns)
+        res = run(model, kind, n, methods(), auc, ns)
         counts = {m: (n, n * per, auc) for m in res}
-        if n_score:
-            ns = min(n, n_score)
-            res["scorecam s3"] = run(model, kind, ns, {"s": methods(True)["scorecam s3"]}, ns)["s"]
-            counts["scorecam s3"] = (ns, ns * per, ns)
+        if ns:
+            counts["scorecam s3"] = (ns, ns * per, min(ns, auc))
         out += [*table_lines(res, kind, counts), ""]
     took = time.perf_counter() - t0
-    out.append(f"{took:.0f} s on {torch.get_num_threads()} threads.")
+    flags = f"--explain-n {n_single} {n_two} --scorecam-scenes {n_score[0]} {n_score[1]}"
+    out.append(f"`{COMMAND} {flags}`: {took:.0f} s on {torch.get_num_threads()} threads.")
     print("\n".join(out))
     return out

@@ -62,6 +62,13 @@ def parse_shift(shift) -> bool:
     return bool(shift)
 
 
+def is_batch(image) -> bool:
+    """A list/tuple of images, or a (B, 3, H, W) tensor with B > 1."""
+    if isinstance(image, (list, tuple)):
+        return True
+    return getattr(image, "dim", lambda: 0)() == 4 and image.shape[0] > 1
+
+
 def explain(
     model,
     image,
@@ -76,19 +83,25 @@ def explain(
     fit=None,
     batch: int = 16,
     progress=None,
-) -> Explanation:
-    """Run one explain method on one image (path, PIL image or normalised tensor).
+) -> Explanation | list[Explanation]:
+    """Run one explain method on one image (path, PIL image or normalised tensor), or on a
+    batch of same-size images (a list of them, or a (B, 3, H, W) tensor): then the methods
+    run batched and a list with one `Explanation` per image comes back, each equal to what
+    that image alone gives.
 
     `target`: a class index, a class name or "top" (None: "top" for the CAMs, the plain
-    rollout for "rollout"); `shift`: True/"on" or False/"off" (the counterfactual)."""
+    rollout for "rollout"), or a list with one per image; `shift`: True/"on" or
+    False/"off" (the counterfactual); `batch`: Score-CAM's masked images per pass."""
     from .common import model_input
     from .reach import NetGeometry, reach_figures, token_reach
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
     on = parse_shift(shift)
-    x, rgb = model_input(model, image, size, fit)
-    H, W = x.shape[-2:]
+    x, rgbs = model_input(model, image, size, fit)
+    n, (H, W) = x.shape[0], x.shape[-2:]
+    if isinstance(target, (list, tuple)) and len(target) != n:
+        raise ValueError(f"got {len(target)} targets for {n} images")
     geom = NetGeometry.from_model(model, H, W, shift=on)
     S = len(geom.stages) - 1 if stage is None else stage
     if not 0 <= S < len(geom.stages):
@@ -101,36 +114,44 @@ def explain(
         token = (h // 2, w // 2)
     if token is not None and not (0 <= token[0] < h and 0 <= token[1] < w):
         raise ValueError(f"token {tuple(token)} is not on the {h}×{w} grid of stage {S}")
-    tgt = None
-    if method == "reach":
+    if method == "reach":  # geometry only: one answer serves every image of the batch
         m = token_reach(geom, S, B, tuple(token))
-        figures = reach_figures(m)
+        maps, figures = [m.copy() for _ in range(n)], [reach_figures(m) for _ in range(n)]
     elif method == "erf":
-        from .erf import erf
+        from .erf import erf_batch
 
-        m, figures = erf(model, x, S, B, tuple(token), on)
+        maps, figures = erf_batch(model, x, S, B, tuple(token), on)
     elif method == "rollout":
-        from .rollout import rollout
+        from .rollout import rollout_batch
 
-        m, figures = rollout(model, x, S, B, token, target, on)
-        tgt = figures["target"]
+        maps, figures = rollout_batch(model, x, S, B, token, target, on)
     elif method == "gradcam":
-        target = "top" if target is None else target
-        from .gradcam import gradcam
+        from .gradcam import gradcam_batch
 
-        m, figures = gradcam(model, x, S, target, on)
-        tgt = figures["target"]
+        maps, figures = gradcam_batch(model, x, S, "top" if target is None else target, on)
     else:
-        from .scorecam import scorecam
+        from .scorecam import scorecam_batch
 
         target = "top" if target is None else target
-        m, figures = scorecam(model, x, S, target, on, batch, progress)
-        tgt = figures["target"]
+        maps, figures = scorecam_batch(model, x, S, target, on, batch, progress)
     if method in ("gradcam", "scorecam"):
         token = None  # a stage output: no token, no block
-    return Explanation(
-        method, m, figures, rgb, S, B, None if token is None else tuple(token), tgt, on, geom
-    )
+    results = [
+        Explanation(
+            method,
+            maps[i],
+            figures[i],
+            rgbs[i],
+            S,
+            B,
+            None if token is None else tuple(token),
+            figures[i].get("target"),
+            on,
+            geom,
+        )
+        for i in range(n)
+    ]
+    return results if is_batch(image) else results[0]
 
 
 class _CallableModule(types.ModuleType):
@@ -141,4 +162,4 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
-__all__ = ["METHODS", "Explanation", "explain"]
+__all__ = ["METHODS", "Explanation", "explain", "is_batch"]

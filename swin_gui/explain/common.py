@@ -90,18 +90,53 @@ def resolve_target(model, logits: torch.Tensor, target) -> int:
     return k
 
 
+def resolve_targets(model, logits: torch.Tensor, target) -> list[int]:
+    """One class per image of a batch (B, classes): `target` as in `resolve_target`, the
+    same for all, or a list/tuple with one per image. "top" reads all top-1s at once."""
+    n = logits.shape[0]
+    if isinstance(target, (list, tuple)):
+        if len(target) != n:
+            raise ValueError(f"got {len(target)} targets for {n} images")
+        return [resolve_target(model, logits[i], t) for i, t in enumerate(target)]
+    if target in (None, "top"):
+        return [int(k) for k in logits.argmax(-1).tolist()]  # one device-to-host copy
+    return [resolve_target(model, logits[0], target)] * n
+
+
 def upsample_crop(cam: torch.Tensor, stage: int, patch: int, size: tuple[int, int]) -> torch.Tensor:
-    """(h, w) stage map -> bilinear (align_corners=False) to (h·p·2^S, w·p·2^S) pixels, then
-    cropped to the input's (H, W)."""
+    """(..., h, w) stage maps -> bilinear (align_corners=False) to (h·p·2^S, w·p·2^S)
+    pixels, then cropped to the input's (H, W): (..., H, W)."""
     tp = patch * 2**stage
-    h, w = cam.shape
-    up = F.interpolate(cam[None, None], size=(h * tp, w * tp), mode="bilinear", align_corners=False)
-    return up[0, 0, : size[0], : size[1]]
+    *lead, h, w = cam.shape
+    up = F.interpolate(
+        cam.reshape(-1, 1, h, w), size=(h * tp, w * tp), mode="bilinear", align_corners=False
+    )
+    return up.reshape(*lead, h * tp, w * tp)[..., : size[0], : size[1]]
 
 
 def model_input(model, image, size="model", fit=None):
-    """(normalised (1, 3, H, W) tensor on the model's device, RGB uint8 image)."""
+    """(normalised (B, 3, H, W) tensor on the model's device, [RGB uint8 image per image]).
+    `image`: a path, PIL image or tensor ((3, H, W) or (B, 3, H, W)), or a list of paths /
+    PIL images / (3, H, W) tensors that come out the same size."""
     from ..api import _prepare
 
-    x, rgb, _ = _prepare(model, image, size, fit)
-    return x.to(next(model.parameters()).device), rgb
+    device = next(model.parameters()).device
+    items = list(image) if isinstance(image, (list, tuple)) else [image]
+    if not items:
+        raise ValueError("no images to explain")
+    xs, rgbs = [], []
+    for item in items:
+        if isinstance(item, torch.Tensor) and item.dim() == 4:  # a batch: one rgb each
+            for one in item:
+                x, rgb, _ = _prepare(model, one, size, fit)
+                xs.append(x)
+                rgbs.append(rgb)
+            continue
+        x, rgb, _ = _prepare(model, item, size, fit)
+        xs.append(x)
+        rgbs.append(rgb)
+    shapes = sorted({tuple(x.shape[-2:]) for x in xs})
+    if len(shapes) > 1:
+        got = ", ".join(f"{h}×{w}" for h, w in shapes)
+        raise ValueError(f"the images come out at different sizes ({got}); a batch needs one size")
+    return torch.cat(xs).to(device), rgbs

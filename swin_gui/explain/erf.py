@@ -19,10 +19,11 @@ from .common import Stop, frozen, grab_output, no_shift
 LEVELS = (0.2, 0.3, 0.5, 0.99)
 
 
-def erf(
+def erf_batch(
     model, x: torch.Tensor, stage: int, block: int, token: tuple[int, int], shift: bool = True
-) -> tuple[np.ndarray, dict]:
-    """(map (H, W) float32, figures "r20", "r30", "r50", "r99")."""
+) -> tuple[np.ndarray, list[dict]]:
+    """(maps (B, H, W) float32, figures "r20", "r30", "r50", "r99" per image) of a batch
+    x (B, 3, H, W): one backward of Σ_b Σ_c y_b[c, ty, tx], each image its own gradient."""
     x = x.detach().clone().requires_grad_(True)
     target = model.layers[stage].blocks[block]
     with (
@@ -33,17 +34,27 @@ def erf(
         contextlib.suppress(Stop),
     ):
         model(x)
-    y = box["out"]  # 1, h, w, C
+    y = box["out"]  # B, h, w, C
     ty, tx = token
     if not (0 <= ty < y.shape[1] and 0 <= tx < y.shape[2]):
         raise ValueError(
             f"token {token} is not on the {y.shape[1]}×{y.shape[2]} stage-{stage} grid"
         )
-    (g,) = torch.autograd.grad(y[0, ty, tx].sum(), x)
-    heat = g[0].abs().sum(0).float().cpu().numpy()  # H, W
+    (g,) = torch.autograd.grad(y[:, ty, tx].sum(), x)
+    heat = g.abs().sum(1).float().cpu().numpy()  # B, H, W
     tp = model.cfg.patch_size * 2**stage
     centre = ((ty + 0.5) * tp, (tx + 0.5) * tp)
-    return heat, square_figures(heat, centre)
+    return heat, [square_figures(h, centre) for h in heat]
+
+
+def erf(
+    model, x: torch.Tensor, stage: int, block: int, token: tuple[int, int], shift: bool = True
+) -> tuple[np.ndarray, dict]:
+    """(map (H, W) float32, figures "r20", "r30", "r50", "r99") of one image x (1, 3, H, W)."""
+    if x.shape[0] != 1:
+        raise ValueError(f"erf takes one image, not {x.shape[0]}: use erf_batch")
+    maps, figures = erf_batch(model, x, stage, block, token, shift)
+    return maps[0], figures[0]
 
 
 def square_figures(heat: np.ndarray, centre: tuple[float, float], levels=LEVELS) -> dict:

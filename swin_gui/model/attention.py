@@ -59,7 +59,10 @@ class _WindowAttentionBase(nn.Module):
         scale, _ = self._logits_scale()
         bias = self.position_bias(window) if bias is None else bias  # heads, N, N
         if keep is not None:
-            keep.append(self._probabilities(q, k, scale, bias, mask))
+            probs = self._probabilities(q, k, scale, bias, mask)  # B*nW, heads, N, N
+            keep.append(probs)
+            if getattr(keep, "reuse", False):  # the output from this very softmax
+                return self.proj((probs @ v).transpose(1, 2).reshape(B_, N, C))
         out = self._fused(q, k, v, scale, bias, mask)  # B*nW, heads, N, d
         return self.proj(out.transpose(1, 2).reshape(B_, N, C))  # B*nW, N, C
 

@@ -150,17 +150,37 @@ def chunked_tokens(x: torch.Tensor, fn, chunk_tokens: int | None = None) -> torc
 class WindowProbs:
     """Collects per-chunk probabilities (B*nW_chunk, heads, N, N), in order, into one
     preallocated (B, nW, heads, N, N) tensor: no second copy of a large block's attention.
-    Passed as the `keep` list of `windowed_attention` / `WindowAttention.forward`."""
+    Passed as the `keep` list of `windowed_attention` / `WindowAttention.forward`.
 
-    def __init__(self, batch: int, windows: int, heads: int, tokens: int, like: torch.Tensor):
-        self.batch, self.filled = batch, 0
-        self.data = like.new_empty(batch, windows, heads, tokens, tokens)
+    `mean_heads` keeps only the mean over heads, (B, nW, N, N), and asks the attention to
+    take its output from that same explicit softmax (`reuse`): one softmax per block."""
+
+    def __init__(
+        self,
+        batch: int,
+        windows: int,
+        heads: int,
+        tokens: int,
+        like: torch.Tensor,
+        mean_heads: bool = False,
+    ):
+        self.batch, self.filled, self.reuse, self.means = batch, 0, mean_heads, []
+        shape = (batch, windows, heads, tokens, tokens)
+        self.data = None if mean_heads else like.new_empty(shape)
 
     def append(self, chunk: torch.Tensor) -> None:
         n = chunk.shape[0] // self.batch
-        self.data[:, self.filled : self.filled + n] = chunk.view(self.batch, n, *chunk.shape[1:])
+        chunk = chunk.view(self.batch, n, *chunk.shape[1:])
+        if self.reuse:  # small: a list of per-chunk means, joined once
+            self.means.append(chunk.mean(2))
+            return
+        self.data[:, self.filled : self.filled + n] = chunk
         self.filled += n
 
     def result(self) -> torch.Tensor:
-        """(B*nW, heads, N, N), windows row-major over the rolled, padded grid per image."""
+        """(B*nW, heads, N, N) (mean_heads: (B*nW, N, N)), windows row-major over the
+        rolled, padded grid per image."""
+        if self.reuse:
+            data = self.means[0] if len(self.means) == 1 else torch.cat(self.means, 1)
+            return data.view(-1, *data.shape[2:])
         return self.data.view(-1, *self.data.shape[2:])

@@ -25,7 +25,9 @@ class Recorder:
     ) -> None:
         """`attention`: compute and record every block's softmax (eager capture); `mid`:
         record the residual stream after each attention branch. A lazy capture turns both
-        off and computes them on demand from the recorded block inputs."""
+        off and computes them on demand from the recorded block inputs. `attention="mean"`
+        records only the heads' mean, `attn_mean` (B·nW, N, N), and the block's output
+        comes from that same explicit softmax (computed once, not twice): the rollout's."""
         self.data: dict[str, Any] = {}
         self.attention, self.mid = attention, mid
         self._scope: list[str] = []

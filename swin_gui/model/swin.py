@@ -85,7 +85,8 @@ class SwinBlock(nn.Module):
         keep = None
         if rec is not None and rec.attention:
             nW, N = (Hp // window) * (Wp // window), window * window
-            keep = WindowProbs(B, nW, self.attn.num_heads, N, x)
+            mean = rec.attention == "mean"  # heads averaged, one softmax (rollout)
+            keep = WindowProbs(B, nW, self.attn.num_heads, N, x, mean_heads=mean)
         if rec is not None:
             rec.put("in", x)
             rec.put("shift", shift)
@@ -100,7 +101,7 @@ class SwinBlock(nn.Module):
                 rec.put("mid", x)  # B, H, W, C
             if keep is not None:
                 rec.put("bias", self.attn.position_bias(window))
-                rec.put("attn", keep.result())
+                rec.put("attn_mean" if keep.reuse else "attn", keep.result())
                 if shift:
                     rec.put("mask", shift_mask(Hp, Wp, window, shift))
         if self.version == 1:

@@ -90,3 +90,31 @@ def test_gradcam_float32_and_target(files, capsys, tmp_path):
 def test_errors_are_one_line(files, capsys, tmp_path, args, needle):
     code, io = run(files, capsys, *args, "--out", str(tmp_path / "e.npy"))
     assert code == 2 and needle in io.err and io.err.count("\n") == 1
+
+
+def test_several_images_run_as_one_batch(files, capsys, tmp_path):
+    rng = np.random.default_rng(1)
+    first, second = files / "img.png", files / "img2.png"
+    Image.fromarray(rng.integers(0, 255, (250, 333, 3), dtype=np.uint8)).save(second)
+    common = ["--model", str(files / "tiny.safetensors"), "--size", "native", "--threads", "1"]
+    out = tmp_path / "b.npy"
+    argv = ["explain", str(first), str(second), *common, "--method", "rollout"]
+    assert cli.main([*argv, "--target", "1,ring", "--out", str(out)]) == 0
+    io = capsys.readouterr()
+    both = np.load(out)
+    assert both.dtype == np.float32 and both.shape == (2, 250, 333)
+    for i in range(2):
+        with Image.open(tmp_path / f"b-{i}.png") as png:
+            assert png.size == (333, 250)
+    lines = io.out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"{first}: ") and "img2.png: " in lines[1]
+    assert all("target 1" in line for line in lines)
+    for i, image in enumerate((first, second)):  # each image alone gives its own slot
+        single = tmp_path / f"one{i}.npy"
+        argv = ["explain", str(image), *common, "--method", "rollout", "--target", "1"]
+        assert cli.main([*argv, "--out", str(single)]) == 0
+        np.testing.assert_allclose(both[i], np.load(single), rtol=1e-5, atol=1e-11)
+    argv = ["explain", str(first), str(second), *common, "--method", "gradcam"]
+    assert cli.main([*argv, "--target", "1,2,3", "--out", str(tmp_path / "e.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "3 classes for 2 images" in err and err.count("\n") == 1
