@@ -21,25 +21,23 @@ import signal
 import sys
 from pathlib import Path
 
+from .cli_common import (
+    DEFAULT_MODEL,
+    DEVICES,
+    FIT_HELP,
+    MODEL_HELP,
+    SIZE_HELP,
+    CLIError,
+    Parser,
+    _size,
+    _token,
+    load,
+)
 from .errors import debug_log, one_line
 from .render.registry import NAMES as VIEWS
 
 COMMANDS = ("export", "inspect", "snapshot", "bench", "cost", "explain")
 SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
-DEVICES = ("cpu", "cuda", "auto")
-DEFAULT_MODEL = "demo"
-
-
-# (module, class) pairs whose exceptions are the user's fault: one line, exit 2
-class CLIError(Exception):
-    """A usage problem found by the CLI itself (one line, exit 2)."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line: `swin-gui: error: ...` and exit 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"swin-gui: error: {message} (see '{self.prog} --help')\n")
 
 
 def default_threads() -> int:
@@ -47,33 +45,6 @@ def default_threads() -> int:
 
 
 # ---- argument parsing ---------------------------------------------------------------
-def _size(text: str):
-    from .images import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _token(text: str) -> tuple[int, int]:
-    try:
-        row, col = (int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"token must be ROW,COL (e.g. 12,40), not {text!r}"
-        ) from None
-    return row, col
-
-
-MODEL_HELP = "checkpoint file, Hugging Face folder, hf-hub:REPO, timm preset name or 'demo'"
-SIZE_HELP = "'model' (the model's input size), 'native' (the image's own size) or N (N x N)"
-FIT_HELP = (
-    "how a non-square image meets a square --size: crop (shorter side, centre crop, as timm), "
-    "pad (letterbox) or stretch (default: the checkpoint's convention; demo: stretch)"
-)
-
-
 def _threads_option(parser: argparse.ArgumentParser, default) -> None:
     help_ = f"CPU threads for torch (default: min(4, CPU count) = {default_threads()})"
     parser.add_argument("--threads", type=int, default=default, metavar="N", help=help_)
@@ -232,25 +203,6 @@ def set_threads(n: int | None) -> None:
     if n < 1:
         raise CLIError(f"--threads must be at least 1, not {n}")
     torch.set_num_threads(n)
-
-
-def load(model: str, device: str = "cpu", key: str | None = None):
-    """The model, through `swin_gui.api.load_model`, with the device checked first; `key`
-    chooses the state dict inside a checkpoint wrapper (`--key`)."""
-    import torch
-
-    from . import api
-    from .model import PRESETS
-
-    if device == "cuda" and not torch.cuda.is_available():
-        raise CLIError("--device cuda: no CUDA device is available (use --device cpu)")
-    known = model == "demo" or model in PRESETS or model.startswith(api.HUB_PREFIX)
-    if not known and not Path(model).expanduser().exists():
-        raise CLIError(
-            f"model {model!r} is not a file, a folder, 'demo', 'hf-hub:<repo>' or a known "
-            f"preset ({', '.join(PRESETS)})"
-        )
-    return api.load_model(model, device=device, key=key)
 
 
 def _say(message: str) -> None:

@@ -39,7 +39,7 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .cli import DEFAULT_MODEL, MODEL_HELP
+    from .cli_common import DEFAULT_MODEL, MODEL_HELP
 
     p.description = "Measure Swin against a ViT: params, MACs, time and memory per size."
     p.add_argument("--model", default=DEFAULT_MODEL, metavar="M", help=MODEL_HELP + " (default)")
@@ -175,7 +175,7 @@ def _threads_for_a_busy_box(chosen: bool) -> None:
 
 
 def cmd_cost(args: argparse.Namespace, threads_chosen: bool = True) -> int:
-    from .cli import CLIError, load
+    from .cli_common import CLIError, load
 
     if args.repeats < 1:
         raise CLIError(f"--repeats must be at least 1, not {args.repeats}")

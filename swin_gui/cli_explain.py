@@ -22,7 +22,7 @@ def _target(text: str):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .cli import MODEL_HELP, SIZE_HELP, _size, _token
+    from .cli_common import DEVICES, MODEL_HELP, SIZE_HELP, _size, _token
 
     p.description = "Explain one image: Grad-CAM, Score-CAM, rollout, erf or reach."
     p.add_argument("image", metavar="IMAGE")
@@ -51,18 +51,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--model", default="demo", metavar="M", help=MODEL_HELP + " (default demo)")
     p.add_argument("--size", type=_size, default="model", metavar="S", help=SIZE_HELP)
-    p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
+    p.add_argument("--device", choices=DEVICES, default="cpu")
     p.add_argument("--batch", type=int, default=16, metavar="N", help="Score-CAM batch")
     p.add_argument("--out", required=True, type=Path, metavar="FILE.npy")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .cli import CLIError, load
+    from .cli_common import CLIError, load
     from .explain import explain
-    from .explain.overlay import overlay
-    from .export import save_npy
-    from .safe_write import atomic_write
+    from .render.overlay import overlay
+    from .safe_write import atomic_write, save_npy
 
     out = args.out if args.out.suffix == ".npy" else args.out.with_suffix(".npy")
     png = out.with_suffix(".png")

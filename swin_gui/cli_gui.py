@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli import MODEL_HELP, CLIError
+from .cli_common import MODEL_HELP, CLIError
 from .errors import one_line
 
 

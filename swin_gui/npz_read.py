@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .export_stream import READABLE_VERSIONS, regions_to_mask
+from .export_stream import READABLE_VERSIONS
 from .model.config import SwinConfig, nominal_shift
+from .model.regions import regions_to_mask
 from .trace import BlockTrace, StageTrace, Trace
 
 MAX_MEMBERS = 100_000

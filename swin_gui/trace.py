@@ -9,14 +9,13 @@ NPZ schema (s, b 0-based; b counts blocks within stage s) — see README "Trace 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .model.config import SwinConfig
+from .model.regions import region_labels, regions_to_mask
 
 SCHEMA_VERSION = 1
 
@@ -40,7 +39,7 @@ class _OnDemand:
         if obj.source is not None:
             return obj.source.get(obj, self.name)
         if self.name == "mask":
-            return mask_from_regions(obj.regions, obj.window)
+            return regions_to_mask(obj.regions, obj.window)
         raise LookupError(
             f"stage {obj.stage} block {obj.index}: {self.name} was not recorded and this "
             "trace has no model to compute it from"
@@ -48,27 +47,6 @@ class _OnDemand:
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.slot] = value
-
-
-def region_labels(height: int, width: int, window: int, shift: int) -> np.ndarray:
-    """(Hp, Wp) int8 labels 0..8 of the padded grid after the roll by (-s, -s): each axis
-    splits into [0:-M], [-M:-s], [-s:] and a token's label is 3 * row slice + col slice."""
-    labels = np.zeros((height, width), np.int8)
-    if shift:
-        bounds = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
-        for i, hs in enumerate(bounds):
-            for j, ws in enumerate(bounds):
-                labels[hs, ws] = 3 * i + j
-    return labels
-
-
-def mask_from_regions(regions: np.ndarray, window: int) -> np.ndarray:
-    """(nW, N, N) float32 additive shift mask of a label grid: -100 between tokens of one
-    window with different labels, 0 elsewhere (equals `model.geometry.shift_mask`)."""
-    Hp, Wp = regions.shape
-    M = window
-    win = regions.reshape(Hp // M, M, Wp // M, M).transpose(0, 2, 1, 3).reshape(-1, M * M)
-    return np.where(win[:, :, None] != win[:, None, :], np.float32(-100.0), np.float32(0.0))
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -218,21 +196,3 @@ class Trace:
 
     def class_name(self, i: int) -> str:
         return self.class_names[i] if i < len(self.class_names) else f"class {i}"
-
-    # ---- persistence --------------------------------------------------------------------
-    def save_npz(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the documented NPZ schema (atomic: temp file + rename); an existing file
-        is refused unless `overwrite`, as in `swin-gui export`."""
-        from .trace_io import save_npz
-
-        return save_npz(self, path, overwrite)
-
-    @staticmethod
-    def load_npz(path: str | Path) -> Trace:
-        from .trace_io import load_npz
-
-        return load_npz(path)
-
-
-def config_json(cfg: SwinConfig) -> str:
-    return json.dumps(cfg.to_dict())

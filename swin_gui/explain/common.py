@@ -101,7 +101,7 @@ def upsample_crop(cam: torch.Tensor, stage: int, patch: int, size: tuple[int, in
 
 def model_input(model, image, size="model", fit=None):
     """(normalised (1, 3, H, W) tensor on the model's device, RGB uint8 image)."""
-    from ..api import _prepare
+    from ..inputs import prepare_input
 
-    x, rgb, _ = _prepare(model, image, size, fit)
+    x, rgb, _ = prepare_input(model, image, size, fit)
     return x.to(next(model.parameters()).device), rgb

@@ -154,9 +154,9 @@ class OnDemand:
 
     def _compute(self, block, name: str) -> np.ndarray:
         if name == "mask":
-            from ..trace import mask_from_regions
+            from .regions import regions_to_mask
 
-            return mask_from_regions(block.regions, block.window)
+            return regions_to_mask(block.regions, block.window)
         weights = self._blocks[block.stage][block.index]
         if name == "bias":
             return weights.bias(block.window).float().cpu().numpy()

@@ -79,7 +79,7 @@ def test_png_scale_doubles_the_pixels_and_the_theme_changes_the_background(tmp_p
 
 
 def test_write_figure_refuses_existing_files_and_unknown_formats(tmp_path, trace224):
-    from swin_gui.export import ExportError
+    from swin_gui.safe_write import ExportError
 
     fig = render_snapshot(trace224, "grid")
     path = write_figure(fig, tmp_path / "f.png")
