@@ -9,6 +9,7 @@ capture a `Trace` of one image, and re-run a block as an ablation.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,7 @@ def capture(
     eager: bool = False,
     progress=None,
     should_cancel=None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Trace:
     """Run `model` on one image with capture on and return the frozen `Trace`.
 
@@ -119,11 +121,12 @@ def capture(
     `attn`, `bias` and `mask` are computed when first read (and cached, bounded in bytes).
     `eager=True` computes every block's attention during the pass instead.
     `progress(done, total)` is called between stages; `should_cancel()` aborts the pass
-    with `CaptureCancelled`.
+    with `CaptureCancelled`. `meta` is recorded in `trace.meta` over what the capture
+    writes there itself (the trace is frozen: nothing is added afterwards).
     """
     from .model.ondemand import OnDemand, snapshot, trim_heap_soon
 
-    x, rgb, meta = prepare_input(model, image, size, fit)
+    meta_in, (x, rgb, meta) = meta, prepare_input(model, image, size, fit)
     device = next(model.parameters()).device
     rec = Recorder(attention=eager, mid=eager, progress=progress, should_cancel=should_cancel)
     model(x.to(device), rec)
@@ -135,6 +138,7 @@ def capture(
         meta["no_head_reason"] = info.no_head_reason
     if getattr(info, "warnings", ()):  # e.g. NaN/Inf weights: the app shows a banner
         meta["warnings"] = list(info.warnings)
+    meta.update(meta_in or {})
     source = None if eager else OnDemand(snapshot(model), device)
     trace = trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta, source)
     if x.shape[-2] * x.shape[-1] > BIG_INPUT_PIXELS:  # hand its memory back when dropped
@@ -149,7 +153,7 @@ def ablate_shift(
     """Re-run one block from its recorded input with the shift forced to `shift`
     (0 = SW-MSA without the shift). Returns the block output (H, W, C)."""
     device = next(model.parameters()).device
-    x = torch.from_numpy(trace.block_input(stage, block))[None].to(device)  # 1, H, W, C
+    x = torch.tensor(trace.block_input(stage, block))[None].to(device)  # 1, H, W, C
     out = model.layers[stage].blocks[block](x, None, shift=shift)
     return out[0].float().cpu().numpy()
 

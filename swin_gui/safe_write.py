@@ -39,7 +39,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -329,7 +329,7 @@ def staged_folder(
 def json_safe(value: Any) -> Any:
     """`value` with NaN/inf floats as None and numpy scalars/arrays as plain Python, so
     `json.dumps(..., allow_nan=False)` always succeeds."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]

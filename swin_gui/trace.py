@@ -1,6 +1,11 @@
 """The frozen record of one Swin forward pass: the single contract between the engine and
 every view and export. Arrays are numpy float32, batch index 0, token grids channel-last.
 
+Frozen all the way down: the dataclasses are frozen, every array is a read-only view (the
+array handed in keeps its own flags) and `Trace.meta` is a `FrozenMeta`, a dict that refuses
+changes, its lists `FrozenList`s. What a caller wants recorded goes in at the start
+(`capture(..., meta=...)`); a changed trace is a new one (`dataclasses.replace`).
+
 A block's `attn`, `bias`, `mask` and `mid` may be computed on demand (lazy capture, see
 `BlockTrace`); they read like the other fields and equal an eager capture exactly.
 
@@ -9,6 +14,7 @@ NPZ schema (s, b 0-based; b counts blocks within stage s) — see README "Trace 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +24,55 @@ from .model.config import SwinConfig
 from .model.regions import region_labels, regions_to_mask
 
 SCHEMA_VERSION = 1
+
+
+def read_only(a: Any) -> Any:
+    """A read-only view of an array (None and other values as they are)."""
+    if isinstance(a, np.ndarray) and a.flags.writeable:
+        a = a.view()
+        a.setflags(write=False)
+    return a
+
+
+def _refuse(self, *args: Any, **kwargs: Any):
+    raise TypeError("a trace's meta is read-only; pass meta= to capture instead")
+
+
+class FrozenMeta(dict):
+    """A dict that refuses every change (so `json.dumps`, `==` and `dict(...)` still work)."""
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return FrozenMeta, (dict(self),)
+
+
+class FrozenList(list):
+    """A list that refuses every change; equal to the list it was made from."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+
+    def __reduce__(self):
+        return FrozenList, (list(self),)
+
+
+def frozen_meta(value: Any) -> Any:
+    """`value` made immutable, all the way down: a `FrozenMeta` for a mapping, a
+    `FrozenList` for a list (a tuple stays a tuple), read-only arrays."""
+    if isinstance(value, Mapping):
+        return FrozenMeta({str(k): frozen_meta(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return FrozenList(frozen_meta(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(frozen_meta(v) for v in value)
+    return read_only(value)
+
+
+def _freeze_fields(obj: Any, names: tuple[str, ...]) -> None:
+    for name in names:
+        object.__setattr__(obj, name, read_only(getattr(obj, name)))
 
 
 class _OnDemand:
@@ -39,14 +94,14 @@ class _OnDemand:
         if obj.source is not None:
             return obj.source.get(obj, self.name)
         if self.name == "mask":
-            return regions_to_mask(obj.regions, obj.window)
+            return read_only(regions_to_mask(obj.regions, obj.window))
         raise LookupError(
             f"stage {obj.stage} block {obj.index}: {self.name} was not recorded and this "
             "trace has no model to compute it from"
         )
 
     def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__[self.slot] = value
+        obj.__dict__[self.slot] = read_only(value)
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -78,6 +133,7 @@ class BlockTrace:
         if self.shift and self.regions is None:
             labels = region_labels(*self.padded, self.window, self.shift)
             object.__setattr__(self, "regions", labels)
+        _freeze_fields(self, ("logit_scale", "out", "input", "regions"))
 
     def __repr__(self) -> str:
         return (
@@ -144,6 +200,10 @@ class StageTrace:
     merge_out: np.ndarray | None  # H_s, W_s, C_s leaving patch merging
     blocks: tuple[BlockTrace, ...]
 
+    def __post_init__(self) -> None:
+        _freeze_fields(self, ("out", "merge_in", "merge_out"))
+        object.__setattr__(self, "blocks", tuple(self.blocks))
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -158,7 +218,14 @@ class Trace:
     pooled: np.ndarray  # 8C
     logits: np.ndarray | None  # K
     class_names: tuple[str, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict)  # source, model label, preprocessing
+    # source, model label, preprocessing: read-only all the way down, see `frozen_meta`
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _freeze_fields(self, ("input", "image", "embed", "norm_out", "pooled", "logits"))
+        object.__setattr__(self, "stages", tuple(self.stages))
+        object.__setattr__(self, "class_names", tuple(self.class_names))
+        object.__setattr__(self, "meta", frozen_meta(self.meta))
 
     # ---- navigation -------------------------------------------------------------------
     def block(self, stage: int, index: int) -> BlockTrace:

@@ -164,7 +164,7 @@ class OnDemand:
             raise KeyError(name)
         if block.input is None:
             raise LookupError(f"stage {block.stage} block {block.index}: no recorded input")
-        x = torch.from_numpy(block.input)[None].to(self.device)  # 1, H, W, C
+        x = torch.tensor(block.input)[None].to(self.device)  # 1, H, W, C (a copy: read-only)
         if name == "mid":
             return weights.mid(x, block.window, block.shift)[0].float().cpu().numpy()  # H, W, C
         probs = weights.probabilities(x, block.window, block.shift)  # nW, heads, N, N
