@@ -35,6 +35,7 @@ from .cli_common import (
 )
 from .errors import debug_log, one_line
 from .render.registry import NAMES as VIEWS
+from .render.snapshot import FEATURE_MODES
 
 COMMANDS = ("export", "inspect", "snapshot", "bench", "cost", "explain")
 SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
@@ -106,7 +107,7 @@ def _snapshot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", metavar="IMAGE")
     _place_options(p, required_view=True)
     p.add_argument("--shift-view", choices=SHIFT_VIEWS, default="auto", help="partition drawn")
-    p.add_argument("--feature-mode", choices=("channel", "norm", "pca"), default="norm")
+    p.add_argument("--feature-mode", choices=FEATURE_MODES, default="norm")
     p.add_argument("--channel", type=int, default=None, help="default: top channel by energy")
     p.add_argument("--cmap", default="viridis", help="colormap for heatmaps")
     _model_options(p)

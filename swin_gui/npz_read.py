@@ -137,7 +137,7 @@ def _version(z: _Npz) -> int:
 def _config(z: _Npz) -> SwinConfig:
     fields = z.json_object("config")
     try:
-        return SwinConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+        return SwinConfig.from_dict(fields)
     except (TypeError, ValueError) as e:
         z.fail(f"config: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
 

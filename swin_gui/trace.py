@@ -23,8 +23,6 @@ import numpy as np
 from .model.config import SwinConfig
 from .model.regions import region_labels, regions_to_mask
 
-SCHEMA_VERSION = 1
-
 
 def read_only(a: Any) -> Any:
     """A read-only view of an array (None and other values as they are)."""

@@ -45,12 +45,6 @@ class Stop(Exception):
     """Raised from a hook to end a forward pass once the wanted activation exists."""
 
 
-def module_of(model, stage: int, block: int | None = None):
-    """The stage module, or one of its blocks."""
-    st = model.layers[stage]
-    return st if block is None else st.blocks[block]
-
-
 @contextmanager
 def grab_output(module, leaf: bool = False, stop: bool = False) -> Iterator[dict]:
     """Forward hook on `module`: `box["out"]` is its output (B, H, W, C). `leaf` makes the

@@ -58,16 +58,6 @@ def original_regions(block: BlockTrace, shift: int) -> np.ndarray:
     return np.roll(rolled, (shift, shift), axis=(0, 1))
 
 
-def window_index_grid(block: BlockTrace, shift: int) -> np.ndarray:
-    """(H, W) int: the window each real token falls in, after the cyclic shift."""
-    H, W = block.resolution
-    Hp, Wp = block.padded
-    M = block.window
-    rr = (np.arange(H) - shift) % Hp // M  # H
-    cc = (np.arange(W) - shift) % Wp // M  # W
-    return (rr[:, None] * (Wp // M) + cc[None, :]).astype(np.int64)
-
-
 def ring_spans(start: int, length: int, total: int) -> list[tuple[int, int]]:
     """[start, start+length) on a ring of `total`, split where it wraps."""
     end = start + length

@@ -88,12 +88,6 @@ def render_feature_map(
     return rgb
 
 
-def stage_label(index: int, resolution: tuple[int, int], dim: int) -> str:
-    """'stage 0 · 56×56 · 96 ch' (0-based like every label, key and CLI flag here;
-    the paper calls stage 0 'Stage 1')."""
-    return f"stage {index} · {resolution[0]}×{resolution[1]} · {dim} ch"
-
-
 def stage_pictures(
     trace, mode: str = "norm", channel: int | None = None, cmap: str = "viridis"
 ) -> list[np.ndarray]:

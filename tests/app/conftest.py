@@ -57,6 +57,14 @@ def _flush_deletes() -> None:
     gc.collect()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed  # a failure's traceback keeps the test's objects
+    return report
+
+
 @pytest.fixture(autouse=True)
 def no_leaks(qapp, request):
     """No widget, QObject or thread outlives a test (set up before, torn down after, every
@@ -86,6 +94,8 @@ def no_leaks(qapp, request):
         if w not in windows_before and shiboken6.isValid(w) and w.isVisible()
     ]
     assert not windows, f"widgets left open: {[type(w).__name__ for w in windows]}"
+    if getattr(request.node, "call_failed", False):
+        return
     left = [
         o
         for o in _qt_objects()

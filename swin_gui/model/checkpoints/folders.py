@@ -108,8 +108,7 @@ def load_swin_gui(path: Path, state_dict: object, metadata: dict[str, str]) -> L
     if unknown:
         raise CheckpointError(f"{what}: unknown field {unknown[0]!r}")
     try:
-        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-        cfg = SwinConfig(**fields)
+        cfg = SwinConfig.from_dict(fields)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{what} is inconsistent: {exc}") from None
     sd: StateDict = dict(state_dict)  # type: ignore[arg-type]
