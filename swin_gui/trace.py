@@ -166,6 +166,11 @@ class BlockTrace:
         """Windows per column and per row: (Hp / M, Wp / M)."""
         return self.padded[0] // self.window, self.padded[1] // self.window
 
+    def clamp_window(self, index: int) -> int:
+        """`index` brought into 0 .. nW - 1 (the one rule for an out-of-range window)."""
+        nWh, nWw = self.window_grid
+        return max(0, min(nWh * nWw - 1, index))
+
     def locate(self, row: int, col: int, shift: int | None = None) -> tuple[int, int]:
         """(window index, position in window) of token (row, col), after the cyclic shift."""
         s = self.shift if shift is None else shift

@@ -81,8 +81,7 @@ def selected_window(block: BlockTrace, sel: Selection, shift: int) -> int:
         H, W = block.resolution
         r, c = min(sel.token[0], H - 1), min(sel.token[1], W - 1)
         return block.locate(r, c, shift=shift)[0]
-    nWh, nWw = block.window_grid
-    return max(0, min(nWh * nWw - 1, sel.window))
+    return block.clamp_window(sel.window)
 
 
 def region_boxes(labels: np.ndarray) -> dict[int, tuple[int, int, int, int]]:

@@ -70,7 +70,9 @@ def test_use_2048_captures_at_2048(make_window, tiny_model, make_image, monkeypa
     tight_memory(monkeypatch)
     answer(monkeypatch, "Use 2048 px")
     seen = []
-    monkeypatch.setattr(window.worker, "capture", lambda request: seen.append(request) or 7)
+    # on the class: a patched bound method on the instance would hold the worker in a cycle
+    # through its wrapper that outlives the test
+    monkeypatch.setattr(type(window.worker), "capture", lambda _, r: seen.append(r) or 7)
     assert window.set_size("native") == 7
     assert seen[0].size == 2048
 
