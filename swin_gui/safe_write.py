@@ -259,7 +259,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _only_ours(folder: Path, names: set[str]) -> bool:
-    return all(e.name in names or PART.match(e.name) for e in os.scandir(folder))
+    with os.scandir(folder) as entries:  # closed even when all() stops early
+        return all(e.name in names or PART.match(e.name) for e in entries)
 
 
 def _install(staged: Path, target: Path, names: set[str], overwrite: bool) -> None:
