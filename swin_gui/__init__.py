@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["capture", "explain", "load_model"]
+__all__ = ["capture", "explain", "load_model", "load_npz", "save_npz"]
 
 
 def __getattr__(name: str):
@@ -15,7 +15,7 @@ def __getattr__(name: str):
         from importlib import import_module
 
         return import_module(".explain", __name__)
-    if name in ("capture", "load_model"):
+    if name in ("capture", "load_model", "load_npz", "save_npz"):
         from . import api
 
         return getattr(api, name)

@@ -3,41 +3,41 @@ capture a `Trace` of one image, and re-run a block as an ablation.
 
     model = swin_gui.load_model("demo")
     trace = swin_gui.capture(model, "assets/samples/star_224.png")
-    trace.save_npz("trace.npz")
+    swin_gui.save_npz(trace, "trace.npz")   # swin_gui.load_npz reads it back
 """
 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .model import PRESETS, Recorder, SwinConfig, SwinTransformer, preset
+from .inputs import ModelInfo, model_info, prepare_input
+from .model import PRESETS, Recorder, SwinTransformer, preset
 from .trace import Trace
-from .trace_io import trace_from_record
+from .trace_io import load_npz, save_npz, trace_from_record
+
+__all__ = [
+    "ModelInfo",
+    "ablate_shift",
+    "capture",
+    "describe_model",
+    "load_model",
+    "load_npz",
+    "model_info",
+    "resolve_device",
+    "save_npz",
+]
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_MODEL = ASSETS / "demo" / "swin_demo.safetensors"
 HUB_PREFIX = "hf-hub:"  # e.g. "hf-hub:microsoft/swin-tiny-patch4-window7-224"
 BIG_INPUT_PIXELS = 1 << 20  # a trace of a larger input returns its heap to the OS when freed
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """Where a model came from; attached to the module as `model.info`."""
-
-    label: str
-    format: str  # preset / demo / official / timm / torchvision / huggingface / swin-gui
-    source: str
-    random_weights: bool
-    class_names: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()  # problems that did not stop the load (NaN/Inf weights)
-    no_head_reason: str = ""  # why there is no classifier (then logits are None)
-    report: Any = None  # the checkpoint loader's LoadReport (wrapper, prefixes, ignored, ...)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -96,50 +96,6 @@ def load_model(
     return model.eval().to(resolve_device(device))
 
 
-def model_info(model: torch.nn.Module) -> ModelInfo:
-    """`model.info` as `load_model` set it; for any other module, a label and the class names
-    its config carries."""
-    info = getattr(model, "info", None)
-    cfg = getattr(model, "cfg", None)
-    names = tuple(getattr(cfg, "class_names", ()) or ())
-    return info or ModelInfo(
-        getattr(cfg, "name", "") or type(model).__name__, "module", "", False, names
-    )
-
-
-def _prepare(
-    model: SwinTransformer, image: Any, size: str | int, fit: str | None = None
-) -> tuple[torch.Tensor, np.ndarray, dict]:
-    """(normalised (1,3,H,W) tensor, RGB uint8 image, preprocessing meta)."""
-    cfg: SwinConfig = model.cfg
-    if isinstance(image, torch.Tensor):
-        x = image if image.dim() == 4 else image[None]
-        mean, std = torch.tensor(cfg.mean)[:, None, None], torch.tensor(cfg.std)[:, None, None]
-        rgb = ((x[0].cpu() * std + mean).clamp(0, 1) * 255).round().byte().permute(1, 2, 0)
-        return x.float(), rgb.numpy(), {"size": "tensor", "source": "tensor"}
-    from .images import default_fit, load_image, parse_fit, prepare
-
-    source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
-    img = load_image(image)
-    info = model_info(model)
-    fit = parse_fit(fit) or default_fit(cfg, info.format)
-    report = info.report  # the checkpoint's own crop_pct / interpolation, when it states them
-    crop_pct = getattr(report, "crop_pct", 0.0) or None
-    interpolation = getattr(report, "interpolation", "") or None
-    x, rgb, fitted = prepare(img, cfg, size, fit, crop_pct, interpolation)
-    meta = {
-        "size": str(size),
-        "source": source,
-        "original_size": list(img.size),
-        "mean": list(cfg.mean),
-        "std": list(cfg.std),
-        **fitted.to_meta(),
-    }
-    if interpolation:
-        meta["interpolation"] = interpolation
-    return x, rgb, meta
-
-
 @torch.no_grad()
 def capture(
     model: SwinTransformer,
@@ -150,6 +106,7 @@ def capture(
     eager: bool = False,
     progress=None,
     should_cancel=None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Trace:
     """Run `model` on one image with capture on and return the frozen `Trace`.
 
@@ -164,11 +121,12 @@ def capture(
     `attn`, `bias` and `mask` are computed when first read (and cached, bounded in bytes).
     `eager=True` computes every block's attention during the pass instead.
     `progress(done, total)` is called between stages; `should_cancel()` aborts the pass
-    with `CaptureCancelled`.
+    with `CaptureCancelled`. `meta` is recorded in `trace.meta` over what the capture
+    writes there itself (the trace is frozen: nothing is added afterwards).
     """
     from .model.ondemand import OnDemand, snapshot, trim_heap_soon
 
-    x, rgb, meta = _prepare(model, image, size, fit)
+    meta_in, (x, rgb, meta) = meta, prepare_input(model, image, size, fit)
     device = next(model.parameters()).device
     rec = Recorder(attention=eager, mid=eager, progress=progress, should_cancel=should_cancel)
     model(x.to(device), rec)
@@ -180,6 +138,7 @@ def capture(
         meta["no_head_reason"] = info.no_head_reason
     if getattr(info, "warnings", ()):  # e.g. NaN/Inf weights: the app shows a banner
         meta["warnings"] = list(info.warnings)
+    meta.update(meta_in or {})
     source = None if eager else OnDemand(snapshot(model), device)
     trace = trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta, source)
     if x.shape[-2] * x.shape[-1] > BIG_INPUT_PIXELS:  # hand its memory back when dropped
@@ -194,7 +153,7 @@ def ablate_shift(
     """Re-run one block from its recorded input with the shift forced to `shift`
     (0 = SW-MSA without the shift). Returns the block output (H, W, C)."""
     device = next(model.parameters()).device
-    x = torch.from_numpy(trace.block_input(stage, block))[None].to(device)  # 1, H, W, C
+    x = torch.tensor(trace.block_input(stage, block))[None].to(device)  # 1, H, W, C
     out = model.layers[stage].blocks[block](x, None, shift=shift)
     return out[0].float().cpu().numpy()
 

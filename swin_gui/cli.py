@@ -22,32 +22,25 @@ import sys
 from pathlib import Path
 
 from . import i18n
+from .cli_common import (
+    DEFAULT_MODEL,
+    DEVICES,
+    CLIError,
+    Parser,
+    _size,
+    _token,
+    fit_help,
+    load,
+    model_help,
+    size_help,
+)
 from .errors import debug_log, one_line
 from .i18n import ntr, tr
 from .render.registry import NAMES as VIEWS
+from .render.snapshot import FEATURE_MODES
 
 COMMANDS = ("export", "inspect", "snapshot", "bench", "cost", "explain")
 SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
-DEVICES = ("cpu", "cuda", "auto")
-DEFAULT_MODEL = "demo"
-
-
-# (module, class) pairs whose exceptions are the user's fault: one line, exit 2
-class CLIError(Exception):
-    """A usage problem found by the CLI itself (one line, exit 2)."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line: `swin-gui: error: ...` and exit 2."""
-
-    def error(self, message: str):
-        line = tr(
-            "CLI",
-            "swin-gui: error: {message} (see '{prog} --help')",
-            message=message,
-            prog=self.prog,
-        )
-        self.exit(2, line + "\n")
 
 
 def translate_argparse() -> None:
@@ -98,55 +91,6 @@ def default_threads() -> int:
 
 
 # ---- argument parsing ---------------------------------------------------------------
-def _size(text: str):
-    from .images import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _token(text: str) -> tuple[int, int]:
-    try:
-        row, col = (int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            tr("CLI", "token must be ROW,COL (e.g. 12,40), not {text!r}", text=text)
-        ) from None
-    return row, col
-
-
-def model_help() -> str:
-    return tr(
-        "CLI", "checkpoint file, Hugging Face folder, hf-hub:REPO, timm preset name or 'demo'"
-    )
-
-
-def size_help() -> str:
-    return tr(
-        "CLI", "'model' (the model's input size), 'native' (the image's own size) or N (N x N)"
-    )
-
-
-def fit_help() -> str:
-    return tr(
-        "CLI",
-        "how a non-square image meets a square --size: crop (shorter side, centre crop, as "
-        "timm), pad (letterbox) or stretch (default: the checkpoint's convention; demo: stretch)",
-    )
-
-
-_HELPS = {"MODEL_HELP": model_help, "SIZE_HELP": size_help, "FIT_HELP": fit_help}
-
-
-def __getattr__(name: str) -> str:
-    """`MODEL_HELP`, `SIZE_HELP`, `FIT_HELP`: the help texts in the current language."""
-    if name in _HELPS:
-        return _HELPS[name]()
-    raise AttributeError(name)
-
-
 def _threads_option(parser: argparse.ArgumentParser, default) -> None:
     help_ = tr(
         "CLI", "CPU threads for torch (default: min(4, CPU count) = {n})", n=default_threads()
@@ -245,7 +189,7 @@ def _snapshot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--shift-view", choices=SHIFT_VIEWS, default="auto", help=tr("CLI", "partition drawn")
     )
-    p.add_argument("--feature-mode", choices=("channel", "norm", "pca"), default="norm")
+    p.add_argument("--feature-mode", choices=FEATURE_MODES, default="norm")
     p.add_argument(
         "--channel", type=int, default=None, help=tr("CLI", "default: top channel by energy")
     )
@@ -348,30 +292,6 @@ def set_threads(n: int | None) -> None:
     if n < 1:
         raise CLIError(tr("CLI", "--threads must be at least 1, not {n}", n=n))
     torch.set_num_threads(n)
-
-
-def load(model: str, device: str = "cpu", key: str | None = None):
-    """The model, through `swin_gui.api.load_model`, with the device checked first; `key`
-    chooses the state dict inside a checkpoint wrapper (`--key`)."""
-    import torch
-
-    from . import api
-    from .model import PRESETS
-
-    if device == "cuda" and not torch.cuda.is_available():
-        raise CLIError(tr("CLI", "--device cuda: no CUDA device is available (use --device cpu)"))
-    known = model == "demo" or model in PRESETS or model.startswith(api.HUB_PREFIX)
-    if not known and not Path(model).expanduser().exists():
-        raise CLIError(
-            tr(
-                "CLI",
-                "model {model!r} is not a file, a folder, 'demo', 'hf-hub:<repo>' or a known "
-                "preset ({presets})",
-                model=model,
-                presets=", ".join(PRESETS),
-            )
-        )
-    return api.load_model(model, device=device, key=key)
 
 
 def _say(message: str) -> None:

@@ -42,7 +42,7 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .cli import DEFAULT_MODEL, model_help
+    from .cli_common import DEFAULT_MODEL, model_help
 
     p.description = tr("CLI", "Measure Swin against a ViT: params, MACs, time and memory per size.")
     p.add_argument(
@@ -235,7 +235,7 @@ def _threads_for_a_busy_box(chosen: bool) -> None:
 
 
 def cmd_cost(args: argparse.Namespace, threads_chosen: bool = True) -> int:
-    from .cli import CLIError, load
+    from .cli_common import CLIError, load
 
     if args.repeats < 1:
         raise CLIError(tr("CLI", "--repeats must be at least 1, not {n}", n=args.repeats))

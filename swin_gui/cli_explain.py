@@ -31,7 +31,7 @@ def _target(text: str):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .cli import _size, _token, model_help, size_help
+    from .cli_common import DEVICES, _size, _token, model_help, size_help
 
     p.description = tr(
         "CLI",
@@ -77,7 +77,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=tr("CLI", "{help} (default demo)", help=model_help()),
     )
     p.add_argument("--size", type=_size, default="model", metavar="S", help=size_help())
-    p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
+    p.add_argument("--device", choices=DEVICES, default="cpu")
     p.add_argument("--batch", type=int, default=16, metavar="N", help=tr("CLI", "Score-CAM batch"))
     p.add_argument("--out", required=True, type=Path, metavar="FILE.npy")
     p.add_argument("--overwrite", action="store_true", help=tr("CLI", "replace existing files"))
@@ -86,11 +86,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_explain(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .cli import CLIError, load
+    from .cli_common import CLIError, load
     from .explain import explain
-    from .explain.overlay import overlay
-    from .export import save_npy
-    from .safe_write import atomic_write
+    from .render.overlay import overlay
+    from .safe_write import atomic_write, save_npy
 
     images = list(args.image)
     out = args.out if args.out.suffix == ".npy" else args.out.with_suffix(".npy")

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli import CLIError, model_help
+from .cli_common import CLIError, model_help
 from .errors import one_line
 from .i18n import tr
 

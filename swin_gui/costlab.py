@@ -3,7 +3,7 @@
 For each model and square size s x s (batch 1, fp32, `torch.no_grad`) a sweep gives:
 
 - params: the parameters of the module;
-- macs: the analytic count (`model.cost.macs` for Swin, `model.vit.vit_cost` for ViT),
+- macs: the analytic count (`model.cost.macs` for Swin, `analysis.costs.vit_cost` for ViT),
   and `counted_macs` from `torch.utils.flop_counter.FlopCounterMode` (MACs = FLOPs / 2).
   The counter sees matmuls, convolutions and attention kernels only, so it is compared with
   the analytic count less its LayerNorms. ViT is counted on the meta device (shapes only, no
@@ -37,10 +37,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .analysis.costs import vit_cost
 from .cost_meters import LiveTensorMemory, counted, flop_counter, measuring
 from .model import SwinConfig, SwinTransformer
 from .model.cost import count_params, macs, macs_by_group, msa_vs_wmsa, token_grids
-from .model.vit import VisionTransformer, ViTConfig, build_vit, vit_cost, vit_preset
+from .model.vit import VisionTransformer, ViTConfig, build_vit, vit_preset
 
 DEFAULT_SIZES = (224, 384, 512, 768, 1024)
 DEFAULT_VIT = "vit_small_patch16_224"

@@ -16,9 +16,9 @@ from .i18n import tr
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Errors whose message is written for the user (bad input, not a bug)."""
-    from .export import ExportError
     from .images import ImageLoadError
     from .model.checkpoints import CheckpointError
+    from .safe_write import ExportError
 
     return (ImageLoadError, CheckpointError, ExportError, ValueError, KeyError, OSError)
 

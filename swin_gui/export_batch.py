@@ -89,10 +89,10 @@ def run_export(args, load, error_line, say) -> int:
     from tqdm import tqdm
 
     from .errors import is_out_of_memory, out_of_memory_line
-    from .export import ExportError, NpzOptions, ensure_folder
+    from .export_stream import NpzOptions
     from .images import ImageLoadError
     from .render.colormap import colormap_lut
-    from .safe_write import interrupt_on_signals
+    from .safe_write import ExportError, ensure_folder, interrupt_on_signals
 
     colormap_lut(args.cmap)  # unknown colormap: KeyError before any work
     npz = NpzOptions(attention=args.attention, dtype=args.dtype, compress=args.compress)

@@ -18,7 +18,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .model.geometry import MASK_VALUE
+from .model.regions import labels_to_mask, window_labels
+from .safe_write import json_safe
 
 NPZ_SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -86,25 +87,6 @@ class NpzOptions:
 
 
 # ---- masks as region labels ---------------------------------------------------------------
-def window_labels(grid: np.ndarray, window: int) -> np.ndarray:
-    """(Hp, Wp) label grid -> (nW, N) labels per window (windows and tokens row-major)."""
-    Hp, Wp = grid.shape
-    M = window
-    return grid.reshape(Hp // M, M, Wp // M, M).transpose(0, 2, 1, 3).reshape(-1, M * M)
-
-
-def labels_to_mask(labels: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """(nW, N) labels -> the (nW, N, N) additive mask: 0 within a region, -100 between."""
-    labels = np.asarray(labels)
-    same = labels[:, :, None] == labels[:, None, :]
-    return np.where(same, 0.0, MASK_VALUE).astype(dtype)
-
-
-def regions_to_mask(grid: np.ndarray, window: int) -> np.ndarray:
-    """(Hp, Wp) region labels of the rolled, padded grid -> the (nW, N, N) shift mask."""
-    return labels_to_mask(window_labels(np.asarray(grid), window))
-
-
 def mask_to_regions(
     mask: np.ndarray, window: int, padded: tuple[int, int], regions=None, chunk: int = 256
 ) -> np.ndarray | None:
@@ -158,8 +140,6 @@ class _Writer:
 
 
 def _meta_json(meta: dict) -> str:
-    from .export import json_safe
-
     return json.dumps(json_safe(meta), default=str, allow_nan=False)
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .export_stream import READABLE_VERSIONS, regions_to_mask
+from .export_stream import READABLE_VERSIONS
 from .model.config import SwinConfig, nominal_shift
+from .model.regions import regions_to_mask
 from .trace import BlockTrace, StageTrace, Trace
 
 MAX_MEMBERS = 100_000
@@ -136,7 +137,7 @@ def _version(z: _Npz) -> int:
 def _config(z: _Npz) -> SwinConfig:
     fields = z.json_object("config")
     try:
-        return SwinConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+        return SwinConfig.from_dict(fields)
     except (TypeError, ValueError) as e:
         z.fail(f"config: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
 

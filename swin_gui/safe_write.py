@@ -18,6 +18,11 @@ Rules:
   `Interrupted`, a KeyboardInterrupt, so the same clean-up runs.
 - Every failure (unwritable folder, parent that is a file, full disk) is an `ExportError`
   with a one-line message.
+- One overwrite default everywhere: `overwrite=False`.
+
+A leaf module: it imports nothing from swin_gui, so every layer (the checkpoint saver, the
+trace NPZ, the exports, the GUI's figure files) writes through it. The save helpers
+(`save_png`, `save_npy`, `save_json`) are atomic writes of one file each.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
+import math
 import os
 import re
 import secrets
@@ -32,9 +39,12 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import numpy as np
+from PIL import Image
 
 PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}(?P<old>\.old)?\.part$")
 LEGACY_PART = re.compile(r"^\..+\.[0-9a-f]{8}\.part$")  # written before temp names had a pid
@@ -249,7 +259,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _only_ours(folder: Path, names: set[str]) -> bool:
-    return all(e.name in names or PART.match(e.name) for e in os.scandir(folder))
+    with os.scandir(folder) as entries:  # closed even when all() stops early
+        return all(e.name in names or PART.match(e.name) for e in entries)
 
 
 def _install(staged: Path, target: Path, names: set[str], overwrite: bool) -> None:
@@ -313,3 +324,47 @@ def staged_folder(
     finally:
         if staged.exists():
             shutil.rmtree(staged, ignore_errors=True)
+
+
+# ---- one file each: PNG, NPY, strict JSON -------------------------------------------------
+def json_safe(value: Any) -> Any:
+    """`value` with NaN/inf floats as None and numpy scalars/arrays as plain Python, so
+    `json.dumps(..., allow_nan=False)` always succeeds."""
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        return json_safe(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _as_image_array(rgb: np.ndarray) -> np.ndarray:
+    a = np.asarray(rgb)
+    if a.dtype != np.uint8:
+        raise ValueError(f"save_png needs uint8 pixels, got {a.dtype}")
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
+        raise ValueError(f"save_png needs (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+    return np.ascontiguousarray(a)
+
+
+def save_png(rgb: np.ndarray, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write a uint8 (H, W[, 3|4]) array as a PNG, atomically."""
+    image = Image.fromarray(_as_image_array(rgb))
+    return atomic_write(path, lambda f: image.save(f, format="PNG"), overwrite)
+
+
+def save_npy(array: np.ndarray, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write one array as .npy (no pickles), atomically."""
+    a = np.asarray(array)
+    return atomic_write(path, lambda f: np.save(f, a, allow_pickle=False), overwrite)
+
+
+def save_json(data: dict, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Strict JSON (non-finite numbers become null), atomically."""
+    text = json.dumps(json_safe(data), indent=2, default=str, allow_nan=False).encode()
+    return atomic_write(path, lambda f: f.write(text), overwrite)

@@ -1,6 +1,11 @@
 """The frozen record of one Swin forward pass: the single contract between the engine and
 every view and export. Arrays are numpy float32, batch index 0, token grids channel-last.
 
+Frozen all the way down: the dataclasses are frozen, every array is a read-only view (the
+array handed in keeps its own flags) and `Trace.meta` is a `FrozenMeta`, a dict that refuses
+changes, its lists `FrozenList`s. What a caller wants recorded goes in at the start
+(`capture(..., meta=...)`); a changed trace is a new one (`dataclasses.replace`).
+
 A block's `attn`, `bias`, `mask` and `mid` may be computed on demand (lazy capture, see
 `BlockTrace`); they read like the other fields and equal an eager capture exactly.
 
@@ -9,16 +14,63 @@ NPZ schema (s, b 0-based; b counts blocks within stage s) — see README "Trace 
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .model.config import SwinConfig
+from .model.regions import region_labels, regions_to_mask
 
-SCHEMA_VERSION = 1
+
+def read_only(a: Any) -> Any:
+    """A read-only view of an array (None and other values as they are)."""
+    if isinstance(a, np.ndarray) and a.flags.writeable:
+        a = a.view()
+        a.setflags(write=False)
+    return a
+
+
+def _refuse(self, *args: Any, **kwargs: Any):
+    raise TypeError("a trace's meta is read-only; pass meta= to capture instead")
+
+
+class FrozenMeta(dict):
+    """A dict that refuses every change (so `json.dumps`, `==` and `dict(...)` still work)."""
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return FrozenMeta, (dict(self),)
+
+
+class FrozenList(list):
+    """A list that refuses every change; equal to the list it was made from."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+
+    def __reduce__(self):
+        return FrozenList, (list(self),)
+
+
+def frozen_meta(value: Any) -> Any:
+    """`value` made immutable, all the way down: a `FrozenMeta` for a mapping, a
+    `FrozenList` for a list (a tuple stays a tuple), read-only arrays."""
+    if isinstance(value, Mapping):
+        return FrozenMeta({str(k): frozen_meta(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return FrozenList(frozen_meta(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(frozen_meta(v) for v in value)
+    return read_only(value)
+
+
+def _freeze_fields(obj: Any, names: tuple[str, ...]) -> None:
+    for name in names:
+        object.__setattr__(obj, name, read_only(getattr(obj, name)))
 
 
 class _OnDemand:
@@ -40,35 +92,14 @@ class _OnDemand:
         if obj.source is not None:
             return obj.source.get(obj, self.name)
         if self.name == "mask":
-            return mask_from_regions(obj.regions, obj.window)
+            return read_only(regions_to_mask(obj.regions, obj.window))
         raise LookupError(
             f"stage {obj.stage} block {obj.index}: {self.name} was not recorded and this "
             "trace has no model to compute it from"
         )
 
     def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__[self.slot] = value
-
-
-def region_labels(height: int, width: int, window: int, shift: int) -> np.ndarray:
-    """(Hp, Wp) int8 labels 0..8 of the padded grid after the roll by (-s, -s): each axis
-    splits into [0:-M], [-M:-s], [-s:] and a token's label is 3 * row slice + col slice."""
-    labels = np.zeros((height, width), np.int8)
-    if shift:
-        bounds = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
-        for i, hs in enumerate(bounds):
-            for j, ws in enumerate(bounds):
-                labels[hs, ws] = 3 * i + j
-    return labels
-
-
-def mask_from_regions(regions: np.ndarray, window: int) -> np.ndarray:
-    """(nW, N, N) float32 additive shift mask of a label grid: -100 between tokens of one
-    window with different labels, 0 elsewhere (equals `model.geometry.shift_mask`)."""
-    Hp, Wp = regions.shape
-    M = window
-    win = regions.reshape(Hp // M, M, Wp // M, M).transpose(0, 2, 1, 3).reshape(-1, M * M)
-    return np.where(win[:, :, None] != win[:, None, :], np.float32(-100.0), np.float32(0.0))
+        obj.__dict__[self.slot] = read_only(value)
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -100,6 +131,7 @@ class BlockTrace:
         if self.shift and self.regions is None:
             labels = region_labels(*self.padded, self.window, self.shift)
             object.__setattr__(self, "regions", labels)
+        _freeze_fields(self, ("logit_scale", "out", "input", "regions"))
 
     def __repr__(self) -> str:
         return (
@@ -134,6 +166,11 @@ class BlockTrace:
         """Windows per column and per row: (Hp / M, Wp / M)."""
         return self.padded[0] // self.window, self.padded[1] // self.window
 
+    def clamp_window(self, index: int) -> int:
+        """`index` brought into 0 .. nW - 1 (the one rule for an out-of-range window)."""
+        nWh, nWw = self.window_grid
+        return max(0, min(nWh * nWw - 1, index))
+
     def locate(self, row: int, col: int, shift: int | None = None) -> tuple[int, int]:
         """(window index, position in window) of token (row, col), after the cyclic shift."""
         s = self.shift if shift is None else shift
@@ -166,6 +203,10 @@ class StageTrace:
     merge_out: np.ndarray | None  # H_s, W_s, C_s leaving patch merging
     blocks: tuple[BlockTrace, ...]
 
+    def __post_init__(self) -> None:
+        _freeze_fields(self, ("out", "merge_in", "merge_out"))
+        object.__setattr__(self, "blocks", tuple(self.blocks))
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -180,7 +221,14 @@ class Trace:
     pooled: np.ndarray  # 8C
     logits: np.ndarray | None  # K
     class_names: tuple[str, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict)  # source, model label, preprocessing
+    # source, model label, preprocessing: read-only all the way down, see `frozen_meta`
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _freeze_fields(self, ("input", "image", "embed", "norm_out", "pooled", "logits"))
+        object.__setattr__(self, "stages", tuple(self.stages))
+        object.__setattr__(self, "class_names", tuple(self.class_names))
+        object.__setattr__(self, "meta", frozen_meta(self.meta))
 
     # ---- navigation -------------------------------------------------------------------
     def block(self, stage: int, index: int) -> BlockTrace:
@@ -218,21 +266,3 @@ class Trace:
 
     def class_name(self, i: int) -> str:
         return self.class_names[i] if i < len(self.class_names) else f"class {i}"
-
-    # ---- persistence --------------------------------------------------------------------
-    def save_npz(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the documented NPZ schema (atomic: temp file + rename); an existing file
-        is refused unless `overwrite`, as in `swin-gui export`."""
-        from .trace_io import save_npz
-
-        return save_npz(self, path, overwrite)
-
-    @staticmethod
-    def load_npz(path: str | Path) -> Trace:
-        from .trace_io import load_npz
-
-        return load_npz(path)
-
-
-def config_json(cfg: SwinConfig) -> str:
-    return json.dumps(cfg.to_dict())

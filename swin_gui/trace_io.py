@@ -9,7 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from .export_stream import NpzOptions, write_trace_npz
 from .model.config import SwinConfig, nominal_shift
+from .npz_read import read_trace
+from .safe_write import atomic_write
 from .trace import BlockTrace, StageTrace, Trace
 
 
@@ -113,19 +116,17 @@ def trace_from_record(
 
 
 # ---- NPZ ------------------------------------------------------------------------------
-def save_npz(trace: Trace, path: str | Path, overwrite: bool = False, options=None) -> Path:
+def save_npz(
+    trace: Trace, path: str | Path, overwrite: bool = False, options: NpzOptions | None = None
+) -> Path:
     """Stream the trace to `path` atomically (temp file + rename); an existing file is
-    refused unless `overwrite` (the same default as `swin-gui export`). `options` is an
+    refused unless `overwrite` (the one default of every writer). `options` is an
     `export_stream.NpzOptions` (attention blocks, dtype, compression)."""
-    from .export import save_trace_npz
-
-    return save_trace_npz(trace, path, overwrite=overwrite, options=options)
+    return atomic_write(path, lambda f: write_trace_npz(trace, f, options), overwrite)
 
 
 def load_npz(path: str | Path) -> Trace:
     """Read a trace written by `save_npz` (schema 1 or 2, no pickles), checking the version
     and every array's shape against the schema before reading any data; every problem is a
     `TraceFormatError` with one line."""
-    from .npz_read import read_trace
-
     return read_trace(path)

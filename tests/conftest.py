@@ -10,7 +10,8 @@ once per session.
   token grids need padding; seeds 1 and 2;
 - `make_trace(model, height=224, width=224, seed=1, scale=0.3)`: such a trace of any model.
 
-Nothing may write into a shared trace: derive a changed one with `dataclasses.replace`.
+Nothing can write into a shared trace (it is frozen, its arrays read-only): derive a
+changed one with `dataclasses.replace`.
 """
 
 from __future__ import annotations

@@ -121,14 +121,3 @@ def pca_rgb(f: np.ndarray, k: int = 3) -> np.ndarray:
     each scaled robustly between its 1st and 99th percentile."""
     scores = pca(f, k=max(k, 3)).scores[:, :, :3]  # H, W, 3
     return np.stack([robust_unit(scores[:, :, i]) for i in range(3)], axis=2)
-
-
-def robust_levels(
-    x: np.ndarray, percentiles: tuple[float, float] = ROBUST_PERCENTILES
-) -> tuple[float, float]:
-    """(lo, hi) display levels between two percentiles of the finite values."""
-    finite = np.asarray(x)[np.isfinite(x)]
-    if finite.size == 0:
-        return 0.0, 1.0
-    lo, hi = np.percentile(finite, percentiles)
-    return float(lo), float(hi)

@@ -23,7 +23,6 @@ import numpy as np
 from .cache import TraceCache
 
 NORM_COLUMNS: tuple[str, ...] = ("x_in", "x_mid", "x_out", "attn_branch", "mlp_branch")
-NORM_LABELS: tuple[str, ...] = ("‖x_in‖", "‖x_mid‖", "‖x_out‖", "‖attn branch‖", "‖mlp branch‖")
 
 _CACHE = TraceCache(traces=4, entries=4)  # weak: a dropped trace takes its table along
 

@@ -10,9 +10,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..trace import region_labels
+from ..model.regions import MASK_VALUE, labels_to_mask, region_labels
+from ..model.regions import window_labels as labels_per_window
 
-MASK_VALUE = -100.0  # what the shift mask adds to the logits of pairs from different regions
+__all__ = ["MASK_VALUE", "block_regions", "shift_mask", "shift_region_labels", "window_labels"]
 
 
 @lru_cache(maxsize=64)
@@ -27,9 +28,7 @@ def shift_region_labels(height: int, width: int, window: int, shift: int) -> np.
 
 def window_labels(height: int, width: int, window: int, shift: int) -> np.ndarray:
     """(nW, N) region label of every token of every window, windows row-major."""
-    lab = shift_region_labels(height, width, window, shift)
-    nh, nw = height // window, width // window
-    return lab.reshape(nh, window, nw, window).transpose(0, 2, 1, 3).reshape(nh * nw, -1)
+    return labels_per_window(shift_region_labels(height, width, window, shift), window)
 
 
 CACHED_MASK_BYTES = 8 << 20  # larger masks (a photo's stage 0) are rebuilt, not kept
@@ -50,8 +49,7 @@ def _shift_mask_cached(height: int, width: int, window: int, shift: int) -> np.n
 
 
 def _shift_mask(height: int, width: int, window: int, shift: int) -> np.ndarray:
-    w = window_labels(height, width, window, shift)
-    mask = np.where(w[:, :, None] != w[:, None, :], MASK_VALUE, 0.0).astype(np.float32)
+    mask = labels_to_mask(window_labels(height, width, window, shift))
     mask.setflags(write=False)
     return mask
 

@@ -127,7 +127,7 @@ def write_figure(
 ) -> Path:
     """Write a figure as PNG (at `scale` x 96 dpi), SVG or PDF, chosen by the suffix;
     atomically, refusing an existing file unless `overwrite`."""
-    from ..export import atomic_write
+    from ..safe_write import atomic_write
 
     fmt = figure_format(path)
     if not 0.25 <= scale <= 8:

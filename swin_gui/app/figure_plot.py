@@ -1,6 +1,7 @@
 """Drawing one placed `Plot` into a `FigureScene`: its layers, title, frame, ticks and
-colour bar. Every layer's items are built under a key of the layer's identity and place,
-so the scene can keep what did not change from one draw to the next.
+colour bar. The scene imports this module, so here it is typed by its Qt base class (the two
+never import each other). Every layer's items are built under a key of the layer's identity
+and place, so the scene can keep what did not change from one draw to the next.
 """
 
 from __future__ import annotations
@@ -9,17 +10,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainterPath, QPen, QPixmap, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsScene
 
 from ..render import figure as F
 from ..render import layout as L
 from ..render.colormap import NAN_COLOR, colormap_lut
-from .figure_scene import FigureScene
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 
-def data_rect(scene: FigureScene, pl: L.Placement, r) -> QRectF:
+def data_rect(scene: QGraphicsScene, pl: L.Placement, r) -> QRectF:
     """A rectangle (x, y, w, h) in a plot's data units, in scene pixels."""
     x, y, w, h = r
     ax, ay = pl.to_fig(x, y)
@@ -33,7 +33,7 @@ def data_rect(scene: FigureScene, pl: L.Placement, r) -> QRectF:
 class PlotDrawer:
     """Draws one placed plot into the scene."""
 
-    def __init__(self, scene: FigureScene, placement: L.Placement) -> None:
+    def __init__(self, scene: QGraphicsScene, placement: L.Placement) -> None:
         self.s, self.pl, self.p = scene, placement, placement.plot
         self.box = tuple(scene.px(v) for v in placement.box)
 

@@ -31,6 +31,8 @@ THEMES: dict[str, dict[str, str]] = {
         "bg": "#202124",
         "panel": "#2a2b2e",
         "selected": "#ffd600",
+        "selected-fill": "#ffd60080",  # the selected token, over a picture
+        "selected-band": "#ffd60030",  # the selected block's band on a chart
         "hover": "#00e5ff",
         "grid": "#ffffff",
         "masked": "#5f6368",
@@ -41,6 +43,8 @@ THEMES: dict[str, dict[str, str]] = {
         "bg": "#ffffff",
         "panel": "#f1f3f4",
         "selected": "#e37400",
+        "selected-fill": "#e3740080",
+        "selected-band": "#e3740030",
         "hover": "#0097a7",
         "grid": "#ffffff",
         "masked": "#bdbdbd",
@@ -195,15 +199,6 @@ class FigureScene(QGraphicsScene):
         make()
         self._drawn[key] = (owner, self._sink)
         self._sink = []
-
-    def forget(self) -> None:
-        """Drop every kept item and picture (a new trace: nothing is reused)."""
-        for _, items in self._drawn.values():
-            for item in items:
-                self.removeItem(item)
-        self._drawn = {}
-        self.pixmaps.clear()
-        self.colored.clear()
 
     # ---- helpers the plot drawer uses ---------------------------------------------------
     def px(self, v: float) -> float:

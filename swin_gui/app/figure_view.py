@@ -16,7 +16,6 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from ..render import figure as F
-from ..render import layout as L
 from .figure_scene import FigureScene
 
 MAX_ZOOM = 16.0
@@ -67,11 +66,6 @@ class FigureView(QGraphicsView):
         vp = self.viewport()
         ppt = self.px_per_pt
         self.figure_scene.draw(self.figure, vp.width() / ppt, vp.height() / ppt, ppt, self.theme)
-
-    @property
-    def layout_info(self) -> L.FigureLayout | None:
-        info = self.figure_scene.info
-        return None if info is None else info.layout
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

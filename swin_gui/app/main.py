@@ -98,9 +98,9 @@ class MainWindow(QMainWindow):
             source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
         size = size if size is not None else self.settings.size_mode()
         if device == "auto":
-            import torch
+            from ..api import resolve_device
 
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+            device = resolve_device(device).type  # the one rule for "auto"
         self.accepted = CaptureRequest(spec, image, size, device, source)
         menus.sync_combos(self, self.accepted)
         if note:

@@ -30,7 +30,7 @@ def window_png(window: MainWindow) -> bytes:
 
 def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s: int = 120) -> int:
     """Run the event loop until the window is saved to `path`; returns the exit code."""
-    from ..export import atomic_write
+    from ..safe_write import atomic_write
 
     result = {"code": 2, "error": tr("CLI", "no trace after {s} s", s=timeout_s), "done": False}
 

@@ -158,8 +158,7 @@ class Session(QObject):
         if self._trace is None:
             return sel.token
         bt = self._trace.block(sel.stage, sel.block)
-        nWh, nWw = bt.window_grid
-        w = max(0, min(nWh * nWw - 1, sel.window))
+        w = bt.clamp_window(sel.window)
         tokens = bt.window_tokens(w, view_shift(bt, sel))
         H, W = bt.resolution
         inside = [i for i, (r, c) in enumerate(tokens) if r < H and c < W]
@@ -192,5 +191,4 @@ class Session(QObject):
         window = sel.window
         if token is not None:
             window, _ = bt.locate(*token, shift=view_shift(bt, sel))
-        nWh, nWw = bt.window_grid
-        return sel.with_(window=max(0, min(nWh * nWw - 1, window)))
+        return sel.with_(window=bt.clamp_window(window))

@@ -207,6 +207,9 @@ class InferenceWorker(QObject):
         model = self._load_model(request.model, request.device)
         if should_cancel():
             raise CaptureCancelled("capture cancelled")
+        meta = {"size_mode": str(request.size)}  # recorded in the frozen trace
+        if request.source:
+            meta["source"] = request.source
         trace = api.capture(
             model,
             request.image,
@@ -214,10 +217,8 @@ class InferenceWorker(QObject):
             fit=request.fit,
             progress=progress,
             should_cancel=should_cancel,
+            meta=meta,
         )
-        if request.source:
-            trace.meta["source"] = request.source
-        trace.meta["size_mode"] = str(request.size)
         return trace, model
 
     def _load_model(self, spec: Any, device: str):

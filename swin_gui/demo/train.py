@@ -388,7 +388,7 @@ def train(
             )
             break
     model.eval()
-    save_checkpoint(model, out, list(CLASSES))  # the shipped format: config + class names
+    save_checkpoint(model, out, list(CLASSES), overwrite=True)  # config + class names
     minutes_total = progress.total_s() / 60
     print(f"wrote {out} after {step} steps; training wall time {minutes_total:.1f} min", flush=True)
     return model

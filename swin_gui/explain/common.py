@@ -45,12 +45,6 @@ class Stop(Exception):
     """Raised from a hook to end a forward pass once the wanted activation exists."""
 
 
-def module_of(model, stage: int, block: int | None = None):
-    """The stage module, or one of its blocks."""
-    st = model.layers[stage]
-    return st if block is None else st.blocks[block]
-
-
 @contextmanager
 def grab_output(module, leaf: bool = False, stop: bool = False) -> Iterator[dict]:
     """Forward hook on `module`: `box["out"]` is its output (B, H, W, C). `leaf` makes the
@@ -118,7 +112,7 @@ def model_input(model, image, size="model", fit=None):
     """(normalised (B, 3, H, W) tensor on the model's device, [RGB uint8 image per image]).
     `image`: a path, PIL image or tensor ((3, H, W) or (B, 3, H, W)), or a list of paths /
     PIL images / (3, H, W) tensors that come out the same size."""
-    from ..api import _prepare
+    from ..inputs import prepare_input
 
     device = next(model.parameters()).device
     items = list(image) if isinstance(image, (list, tuple)) else [image]
@@ -128,11 +122,11 @@ def model_input(model, image, size="model", fit=None):
     for item in items:
         if isinstance(item, torch.Tensor) and item.dim() == 4:  # a batch: one rgb each
             for one in item:
-                x, rgb, _ = _prepare(model, one, size, fit)
+                x, rgb, _ = prepare_input(model, one, size, fit)
                 xs.append(x)
                 rgbs.append(rgb)
             continue
-        x, rgb, _ = _prepare(model, item, size, fit)
+        x, rgb, _ = prepare_input(model, item, size, fit)
         xs.append(x)
         rgbs.append(rgb)
     shapes = sorted({tuple(x.shape[-2:]) for x in xs})

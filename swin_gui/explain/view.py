@@ -111,7 +111,7 @@ def compute_view(
 
         from . import explain
 
-        x = torch.from_numpy(np.ascontiguousarray(trace.input))[None]
+        x = torch.tensor(trace.input)[None]  # a copy: trace arrays are read-only
         x = x.to(next(model.parameters()).device)
         net = private_copy(model)
         erfs = {}

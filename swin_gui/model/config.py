@@ -75,6 +75,12 @@ class SwinConfig:
         d.pop("class_names")
         return d
 
+    @classmethod
+    def from_dict(cls, fields: dict) -> SwinConfig:
+        """The inverse of `to_dict` for its JSON (lists back to tuples); TypeError or
+        ValueError for a field it does not know or a value that does not fit."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
 
 def nominal_shift(window: int, index: int) -> int:
     """The design shift of block `index` of a stage: s = M // 2 on odd (SW-MSA) blocks, 0 on

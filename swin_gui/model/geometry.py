@@ -134,8 +134,3 @@ def pad_tokens(x: torch.Tensor, multiple: int) -> torch.Tensor:
     if ph or pw:
         x = F.pad(x, (0, 0, 0, pw, 0, ph))
     return x
-
-
-def num_windows(height: int, width: int, window: int) -> tuple[int, int]:
-    """Windows per column and per row of the padded grid."""
-    return padded_size(height, window) // window, padded_size(width, window) // window

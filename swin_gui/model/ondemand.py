@@ -154,9 +154,9 @@ class OnDemand:
 
     def _compute(self, block, name: str) -> np.ndarray:
         if name == "mask":
-            from ..trace import mask_from_regions
+            from .regions import regions_to_mask
 
-            return mask_from_regions(block.regions, block.window)
+            return regions_to_mask(block.regions, block.window)
         weights = self._blocks[block.stage][block.index]
         if name == "bias":
             return weights.bias(block.window).float().cpu().numpy()
@@ -164,7 +164,7 @@ class OnDemand:
             raise KeyError(name)
         if block.input is None:
             raise LookupError(f"stage {block.stage} block {block.index}: no recorded input")
-        x = torch.from_numpy(block.input)[None].to(self.device)  # 1, H, W, C
+        x = torch.tensor(block.input)[None].to(self.device)  # 1, H, W, C (a copy: read-only)
         if name == "mid":
             return weights.mid(x, block.window, block.shift)[0].float().cpu().numpy()  # H, W, C
         probs = weights.probabilities(x, block.window, block.shift)  # nW, heads, N, N

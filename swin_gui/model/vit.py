@@ -13,10 +13,11 @@ bicubically (`align_corners=False`) to the new grid, which need not be square; t
 token's embedding is kept as is (timm's `resample_abs_pos_embed`).
 
 `vit_cost` (plain Python in `swin_gui.analysis.costs`, so the torch-free Cost view can use
-it; re-exported here) counts parameters and MACs the way `swin_gui.model.cost` does for
-Swin: a Linear on n tokens costs n·C_in·C_out, q·kᵀ and attn·v cost n²·C each (all heads
-together), LayerNorm n·C; GELU, softmax, the scaling and the residual and position-embedding
-adds are not counted. Presets have random weights: the lab measures cost, never accuracy.
+it; the shape `ViTConfig` is in `swin_gui.model.vit_config`) counts parameters and MACs the
+way `swin_gui.model.cost` does for Swin: a Linear on n tokens costs n·C_in·C_out, q·kᵀ and
+attn·v cost n²·C each (all heads together), LayerNorm n·C; GELU, softmax, the scaling and
+the residual and position-embedding adds are not counted. Presets have random weights: the
+lab measures cost, never accuracy.
 """
 
 from __future__ import annotations
@@ -27,14 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..analysis.costs import (  # the shapes and counts are plain Python (the views use them)
-    VIT_PRESETS,
-    ViTConfig,
-    token_grid,
-    vit_cost,
-    vit_params,
-    vit_preset,
-)
+from .vit_config import VIT_PRESETS, ViTConfig, token_grid, vit_preset  # plain Python
 
 __all__ = [
     "VIT_PRESETS",
@@ -43,8 +37,6 @@ __all__ = [
     "build_vit",
     "resample_pos_embed",
     "token_grid",
-    "vit_cost",
-    "vit_params",
     "vit_preset",
 ]
 

@@ -59,16 +59,6 @@ def original_regions(block: BlockTrace, shift: int) -> np.ndarray:
     return np.roll(rolled, (shift, shift), axis=(0, 1))
 
 
-def window_index_grid(block: BlockTrace, shift: int) -> np.ndarray:
-    """(H, W) int: the window each real token falls in, after the cyclic shift."""
-    H, W = block.resolution
-    Hp, Wp = block.padded
-    M = block.window
-    rr = (np.arange(H) - shift) % Hp // M  # H
-    cc = (np.arange(W) - shift) % Wp // M  # W
-    return (rr[:, None] * (Wp // M) + cc[None, :]).astype(np.int64)
-
-
 def ring_spans(start: int, length: int, total: int) -> list[tuple[int, int]]:
     """[start, start+length) on a ring of `total`, split where it wraps."""
     end = start + length
@@ -92,8 +82,7 @@ def selected_window(block: BlockTrace, sel: Selection, shift: int) -> int:
         H, W = block.resolution
         r, c = min(sel.token[0], H - 1), min(sel.token[1], W - 1)
         return block.locate(r, c, shift=shift)[0]
-    nWh, nWw = block.window_grid
-    return max(0, min(nWh * nWw - 1, sel.window))
+    return block.clamp_window(sel.window)
 
 
 def region_boxes(labels: np.ndarray) -> dict[int, tuple[int, int, int, int]]:

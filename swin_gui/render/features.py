@@ -96,19 +96,6 @@ def render_feature_map(
     return rgb
 
 
-def stage_label(index: int, resolution: tuple[int, int], dim: int) -> str:
-    """'stage 0 · 56×56 · 96 ch' (0-based like every label, key and CLI flag here;
-    the paper calls stage 0 'Stage 1')."""
-    return tr(
-        "Features",
-        "stage {s} · {h}×{w} · {dim} ch",
-        s=index,
-        h=resolution[0],
-        w=resolution[1],
-        dim=dim,
-    )
-
-
 def stage_pictures(
     trace, mode: str = "norm", channel: int | None = None, cmap: str = "viridis"
 ) -> list[np.ndarray]:

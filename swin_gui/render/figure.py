@@ -17,7 +17,8 @@ plots share the height that is left. The screen and every file format draw the s
 panel shows.
 
 Colours are "#rrggbb" / "#rrggbbaa" or one of the theme roles in `ROLES` (fg, muted, bg,
-panel, selected, hover, grid), which the backend resolves for the dark or light theme.
+panel, selected and its translucent fill and band, hover, grid, masked), which the backend
+resolves for the dark or light theme: the "selected" colour is written in one place.
 """
 
 from __future__ import annotations
@@ -28,7 +29,18 @@ import numpy as np
 
 from ..i18n import num, tr
 
-ROLES = ("fg", "muted", "bg", "panel", "selected", "hover", "grid", "masked")
+ROLES = (
+    "fg",
+    "muted",
+    "bg",
+    "panel",
+    "selected",
+    "selected-fill",
+    "selected-band",
+    "hover",
+    "grid",
+    "masked",
+)
 MIN_TEXT_PT = 9.0  # nothing in a figure is drawn smaller
 TITLE_PT = 10.0
 TICK_PT = 9.0

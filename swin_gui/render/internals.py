@@ -290,7 +290,7 @@ def figure_internals(trace, selection: Selection) -> F.Figure:
     i = flat_block_index(trace, sel.stage, sel.block)
     lang = language()  # the cached plots hold text
     chart = _CACHE.get(trace, ("chart", lang), lambda: _chart(trace))
-    band = F.Rects(F.rects([(i - 0.5, 0.0, 1.0, chart.ylim[1])]), None, "#ffd60030")
+    band = F.Rects(F.rects([(i - 0.5, 0.0, 1.0, chart.ylim[1])]), None, "selected-band")
     chart = replace(chart, layers=(band, *chart.layers))
     diagram = _CACHE.get(
         trace, ("diagram", sel.stage, sel.block), lambda: _diagram(trace, sel.stage, sel.block)

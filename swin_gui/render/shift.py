@@ -255,9 +255,9 @@ def _selection_layers(block: BlockTrace, sel: Selection, s: int):
     after = [F.Rects(F.rects([(wc * M, wr * M, M, M)]), "selected", None, 2.0)]
     if sel.token is not None:
         r, c = sel.token
-        before.append(F.Rects(F.rects([(c, r, 1, 1)]), "selected", "#ffd60080", 1.5))
+        before.append(F.Rects(F.rects([(c, r, 1, 1)]), "selected", "selected-fill", 1.5))
         rolled = ((c - s) % Wp, (r - s) % Hp, 1, 1)
-        after.append(F.Rects(F.rects([rolled]), "selected", "#ffd60080", 1.5))
+        after.append(F.Rects(F.rects([rolled]), "selected", "selected-fill", 1.5))
     return tuple(before), tuple(after)
 
 
@@ -341,11 +341,6 @@ def ablation_applies(trace: Trace, sel: Selection) -> bool:
 
 
 _LAST_DELTA: list = [None, None, None]  # ablation, block, result: a token change reuses it
-
-
-def ablation_delta(block: BlockTrace, ablation: np.ndarray) -> tuple[np.ndarray, float]:
-    """((H, W) ‖out(no shift) − out‖ per token, relative change of the whole output)."""
-    return _last_ablation(block, ablation)[:2]
 
 
 def _last_ablation(block: BlockTrace, ablation: np.ndarray, cmap: str = "viridis"):

@@ -6,11 +6,18 @@ synchronous inference by default (`SWIN_GUI_SYNC=1`; the threaded path is tested
 test: QMessageBox is replaced by a recorder. The models and traces are in tests/conftest.py;
 here are `make_panel` (a shown panel on its own session) and `picture_mouse` (real mouse
 events at picture pixels).
+
+`no_leaks` (autouse, as napari's and ndv's conftest do) fails a test that leaves anything
+Qt behind: a top-level widget still open, a QThread still running, or a parentless QObject
+(a worker, a session) still alive once the test's own references are gone.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import traceback
+import weakref
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -21,11 +28,94 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shiboken6
 from PIL import Image
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QPoint,
+    QPointF,
+    QSettings,
+    Qt,
+    QThread,
+)
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from swin_gui.app.state import Session
+
+
+def _qt_objects() -> list[QObject]:
+    """Every live QObject wrapper Python holds (its C++ object not yet deleted)."""
+    return [o for o in gc.get_objects() if issubclass(type(o), QObject) and shiboken6.isValid(o)]
+
+
+def _flush_deletes() -> None:
+    for _ in range(3):  # a deleteLater may post another one
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QApplication.processEvents()
+    gc.collect()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed  # a failure's traceback keeps the test's objects
+    return report
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(qapp, request):
+    """No widget, QObject or thread outlives a test (set up before, torn down after, every
+    other fixture of the test, so qtbot has closed its widgets by then)."""
+    _flush_deletes()
+    before = weakref.WeakSet(_qt_objects())
+    windows_before = set(QApplication.topLevelWidgets())
+    started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    real_start = QThread.start
+
+    def start(self, *args):
+        started[self] = "".join(traceback.format_stack(limit=4)[:-1])
+        real_start(self, *args)
+
+    QThread.start = start
+    try:
+        yield
+    finally:
+        QThread.start = real_start
+    request.node.funcargs.clear()  # the test's fixture values (pytest drops them just after)
+    _flush_deletes()
+    running = [where for thread, where in list(started.items()) if _running(thread)]
+    assert not running, f"{len(running)} QThread(s) still running, started at:\n{running[0]}"
+    windows = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if w not in windows_before and shiboken6.isValid(w) and w.isVisible()
+    ]
+    assert not windows, f"widgets left open: {[type(w).__name__ for w in windows]}"
+    if getattr(request.node, "call_failed", False):
+        return
+    left = [
+        o
+        for o in _qt_objects()
+        if o not in before and o is not qapp and o.parent() is None and not _app_owned(o)
+    ]
+    assert not left, f"QObjects that outlive the test: {sorted(type(o).__name__ for o in left)}"
+
+
+def _running(thread: QThread) -> bool:
+    return shiboken6.isValid(thread) and thread.isRunning()
+
+
+def _app_owned(obj: QObject) -> bool:
+    """Qt's own per-application singletons (a clipboard, a screen, a style, the global
+    thread pool) that Python may first wrap during a test."""
+    return type(obj).__name__ in {"QClipboard", "QScreen", "QStyle", "QThreadPool"} or (
+        isinstance(obj, QWidget)
+        and not obj.isVisible()
+        and obj.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -70,7 +70,9 @@ def test_use_2048_captures_at_2048(make_window, tiny_model, make_image, monkeypa
     tight_memory(monkeypatch)
     answer(monkeypatch, "Use 2048 px")
     seen = []
-    monkeypatch.setattr(window.worker, "capture", lambda request: seen.append(request) or 7)
+    # on the class: a patched bound method on the instance would hold the worker in a cycle
+    # through its wrapper that outlives the test
+    monkeypatch.setattr(type(window.worker), "capture", lambda _, r: seen.append(r) or 7)
     assert window.set_size("native") == 7
     assert seen[0].size == 2048
 
@@ -78,9 +80,9 @@ def test_use_2048_captures_at_2048(make_window, tiny_model, make_image, monkeypa
 def test_progress_says_how_long_is_left(make_window, tiny_model, make_image):
     window = make_window(tiny_model, make_image())
     window._capture_started = time.perf_counter() - 6.0  # two of four stages took 6 s
-    window._on_progress(1, 2, 4)
+    window.worker.progress.emit(1, 2, 4)  # what the worker sends between stages
     assert window.progress.format() == "inferring… 2/4 stages · about 6 s left"
-    window._on_progress(1, 4, 4)
+    window.worker.progress.emit(1, 4, 4)
     assert window.progress.format() == "inferring… 4/4 stages"
 
 

@@ -79,7 +79,7 @@ def test_png_scale_doubles_the_pixels_and_the_theme_changes_the_background(tmp_p
 
 
 def test_write_figure_refuses_existing_files_and_unknown_formats(tmp_path, trace224):
-    from swin_gui.export import ExportError
+    from swin_gui.safe_write import ExportError
 
     fig = render_snapshot(trace224, "grid")
     path = write_figure(fig, tmp_path / "f.png")
@@ -88,3 +88,13 @@ def test_write_figure_refuses_existing_files_and_unknown_formats(tmp_path, trace
     with pytest.raises(ValueError, match=r"png, \.svg or \.pdf"):
         write_figure(fig, tmp_path / "f.jpg")
     assert not (tmp_path / "f.jpg").exists()
+
+
+def test_every_theme_defines_every_colour_role():
+    """A figure names colours by role (`render.figure.ROLES`); each theme resolves them all,
+    so the selected colour is written once per theme, never as a literal in a view."""
+    from swin_gui.app.figure_scene import THEMES
+    from swin_gui.render.figure import ROLES
+
+    for theme in THEMES.values():
+        assert set(theme) == set(ROLES)

@@ -45,7 +45,7 @@ def test_methods_with_a_model(make_panel, tiny_model, trace224):
     panel.session.select(stage=3, block=1, token=(3, 3))
     panel.target_box.setCurrentIndex(3)  # class 2
     panel.method_box.setCurrentText("gradcam")
-    x = torch.from_numpy(trace224.input)[None]
+    x = torch.tensor(trace224.input)[None]
     want = swin_gui.explain(tiny_model, x, method="gradcam", stage=3, target=2).map
     np.testing.assert_allclose(panel.figure.data, want, rtol=1e-5, atol=1e-7)
     assert {"erf_on", "erf_off"} <= {p.key for p in panel.figure.plots}

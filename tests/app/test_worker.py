@@ -10,9 +10,6 @@ import pytest
 import torch
 
 from swin_gui.app.worker import CaptureRequest, InferenceWorker
-from swin_gui.errors import one_line
-from swin_gui.images import ImageLoadError
-from swin_gui.model.checkpoints import CheckpointError
 
 
 @pytest.fixture
@@ -21,6 +18,16 @@ def worker(qtbot):
     yield w
     w.shutdown()
     assert not w.is_running()
+    w.deleteLater()
+
+
+@pytest.fixture
+def sync_worker():
+    """A synchronous worker, deleted at the end: its signals may be connected to closures
+    that hold it, a cycle through Qt that Python's gc cannot break."""
+    w = InferenceWorker(sync=True)
+    yield w
+    w.deleteLater()
 
 
 def _record(signal) -> list:
@@ -63,10 +70,10 @@ def test_second_request_supersedes_first(qtbot, worker, tiny_model, make_image, 
     qtbot.waitUntil(lambda: (first,) in cancelled, timeout=5_000)
 
 
-def test_new_request_cancels_a_running_capture_between_stages(qtbot, tiny_model):
+def test_new_request_cancels_a_running_capture_between_stages(qtbot, tiny_model, sync_worker):
     """Sync mode makes the timing exact: a request made from the first capture's progress
     callback flips its should_cancel, so it raises CaptureCancelled at the next stage."""
-    worker = InferenceWorker(sync=True)
+    worker = sync_worker
     finished, cancelled = _record(worker.finished), _record(worker.cancelled)
     ids: list[int] = []
     worker.started.connect(ids.append)
@@ -107,8 +114,8 @@ def test_bad_image_fails_with_one_line(qtbot, worker, tiny_model, tmp_path):
     assert "Traceback" not in message
 
 
-def test_bad_checkpoint_fails_with_one_line(qtbot, tmp_path):
-    worker = InferenceWorker(sync=True)
+def test_bad_checkpoint_fails_with_one_line(qtbot, tmp_path, sync_worker):
+    worker = sync_worker
     garbage = tmp_path / "broken.safetensors"
     garbage.write_bytes(b"\x00" * 64)
     failed = _record(worker.failed)
@@ -126,8 +133,8 @@ def test_sync_mode_runs_on_the_calling_thread(tiny_model, monkeypatch):
     assert worker.kind_of(rid) is None
 
 
-def test_models_are_cached_by_spec_and_device(tiny_checkpoint):
-    worker = InferenceWorker(sync=True)
+def test_models_are_cached_by_spec_and_device(tiny_checkpoint, sync_worker):
+    worker = sync_worker
     finished = _record(worker.finished)
     for _ in range(2):
         worker.capture(CaptureRequest(str(tiny_checkpoint), torch.randn(1, 3, 64, 64)))
@@ -158,22 +165,10 @@ def test_export_job_writes_trace(qtbot, worker, trace224, tmp_path):
     assert (tmp_path / "out" / "trace.npz") in written and (tmp_path / "out" / "trace.npz").exists()
 
 
-def test_one_line_messages():
-    assert one_line(ImageLoadError("x.png: not an image Pillow can read")) == (
-        "x.png: not an image Pillow can read"
-    )
-    assert one_line(CheckpointError("bad keys")) == "bad keys"
-    assert one_line(KeyError("unknown preset 'foo'")) == "unknown preset 'foo'"
-    msg = one_line(RuntimeError("first line\n  second line"))
-    assert msg == "RuntimeError: first line"
-    assert one_line(ZeroDivisionError()) == "ZeroDivisionError"
-    assert len(one_line(ValueError("x" * 1000))) <= 300
-
-
-def test_traceback_only_with_debug_switch(tmp_path, tiny_model, monkeypatch, capsys):
+def test_traceback_only_with_debug_switch(tmp_path, tiny_model, monkeypatch, capsys, sync_worker):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nope")
-    worker = InferenceWorker(sync=True)
+    worker = sync_worker
     worker.capture(CaptureRequest(tiny_model, bad))
     assert "Traceback" not in capsys.readouterr().err
     monkeypatch.setenv("SWIN_GUI_DEBUG", "1")
@@ -181,12 +176,12 @@ def test_traceback_only_with_debug_switch(tmp_path, tiny_model, monkeypatch, cap
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_signal_emit_does_not_leak_bool_references():
+def test_signal_emit_does_not_leak_bool_references(sync_worker):
     """PySide6 6.12.0 on CPython 3.11 dropped a reference to True on every emit and aborted
     long sessions ("bool_dealloc"); pyproject pins it out. Guard against a regression."""
     import sys
 
-    worker = InferenceWorker(sync=True)
+    worker = sync_worker
     before = sys.getrefcount(True)
     for _ in range(2_000):
         worker.cancelled.emit(0)

@@ -17,10 +17,11 @@ from PIL import Image
 
 from swin_gui import cli
 from swin_gui.api import capture, load_model
-from swin_gui.export import ExportError, atomic_write, export_image, export_plan, save_npy, save_png
+from swin_gui.export import export_image, export_plan
 from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.model.checkpoints import save_checkpoint
 from swin_gui.model.cost import count_params, format_macs, macs
+from swin_gui.safe_write import ExportError, atomic_write, save_npy, save_png
 
 REPO = Path(__file__).resolve().parents[2]
 

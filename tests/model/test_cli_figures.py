@@ -52,9 +52,11 @@ def test_snapshot_writes_png_svg_and_pdf(files, tmp_path, capsys):
         assert out.stat().st_size > 1000
     assert (tmp_path / "fig.svg").read_text().count("<text") > 5
     assert (tmp_path / "fig.pdf").read_bytes().startswith(b"%PDF")
-    one = Image.open(tmp_path / "fig.png").size
+    with Image.open(tmp_path / "fig.png") as im:
+        one = im.size
     assert cli.main(snapshot(files, tmp_path / "fig2.png", "--scale", "2")) == 0
-    two = Image.open(tmp_path / "fig2.png").size
+    with Image.open(tmp_path / "fig2.png") as im:
+        two = im.size
     assert abs(two[0] - 2 * one[0]) <= 2 and abs(two[1] - 2 * one[1]) <= 2
 
 

@@ -18,10 +18,12 @@ from PIL import Image
 
 from swin_gui import cli
 from swin_gui.api import capture, load_model
-from swin_gui.export_stream import NpzOptions, mask_to_regions, parse_attention, regions_to_mask
+from swin_gui.export_stream import NpzOptions, mask_to_regions, parse_attention
 from swin_gui.model import SwinTransformer
 from swin_gui.model.checkpoints import save_checkpoint
+from swin_gui.model.regions import regions_to_mask
 from swin_gui.trace import Trace
+from swin_gui.trace_io import load_npz, save_npz
 
 REPO = Path(__file__).resolve().parents[2]
 GRIDS = ("mid", "out")
@@ -73,8 +75,8 @@ def members(path: Path) -> dict[str, zipfile.ZipInfo]:
 @pytest.mark.parametrize("version", [1, 2])
 def test_roundtrip_is_exact_and_masks_are_region_labels(tmp_path, version):
     trace = fake_trace(version=version)
-    path = trace.save_npz(tmp_path / "t.npz")
-    assert_same(trace, Trace.load_npz(path))
+    path = save_npz(trace, tmp_path / "t.npz")
+    assert_same(trace, load_npz(path))
     keys = members(path)
     shifted = [f"stage{b.stage}.block{b.index}" for b in trace.blocks() if b.shift]
     assert shifted  # the fixture has shifted blocks
@@ -95,54 +97,37 @@ def test_block_attention_is_read_one_block_at_a_time(tmp_path):
     eager = fake_trace(height=70, width=90)
     lazy = LazyTrace(eager)
     path = tmp_path / "lazy.npz"
-    from swin_gui.export import save_trace_npz
-
-    save_trace_npz(lazy, path)
+    save_npz(lazy, path)
     assert lazy.peak == 1
-    assert_same(eager, Trace.load_npz(path))
+    assert_same(eager, load_npz(path))
 
 
 def test_attention_choice_dtype_and_compression(tmp_path):
-    trace = _Saving(fake_trace())
-    none = trace.save_npz(tmp_path / "none.npz", options=NpzOptions(attention="none"))
+    trace = fake_trace()
+    none = save_npz(trace, tmp_path / "none.npz", options=NpzOptions(attention="none"))
     assert not [k for k in members(none) if k.endswith(".attn")]
-    again = Trace.load_npz(none)
+    again = load_npz(none)
     assert not any(has_attention(b) for b in again.blocks())
     assert_same(trace, again, attention=False)
 
-    one = trace.save_npz(tmp_path / "one.npz", options=NpzOptions(attention="1.1,3.0"))
+    one = save_npz(trace, tmp_path / "one.npz", options=NpzOptions(attention="1.1,3.0"))
     assert sorted(k for k in members(one) if k.endswith(".attn")) == [
         "stage1.block1.attn",
         "stage3.block0.attn",
     ]
-    loaded = Trace.load_npz(one)
+    loaded = load_npz(one)
     np.testing.assert_array_equal(loaded.block(1, 1).attn, trace.block(1, 1).attn)
     assert not has_attention(loaded.block(1, 0))
 
-    half = trace.save_npz(tmp_path / "half.npz", options=NpzOptions(dtype="float16"))
+    half = save_npz(trace, tmp_path / "half.npz", options=NpzOptions(dtype="float16"))
     with np.load(half) as z:
         assert z["stage0.block0.attn"].dtype == np.float16 and z["logits"].dtype == np.float32
-    assert_same(trace, Trace.load_npz(half), atol=5e-3)
+    assert_same(trace, load_npz(half), atol=5e-3)
     assert half.stat().st_size < 0.6 * none.stat().st_size + 0.6 * one.stat().st_size
 
-    packed = trace.save_npz(tmp_path / "packed.npz", options=NpzOptions(compress=True))
+    packed = save_npz(trace, tmp_path / "packed.npz", options=NpzOptions(compress=True))
     assert {i.compress_type for i in members(packed).values()} == {zipfile.ZIP_DEFLATED}
-    assert_same(trace, Trace.load_npz(packed))
-
-
-class _Saving:
-    """A trace whose save_npz takes NpzOptions (`swin_gui.trace_io.save_npz`)."""
-
-    def __init__(self, trace):
-        self._trace = trace
-
-    def __getattr__(self, name):
-        return getattr(self._trace, name)
-
-    def save_npz(self, path, options=None):
-        from swin_gui.trace_io import save_npz
-
-        return save_npz(self._trace, path, options=options)
+    assert_same(trace, load_npz(packed))
 
 
 def test_parse_attention_and_block_check():
@@ -169,9 +154,9 @@ def test_masks_that_labels_cannot_express_are_stored_in_full(tmp_path):
     block = replace(b, mask=odd)
     stage = replace(trace.stages[1], blocks=(trace.stages[1].blocks[0], block))
     trace = replace(trace, stages=(trace.stages[0], stage, *trace.stages[2:]))
-    path = trace.save_npz(tmp_path / "odd.npz")
+    path = save_npz(trace, tmp_path / "odd.npz")
     assert "stage1.block1.mask" in members(path) and "stage1.block1.regions" not in members(path)
-    np.testing.assert_array_equal(Trace.load_npz(path).block(1, 1).mask, odd)
+    np.testing.assert_array_equal(load_npz(path).block(1, 1).mask, odd)
 
 
 def write_v1(trace: Trace, path: Path) -> None:
@@ -213,7 +198,7 @@ def write_v1(trace: Trace, path: Path) -> None:
 def test_version_1_files_still_load(tmp_path, version):
     trace = fake_trace(version=version)
     write_v1(trace, tmp_path / "v1.npz")
-    assert_same(trace, Trace.load_npz(tmp_path / "v1.npz"))
+    assert_same(trace, load_npz(tmp_path / "v1.npz"))
 
 
 @pytest.fixture(scope="module")
@@ -227,12 +212,12 @@ def model_file(tmp_path_factory, tiny64_config):
 def test_medium_capture_streams_back_equal(model_file, tmp_path):
     """A real forward pass at a size no window divides, written and read back exactly."""
     trace = capture(load_model(model_file), tensor_image(150, 210))
-    path = trace.save_npz(tmp_path / "medium.npz")
-    assert_same(trace, Trace.load_npz(path))
+    path = save_npz(trace, tmp_path / "medium.npz")
+    assert_same(trace, load_npz(path))
 
 
 def test_readme_schema_table_names_every_key(tmp_path):
-    path = fake_trace(version=2).save_npz(tmp_path / "t.npz")
+    path = save_npz(fake_trace(version=2), tmp_path / "t.npz")
     text = (REPO / "README.md").read_text()
     section = text.split("## Trace NPZ schema", 1)[1].split("\n## ", 1)[0]
     for key in members(path):

@@ -24,12 +24,12 @@ from fake_trace import fake_trace
 from PIL import Image
 
 import swin_gui.export as export
-from swin_gui import cli
-from swin_gui.export import ExportError, export_image, export_plan, save_png
+from swin_gui import cli, safe_write, trace_io
+from swin_gui.export import export_image, export_plan
 from swin_gui.export_batch import safe_name
 from swin_gui.model import SwinTransformer
 from swin_gui.model.checkpoints import save_checkpoint
-from swin_gui.safe_write import sweep_stale
+from swin_gui.safe_write import ExportError, save_png, sweep_stale
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -120,7 +120,7 @@ def test_interrupted_overwrite_keeps_the_old_export(tmp_path, monkeypatch):
 def test_full_disk_at_file_19_of_22_rolls_back(tmp_path, monkeypatch):
     trace = fake_trace()
     assert len(export_plan(trace)) == 22
-    real, calls = export.atomic_write, []
+    real, calls = safe_write.atomic_write, []
 
     def disk_full_at_19(path, write, overwrite=False, **kw):
         calls.append(Path(path).name)
@@ -133,12 +133,13 @@ def test_full_disk_at_file_19_of_22_rolls_back(tmp_path, monkeypatch):
             return real(path, half, overwrite, **kw)
         return real(path, write, overwrite, **kw)
 
-    monkeypatch.setattr(export, "atomic_write", disk_full_at_19)
+    for module in (safe_write, trace_io):  # every file of the export is written through it
+        monkeypatch.setattr(module, "atomic_write", disk_full_at_19)
     with pytest.raises(ExportError, match="no space left on device") as info:
         export_image(trace, tmp_path / "cat")
     assert "\n" not in str(info.value) and calls[18] == export_plan(trace)[18]
     assert list(tmp_path.iterdir()) == []  # no folder, no 18 files, no temp
-    monkeypatch.setattr(export, "atomic_write", real)
+    monkeypatch.undo()
     written = export_image(trace, tmp_path / "cat")  # the rerun is not refused
     assert sorted(p.name for p in (tmp_path / "cat").iterdir()) == sorted(export_plan(trace))
     assert len(written) == 22

@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 from fake_trace import fake_trace
 
-from swin_gui.export import ExportError
 from swin_gui.npz_read import INFLATE_RATIO, TraceFormatError
-from swin_gui.trace import Trace
+from swin_gui.safe_write import ExportError
+from swin_gui.trace_io import load_npz, save_npz
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
     path = tmp_path_factory.mktemp("npz") / "good.npz"
-    fake_trace().save_npz(path)
+    save_npz(fake_trace(), path)
     return path
 
 
@@ -38,7 +38,7 @@ def rewrite(src, dst, changes=None, drop=()):
 
 def refused(path) -> str:
     with pytest.raises(TraceFormatError) as info:
-        Trace.load_npz(path)
+        load_npz(path)
     message = str(info.value)
     assert "\n" not in message and message.startswith(f"{path.name}: "), message
     assert "Error" not in message  # no class names
@@ -46,7 +46,7 @@ def refused(path) -> str:
 
 
 def test_good_file_loads(good):
-    again = Trace.load_npz(good)
+    again = load_npz(good)
     assert again.block(1, 1).attn.shape == fake_trace().block(1, 1).attn.shape
 
 
@@ -167,7 +167,7 @@ def test_save_npz_does_not_overwrite_by_default(tmp_path):
     path = tmp_path / "t.npz"
     path.write_bytes(b"precious")
     with pytest.raises(ExportError, match="already exists"):
-        trace.save_npz(path)
+        save_npz(trace, path)
     assert path.read_bytes() == b"precious"
-    trace.save_npz(path, overwrite=True)
-    assert Trace.load_npz(path).config == trace.config
+    save_npz(trace, path, overwrite=True)
+    assert load_npz(path).config == trace.config

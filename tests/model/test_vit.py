@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from swin_gui.analysis.costs import vit_cost, vit_params
 from swin_gui.cost_meters import flop_counter, measuring
 from swin_gui.model.vit import (
     VIT_PRESETS,
@@ -16,8 +17,6 @@ from swin_gui.model.vit import (
     ViTConfig,
     build_vit,
     resample_pos_embed,
-    vit_cost,
-    vit_params,
     vit_preset,
 )
 

@@ -309,7 +309,7 @@ class Panel(QWidget):
     ) -> list[Path]:
         """Write the figure as shown (same layout width) to PNG/SVG/PDF, and its numbers
         as .npy beside it."""
-        from ...export import save_npy
+        from ...safe_write import save_npy
         from ..figure_file import write_figure
 
         if self._stale:

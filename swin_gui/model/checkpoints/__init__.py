@@ -5,9 +5,10 @@ parameter names, infer the architecture and load it strictly and safely (safeten
 
 from .base import CheckpointError, LoadedCheckpoint, LoadReport
 from .detect import FORMATS, detect_format
+from .folders import load_checkpoint
 from .infer import infer_config, parse_name_hint
 from .labels import imagenet_class_names
-from .loader import load_checkpoint, load_object, load_state_dict, save_checkpoint
+from .loader import load_object, load_state_dict, save_checkpoint
 
 __all__ = [
     "FORMATS",

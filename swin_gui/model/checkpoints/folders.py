@@ -1,4 +1,5 @@
-"""Checkpoints that come with a config: Hugging Face folders, timm hub folders
+"""`load_checkpoint`, the entry point for a file or a folder, and the checkpoints that come
+with a config: Hugging Face folders, timm hub folders
 (`config.json` with `architecture`, `num_classes`, `pretrained_cfg`, `model_args`) and our
 own swin-gui safetensors (config in the metadata). Every config is validated by `schema`
 first; mean/std (and interpolation / crop) come from the checkpoint when it states them,
@@ -15,7 +16,8 @@ from ...i18n import tr
 from ..config import SwinConfig
 from .base import CheckpointError, LoadedCheckpoint, LoadReport, StateDict
 from .huggingface import WEIGHT_FILES, read_hf_directory, read_json, read_weights
-from .loader import CONFIG_KEY, NAMES_KEY, build, load_state_dict
+from .loader import CONFIG_KEY, NAMES_KEY, build, load_object, load_state_dict
+from .safe_io import read_object
 from .schema import (
     SWIN_GUI_CONFIG,
     SWIN_GUI_NAMES,
@@ -122,8 +124,7 @@ def load_swin_gui(path: Path, state_dict: object, metadata: dict[str, str]) -> L
             tr("Checkpoints", "{what}: unknown field {v!r}", what=what, v=unknown[0])
         )
     try:
-        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
-        cfg = SwinConfig(**fields)
+        cfg = SwinConfig.from_dict(fields)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(
             tr("Checkpoints", "{what} is inconsistent: {exc}", what=what, exc=exc)
@@ -131,3 +132,40 @@ def load_swin_gui(path: Path, state_dict: object, metadata: dict[str, str]) -> L
     sd: StateDict = dict(state_dict)  # type: ignore[arg-type]
     report = LoadReport(ecosystem="swin-gui", preprocessing="swin-gui metadata (mean, std)")
     return build(cfg, sd, "swin-gui", str(path), [str(n) for n in names], report)
+
+
+def _name_hint(path: Path) -> str:
+    """The file stem, or the folder name for generic names like model.safetensors."""
+    generic = {"model", "pytorch_model", "checkpoint", "weights", "best", "last"}
+    return path.parent.name if path.stem.lower() in generic else path.stem
+
+
+def load_checkpoint(path: str | Path, key: str | None = None) -> LoadedCheckpoint:
+    """Load a Swin checkpoint file or Hugging Face / timm directory into an eval-mode CPU
+    model.
+
+    Args:
+        path: the file or folder.
+        key: the state dict to use inside a wrapper (e.g. "state_dict" when the file also
+            holds "state_dict_ema"); by default the rule in `wrappers` chooses.
+    Raises:
+        CheckpointError: one line naming the problem (missing path, unreadable or unsafe
+            file, not a Swin checkpoint, or weights that do not fit the architecture).
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise CheckpointError(tr("Checkpoints", "no such file or directory: {path}", path=path))
+    if path.is_dir() or has_swin_config_beside(path):  # a HF / timm folder, or its weights
+        if key is not None:
+            raise CheckpointError(
+                tr(
+                    "Checkpoints",
+                    "--key {key!r} applies to a checkpoint file, not a folder",
+                    key=key,
+                )
+            )
+        return load_directory(path if path.is_dir() else path.parent)
+    obj, metadata, skipped = read_object(path)
+    if CONFIG_KEY in metadata:
+        return load_swin_gui(path, obj, metadata)
+    return load_object(obj, str(path), name_hint=_name_hint(path), key=key, skipped=skipped)

@@ -66,6 +66,6 @@ def load_from_hub(
     repo_id: str, revision: str | None = None, cache_dir: str | Path | None = None
 ) -> LoadedCheckpoint:
     """Download (or find in the cache) a HF/timm Swin repository and load it."""
-    from .loader import load_checkpoint
+    from .folders import load_checkpoint
 
     return load_checkpoint(download_snapshot(repo_id, revision, cache_dir))

@@ -1,5 +1,5 @@
-"""`load_checkpoint` / `save_checkpoint`: read any supported Swin checkpoint, find the state
-dict in its wrapper, detect its layout, rename it to ours, build the architecture and load
+"""`load_object` / `save_checkpoint`: read any supported Swin checkpoint object, find the
+state dict in its wrapper, detect its layout, rename it to ours, build the architecture and load
 every weight strictly. What was decided on the way is kept in `LoadedCheckpoint.report`.
 
 Our own "swin-gui" format is a safetensors file whose metadata carries
@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import save as safetensors_bytes
 
-from ...export import atomic_write
 from ...i18n import tr
+from ...safe_write import atomic_write
 from ..config import SwinConfig
 from ..swin import SwinTransformer
 from .base import (
@@ -38,7 +38,6 @@ from .infer import infer_config
 from .labels import resolve_class_names
 from .official import official_to_timm, timm_to_timm
 from .openmmlab import is_openmmlab, openmmlab_to_timm
-from .safe_io import read_object
 from .torchvision_format import torchvision_to_timm
 from .wrappers import (
     EMA_KEYS,
@@ -67,39 +66,6 @@ ECOSYSTEMS = {
 }
 FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 HEADLESS = ("mmdetection", "mmsegmentation", "detectron2", "detection framework")
-
-
-def load_checkpoint(path: str | Path, key: str | None = None) -> LoadedCheckpoint:
-    """Load a Swin checkpoint file or Hugging Face / timm directory into an eval-mode CPU
-    model.
-
-    Args:
-        path: the file or folder.
-        key: the state dict to use inside a wrapper (e.g. "state_dict" when the file also
-            holds "state_dict_ema"); by default the rule in `wrappers` chooses.
-    Raises:
-        CheckpointError: one line naming the problem (missing path, unreadable or unsafe
-            file, not a Swin checkpoint, or weights that do not fit the architecture).
-    """
-    from .folders import has_swin_config_beside, load_directory, load_swin_gui
-
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise CheckpointError(tr("Checkpoints", "no such file or directory: {path}", path=path))
-    if path.is_dir() or has_swin_config_beside(path):  # a HF / timm folder, or its weights
-        if key is not None:
-            raise CheckpointError(
-                tr(
-                    "Checkpoints",
-                    "--key {key!r} applies to a checkpoint file, not a folder",
-                    key=key,
-                )
-            )
-        return load_directory(path if path.is_dir() else path.parent)
-    obj, metadata, skipped = read_object(path)
-    if CONFIG_KEY in metadata:
-        return load_swin_gui(path, obj, metadata)
-    return load_object(obj, str(path), name_hint=_name_hint(path), key=key, skipped=skipped)
 
 
 def load_object(
@@ -260,17 +226,14 @@ def check_fit(model: SwinTransformer, state_dict: StateDict, fmt: str, cfg: Swin
         )
 
 
-def _name_hint(path: Path) -> str:
-    """The file stem, or the folder name for generic names like model.safetensors."""
-    generic = {"model", "pytorch_model", "checkpoint", "weights", "best", "last"}
-    return path.parent.name if path.stem.lower() in generic else path.stem
-
-
 def save_checkpoint(
-    model: SwinTransformer, path: str | Path, class_names: Sequence[str] = ()
+    model: SwinTransformer,
+    path: str | Path,
+    class_names: Sequence[str] = (),
+    overwrite: bool = False,
 ) -> None:
-    """Write `model` in the "swin-gui" safetensors format, atomically (temp file + rename;
-    an existing file is replaced)."""
+    """Write `model` in the "swin-gui" safetensors format, atomically (temp file + rename);
+    an existing file is refused unless `overwrite` (the one default of every writer)."""
     path = Path(path)
     names = list(class_names) or list(model.cfg.class_names)
     if names and len(names) != model.cfg.num_classes:
@@ -285,13 +248,12 @@ def save_checkpoint(
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     metadata = {CONFIG_KEY: json.dumps(model.cfg.to_dict()), NAMES_KEY: json.dumps(names)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: f.write(safetensors_bytes(tensors, metadata)), overwrite=True)
+    atomic_write(path, lambda f: f.write(safetensors_bytes(tensors, metadata)), overwrite)
 
 
 __all__ = [
     "build",
     "check_fit",
-    "load_checkpoint",
     "load_object",
     "load_state_dict",
     "save_checkpoint",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..render.colormap import apply_colormap
+from .colormap import apply_colormap
 
 MAP_ALPHA = 0.6  # of the map over the image
 REACH_TINT = np.array([255, 200, 0], np.float32)
