@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .i18n import tr
 from .inputs import ModelInfo, model_info, prepare_input
 from .model import PRESETS, Recorder, SwinTransformer, preset
 from .trace import Trace
@@ -46,7 +47,7 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("CUDA was requested but no CUDA device is available; use --device cpu")
+        raise ValueError(tr("CLI", "--device cuda: no CUDA device is available (use --device cpu)"))
     return dev
 
 
