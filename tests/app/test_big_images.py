@@ -77,10 +77,11 @@ def test_use_2048_captures_at_2048(make_window, tiny_model, make_image, monkeypa
 
 def test_progress_says_how_long_is_left(make_window, tiny_model, make_image):
     window = make_window(tiny_model, make_image())
-    window._capture_started = time.perf_counter() - 6.0  # two of four stages took 6 s
-    window._on_progress(1, 2, 4)
+    ctl = window.controller
+    ctl._capture_started = time.perf_counter() - 6.0  # two of four stages took 6 s
+    ctl._on_progress(1, 2, 4)
     assert window.progress.format() == "inferring… 2/4 stages · about 6 s left"
-    window._on_progress(1, 4, 4)
+    ctl._on_progress(1, 4, 4)
     assert window.progress.format() == "inferring… 4/4 stages"
 
 

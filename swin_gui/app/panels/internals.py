@@ -8,7 +8,13 @@ block and its ‖x_out‖); the per-token heatmap hovers and selects tokens like
 
 from __future__ import annotations
 
+import weakref
+
+from ...analysis.internals import block_norms
+from ...i18n import tr
 from ...render import figure as F
+from ...render.selection import Selection
+from ..state import BACKGROUND_BYTES, Pending
 from .base import Panel
 
 TOOLTIP = (
@@ -27,8 +33,25 @@ class InternalsPanel(Panel):
     tooltip = TOOLTIP
 
     def __init__(self, session, parent=None) -> None:
+        self._norms_of: weakref.ref | None = None  # the trace whose norms are computed
         super().__init__(session, parent)
         self.refresh()
+
+    def background_work(self, trace, selection: Selection) -> Pending | None:
+        """A big image's norms (every block's `mid`, on demand) are computed off-thread."""
+        if self._norms_of is not None and self._norms_of() is trace:
+            return None
+        H, W = trace.stages[0].resolution
+        if H * W * trace.config.embed_dim * 4 * sum(trace.config.depths) < BACKGROUND_BYTES:
+            return None
+        ref = weakref.ref(trace)
+
+        def work():
+            block_norms(trace)
+            self._norms_of = ref  # read on the GUI thread once `computed` arrives
+
+        text = tr("Main", "computing every block's norms…")
+        return Pending(("norms", id(trace)), work, text, "internals")
 
     def _block(self, hit: F.Hit) -> tuple[int, int]:
         return hit.region.payload["blocks"][hit.cell[1]]
