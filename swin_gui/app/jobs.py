@@ -19,6 +19,7 @@ Errors never show a traceback; `SWIN_GUI_DEBUG=1` prints it to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Callable
@@ -227,4 +228,5 @@ class Jobs(QObject):
 def _abandon(thread: QThread, latest: dict, ids) -> None:
     for k in latest:
         latest[k] = next(ids)
-    thread.quit()
+    with contextlib.suppress(RuntimeError):  # already shut down and deleted
+        thread.quit()
