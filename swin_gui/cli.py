@@ -109,6 +109,7 @@ def gui_parser() -> argparse.ArgumentParser:
     p.add_argument("image", nargs="?", metavar="IMAGE", help="image to open")
     p.add_argument("--model", metavar="M", help=MODEL_HELP + " (default: last used, else demo)")
     p.add_argument("--size", type=_size, metavar="S", help=SIZE_HELP + " (default: last used)")
+    p.add_argument("--fit", choices=("crop", "pad", "stretch"), default=None, help=FIT_HELP)
     p.add_argument("--device", choices=DEVICES, default="cpu", help="default: cpu")
     p.add_argument(
         "--screenshot",

@@ -9,6 +9,7 @@ thread); every other change re-renders from the cached Trace.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ MIN_SIZE = (1024, 600)  # usable down to 1280×720 with room to spare
 
 class MainWindow(QMainWindow):
     """The Swin Explorer window. `model` is a spec ("demo", a preset, a path) or an
-    nn.Module; `image` a path, PIL image, uint8 array or None (the first sample)."""
+    nn.Module; `image` a path, PIL image, uint8 array or None (the first sample); `fit`
+    crop | pad | stretch (None: the checkpoint's convention)."""
 
     traceApplied = Signal(object)
     inferenceFailed = Signal(str)
@@ -54,12 +56,14 @@ class MainWindow(QMainWindow):
         start: bool = True,
         quiet: bool = False,
         place: dict | None = None,
+        fit: str | None = None,
     ) -> None:
         super().__init__()
         self.place = dict(place or {})
         self.place_done = False
         settings = settings or AppSettings()
         request, self._note = _initial_request(model, image, size, device, settings)
+        request = replace(request, fit=fit)
         self.controller = Controller(request, settings, quiet=quiet, parent=self)
         self.session = self.controller.session
         self.active_panel_name = "grid"
