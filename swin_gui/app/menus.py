@@ -233,7 +233,8 @@ class Menus:
 
     def _model_menu(self, menu: QMenu) -> None:
         w, ctl = self.window, self.ctl
-        menu.addAction(tr("Main", "Demo model (swin-demo)"), partial(ctl.set_model, "demo"))
+        demo = partial(ctl.set_model, "demo")
+        menu.addAction(self._action("demo", lambda: tr("Main", "Demo model (swin-demo)"), demo))
         presets = self._menu(menu, lambda: tr("Main", "Presets (random weights)"))
         for name in PRESETS:
             presets.addAction(name, partial(ctl.set_model, name))
