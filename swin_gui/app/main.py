@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from .. import i18n
 from ..i18n import tr
 from ..render.selection import Selection
-from . import actions, dialogs, docks, menus, placement
+from . import actions, dialogs, docks, menus, placement, toolbar
 from .controller import Controller
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         built = docks.build_docks(self, self.session, self._set_active_panel)
         self.navigator, self.panels, self.docks = built.navigator, built.panels, built.docks
         self._docks = built
-        self.toolbar = menus.Toolbar(self, ctl)
+        self.toolbar = toolbar.Toolbar(self, ctl)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.model_combo, self.size_combo = self.toolbar.model_combo, self.toolbar.size_combo
         self.fit_combo, self.device_combo = self.toolbar.fit_combo, self.toolbar.device_combo

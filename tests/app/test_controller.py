@@ -199,3 +199,21 @@ def test_a_newer_request_of_a_group_supersedes_an_older_one(qtbot, make_controll
     qtbot.waitUntil(lambda: ctl.worker.jobs.in_flight() == 0, timeout=20_000)
     assert ran == ["a", "c", "mask"]  # b never ran; another group is not superseded
     assert ("a",) not in done and ("b",) not in done  # stale results are dropped
+
+
+def test_the_window_modules_import_no_cycle():
+    """menus, toolbar, actions, docks and export_all use the controller, not the window."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("swin_gui", include_external_packages=False)
+    names = ("main", "menus", "toolbar", "actions", "docks", "export_all", "placement")
+    names += ("controller", "state", "worker", "jobs", "dialogs")
+    modules = [f"swin_gui.app.{n}" for n in names]
+    cycles = [
+        (a, b)
+        for i, a in enumerate(modules)
+        for b in modules[i + 1 :]
+        if graph.chain_exists(a, b) and graph.chain_exists(b, a)
+    ]
+    assert cycles == []
+    for module in modules[1:]:  # nothing imports the window
+        assert not graph.chain_exists(module, "swin_gui.app.main"), module
