@@ -106,11 +106,8 @@ class Jobs(QObject):
         self._ids = itertools.count(1)
         self._latest: dict[str, int] = dict.fromkeys(supersedes, 0)
         self._kinds: dict[int, str] = {}
-        self._runner = _Runner(self._is_current, cancel_errors)
-        self._runner.done.connect(self._on_done)
-        self._runner.failed.connect(self._on_failed)
-        self._runner.cancelled.connect(self._on_cancelled)
-        self._runner.progress.connect(self._on_progress)
+        self._cancel_errors = cancel_errors
+        self._runner = self._new_runner()
         self.thread_: QThread | None = None
         self._quitting = False
 
@@ -169,9 +166,19 @@ class Jobs(QObject):
             self.thread_.quit()
             self.thread_.wait()
             self.thread_ = None
+            self._submit.disconnect(self._runner.run)
+            self._runner = self._new_runner()  # the old one stays in the ended thread
         _prune()
 
     # ---- internals -----------------------------------------------------------------------------
+    def _new_runner(self) -> _Runner:
+        runner = _Runner(self._is_current, self._cancel_errors)
+        runner.done.connect(self._on_done)
+        runner.failed.connect(self._on_failed)
+        runner.cancelled.connect(self._on_cancelled)
+        runner.progress.connect(self._on_progress)
+        return runner
+
     def _is_current(self, job: Job) -> bool:
         return self._latest.get(job.kind, job.id) == job.id
 

@@ -107,3 +107,23 @@ def test_export_of_a_waiting_panel_computes_first(
     assert keys(panel) == ["pending"]
     written = panel.export(tmp_path / "attention.png")
     assert "pending" not in keys(panel) and written[0].exists()
+
+
+def test_big_block_norms_are_computed_in_the_background(
+    threaded, qtbot, monkeypatch, make_window, tiny_model, make_image
+):
+    from swin_gui.app.panels import internals
+
+    monkeypatch.setattr(internals, "BACKGROUND_BYTES", 0)
+    norms = internals.block_norms
+    monkeypatch.setattr(internals, "block_norms", lambda t: time.sleep(SLOW_S) or norms(t))
+    window = make_window(tiny_model, make_image("b.png", 96, 96, seed=4), size=224)
+    panel = window.panels["internals"]
+    window.go_to(view="internals")
+    qtbot.waitUntil(lambda: panel.figure is not None, timeout=20_000)
+    assert keys(panel) == ["pending"]
+    assert "computing every block's norms…" in panel.caption.full
+    qtbot.waitUntil(lambda: "pending" not in keys(panel), timeout=20_000)
+    assert "chart" in keys(panel)
+    panel.refresh()  # computed once per trace: drawn at once now
+    assert "pending" not in keys(panel)

@@ -194,3 +194,18 @@ def test_signal_emit_does_not_leak_bool_references():
     for _ in range(2_000):
         worker.cancelled.emit(0)
     assert sys.getrefcount(True) >= before - 100
+
+
+def test_jobs_run_again_after_a_shutdown(qtbot):
+    """A runner whose thread ended is replaced, so a later job still runs off-thread."""
+    from swin_gui.app.jobs import Jobs
+
+    jobs = Jobs(sync=False, keep_thread=False)
+    threads = []
+    for _ in range(2):
+        with qtbot.waitSignal(jobs.done, timeout=10_000) as blocker:
+            jobs.submit("x", lambda p, c: threading.current_thread().name or "worker")
+        threads.append(blocker.args[1])
+        jobs.shutdown()
+        assert not jobs.is_running()
+    assert all(t != threading.main_thread().name for t in threads)

@@ -25,6 +25,10 @@ TOOLTIP = (
 )
 
 
+# id -> trace whose block norms are computed (a Trace is not hashable)
+_NORMS_DONE: dict[int, weakref.ref] = {}
+
+
 class InternalsPanel(Panel):
     """Block internals (`view_name` "internals")."""
 
@@ -33,22 +37,21 @@ class InternalsPanel(Panel):
     tooltip = TOOLTIP
 
     def __init__(self, session, parent=None) -> None:
-        self._norms_of: weakref.ref | None = None  # the trace whose norms are computed
         super().__init__(session, parent)
         self.refresh()
 
     def background_work(self, trace, selection: Selection) -> Pending | None:
         """A big image's norms (every block's `mid`, on demand) are computed off-thread."""
-        if self._norms_of is not None and self._norms_of() is trace:
+        done = _NORMS_DONE.get(id(trace))
+        if done is not None and done() is trace:
             return None
         H, W = trace.stages[0].resolution
         if H * W * trace.config.embed_dim * 4 * sum(trace.config.depths) < BACKGROUND_BYTES:
             return None
-        ref = weakref.ref(trace)
 
         def work():
-            block_norms(trace)
-            self._norms_of = ref  # read on the GUI thread once `computed` arrives
+            block_norms(trace)  # cached per trace
+            _NORMS_DONE[id(trace)] = weakref.ref(trace)
 
         text = tr("Main", "computing every block's norms…")
         return Pending(("norms", id(trace)), work, text, "internals")
