@@ -152,6 +152,7 @@ class Controller(QObject):
         self._ablate_key = None
         self._computing.clear()
         self.session.load(captured)  # the old trace, model and ablation are let go here
+        self._maybe_ablate(self.session.selection)  # shift still off: ablate the new trace
         self._remember(captured.request)
         self.requestChanged.emit(captured.request)
         self.idle.emit()  # the latest capture (older ones never arrive)

@@ -111,6 +111,9 @@ def test_shift_off_ablates_the_block_into_a_typed_result(make_controller, tiny_m
     assert s.ablation_out() is ablation.out
     s.select(block=0)  # another block: the ablation goes with the selection
     assert s.ablation is None and s.ablation_out() is None
+    s.select(block=1, shift_view=False)
+    ctl.open_image(make_image("b.png", seed=5), "b.png")  # a new image, the shift still off
+    assert s.ablation is not None and s.ablation.of(s.trace, 0, 1)
 
 
 def test_export_all_writes_trace_and_every_figure(
