@@ -293,10 +293,10 @@ def measure_in_child(model_name: str, height: int, width: int, mode: str, thread
 
 def bench_big(sizes=BIG_SIZES, model_name: str = SWIN_T) -> None:
     print(
-        "[scaling] large images at native size, Swin-T, two child processes per row (plain "
-        "alone; plain then lazy capture); bounds: capture peak ≤ 4096 MB, first panel ≤ 1.5× "
-        "plain, after a switch ≤ before + 300 MB; NPZ MB as `swin-gui export` writes it "
-        "(a third child): default options (--attention all) and --attention none"
+        "[scaling] large images at native size, Swin-T, three child processes per row "
+        "(plain alone; plain then lazy capture; lazy capture then NPZ); bounds: capture peak "
+        "≤ 4096 MB, first panel ≤ 1.5× plain, after a switch ≤ before + 300 MB; NPZ MB as "
+        "`swin-gui export` writes it: default options (--attention all) and --attention none"
     )
     print(
         f"  {'size':>9} {'plain ms':>9} {'plain MB':>9} {'capture ms':>11} {'1st panel':>10} "
