@@ -156,6 +156,7 @@ def gui_parser() -> argparse.ArgumentParser:
         metavar="S",
         help=tr("CLI", "{help} (default: last used)", help=size_help()),
     )
+    p.add_argument("--fit", choices=("crop", "pad", "stretch"), default=None, help=fit_help())
     p.add_argument("--device", choices=DEVICES, default="cpu", help=_device_help())
     p.add_argument(
         "--screenshot",

@@ -111,6 +111,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         model=args.model,
         screenshot=args.screenshot,
         size=args.size,
+        fit=args.fit,
         device=args.device,
         place={
             "view": args.view,

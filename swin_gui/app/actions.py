@@ -1,83 +1,70 @@
-"""Opening things: image files, checkpoints and Hugging Face folders (dialogs, drag and
-drop, recent files, samples), pasting an image from the clipboard, and the default image.
+"""Opening things: the file dialogs for images, checkpoints and Hugging Face folders, drag
+and drop, pasting an image from the clipboard, the samples and the default image.
 
-Every function takes the `MainWindow`; the window decides what runs the model.
+The dialogs take a parent widget and the `Controller`, which runs what was chosen.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
-if TYPE_CHECKING:
-    from .main import MainWindow
+from ..i18n import tr
+from .controller import CHECKPOINT_SUFFIXES, Controller
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm")
-CHECKPOINT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
-CHECKPOINT_FILTER = (
-    "Checkpoints (" + " ".join(f"*{s}" for s in CHECKPOINT_SUFFIXES) + ");;All files (*)"
-)
 DIALOG_OPTIONS = QFileDialog.Option.DontUseNativeDialog
 
 
-def classify_path(path: str | Path) -> str:
-    """'hf' for a folder, 'checkpoint' for weight files, 'image' for anything else."""
-    p = Path(path)
-    if p.is_dir():
-        return "hf"
-    return "checkpoint" if p.suffix.lower() in CHECKPOINT_SUFFIXES else "image"
+def image_filter() -> str:
+    patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
+    return tr("Main", "Images ({patterns});;All files (*)", patterns=patterns)
 
 
-def open_path(window: MainWindow, path: str | Path) -> None:
-    """Open a file or folder as an image or a model, by what it is."""
-    p = Path(path).expanduser()
-    kind = classify_path(p)
-    window.settings.set_last_folder(p)
-    if kind == "image":
-        window.open_image(p, str(p))
-    else:
-        window.set_model(str(p), p.name)
+def checkpoint_filter() -> str:
+    patterns = " ".join(f"*{s}" for s in CHECKPOINT_SUFFIXES)
+    return tr("Main", "Checkpoints ({patterns});;All files (*)", patterns=patterns)
 
 
-def open_image_dialog(window: MainWindow) -> None:
+def open_image_dialog(parent: QWidget, ctl: Controller) -> None:
     path, _ = QFileDialog.getOpenFileName(
-        window, "Open image", window.settings.last_folder(), IMAGE_FILTER, options=DIALOG_OPTIONS
-    )
-    if path:
-        open_path(window, path)
-
-
-def open_checkpoint_dialog(window: MainWindow) -> bool:
-    path, _ = QFileDialog.getOpenFileName(
-        window,
-        "Open Swin checkpoint",
-        window.settings.last_folder(),
-        CHECKPOINT_FILTER,
+        parent,
+        tr("Main", "Open image"),
+        ctl.settings.last_folder(),
+        image_filter(),
         options=DIALOG_OPTIONS,
     )
     if path:
-        window.settings.set_last_folder(path)
-        window.set_model(path, Path(path).name)
+        ctl.open_path(path)
+
+
+def open_checkpoint_dialog(parent: QWidget, ctl: Controller) -> bool:
+    path, _ = QFileDialog.getOpenFileName(
+        parent,
+        tr("Main", "Open Swin checkpoint"),
+        ctl.settings.last_folder(),
+        checkpoint_filter(),
+        options=DIALOG_OPTIONS,
+    )
+    if path:
+        ctl.open_path(path)
     return bool(path)
 
 
-def open_hf_dialog(window: MainWindow) -> bool:
+def open_hf_dialog(parent: QWidget, ctl: Controller) -> bool:
     path = QFileDialog.getExistingDirectory(
-        window,
-        "Open Hugging Face model folder",
-        window.settings.last_folder(),
+        parent,
+        tr("Main", "Open Hugging Face model folder"),
+        ctl.settings.last_folder(),
         options=DIALOG_OPTIONS | QFileDialog.Option.ShowDirsOnly,
     )
     if path:
-        window.settings.set_last_folder(path)
-        window.set_model(path, Path(path).name)
+        ctl.open_path(path)
     return bool(path)
 
 
@@ -105,18 +92,18 @@ def qimage_to_array(image: QImage) -> np.ndarray:
     return buf.reshape(h, stride)[:, : w * 3].reshape(h, w, 3).copy()  # H, W, 3
 
 
-def paste_image(window: MainWindow) -> bool:
+def paste_image(parent: QWidget, ctl: Controller) -> bool:
     """Edit › Paste: an image on the clipboard, or a copied image file."""
     mime = QApplication.clipboard().mimeData()
     paths = local_paths(mime) if mime is not None else []
     if paths:
-        open_path(window, paths[0])
+        ctl.open_path(paths[0])
         return True
     image = QApplication.clipboard().image()
     if image.isNull():
-        window.show_status("the clipboard holds no image", error=True)
+        ctl.status.emit(tr("Main", "the clipboard holds no image"), True)
         return False
-    window.open_image(qimage_to_array(image), "clipboard")
+    ctl.open_image(qimage_to_array(image), "clipboard")
     return True
 
 
@@ -144,4 +131,4 @@ def default_image() -> tuple[object, str]:
     samples = sample_images()
     if samples:
         return samples[0], str(samples[0])
-    return gradient_image(), "built-in gradient"
+    return gradient_image(), tr("Main", "built-in gradient")

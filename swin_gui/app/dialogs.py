@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..i18n import tr
+
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
     """A warning box with one line of text."""
@@ -29,11 +31,18 @@ def show_error(parent: QWidget | None, title: str, message: str) -> None:
 def ask_overwrite(parent: QWidget | None, existing: Sequence[Path | str]) -> bool:
     """Ask before replacing files; False (keep them) is the default answer."""
     names = ", ".join(Path(p).name for p in list(existing)[:3])
-    more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+    if len(existing) == 1:
+        text = tr("Main", "{names} already exists. Replace?", names=names)
+    elif len(existing) <= 3:
+        text = tr("Main", "{names} already exist. Replace?", names=names)
+    else:
+        text = tr(
+            "Main", "{names} and {n} more already exist. Replace?", names=names, n=len(existing) - 3
+        )
     answer = QMessageBox.question(
         parent,
-        "Replace files?",
-        f"{names}{more} already exist{'s' if len(existing) == 1 else ''}. Replace?",
+        tr("Main", "Replace files?"),
+        text,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )
@@ -45,9 +54,9 @@ class ShortcutsDialog(QDialog):
 
     def __init__(self, rows: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
+        self.setWindowTitle(tr("Main", "Keyboard shortcuts"))
         self.table = QTableWidget(len(rows), 2, self)
-        self.table.setHorizontalHeaderLabels(["Key", "Action"])
+        self.table.setHorizontalHeaderLabels([tr("Main", "Key"), tr("Main", "Action")])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -79,7 +88,7 @@ def architecture_rows(model, cfg, image_hw: tuple[int, int] | None) -> list[tupl
 
     rows = [(k, v) for k, v in describe_model(model) if k != "MACs" and not k.startswith(" ")]
     h, w = image_hw or (cfg.img_size, cfg.img_size)
-    rows.append((f"MACs at {w}×{h}", format_macs(macs(cfg, h, w)["total"])))
+    rows.append((tr("Main", "MACs at {w}×{h}", w=w, h=h), format_macs(macs(cfg, h, w)["total"])))
     return rows
 
 
@@ -88,7 +97,7 @@ class ArchitectureDialog(QDialog):
 
     def __init__(self, rows: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Architecture summary")
+        self.setWindowTitle(tr("Main", "Architecture summary"))
         self.browser = QTextBrowser(self)
         body = "".join(
             f"<tr><td><b>{html.escape(k)}</b></td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>"
@@ -106,29 +115,36 @@ class ArchitectureDialog(QDialog):
         return self.browser.toPlainText()
 
 
-def confirm_memory(window, request):
+def confirm_memory(parent: QWidget | None, request, model=None):
     """Before a capture that would need more than half of the free memory: continue, use
-    2048 px instead, or cancel (None)."""
+    2048 px instead, or cancel (None). `model` is the one loaded now (its width and input
+    size make the estimate; Swin-T's when None)."""
     from dataclasses import replace
 
     from . import memory_check as mc
 
-    cfg = getattr(getattr(window.worker, "model", None), "cfg", None)
+    cfg = getattr(model, "cfg", None)
     embed, img_size = (cfg.embed_dim, cfg.img_size) if cfg is not None else (96, 224)
     pixels = mc.input_pixels(request.image, request.size, img_size)
     free = mc.available_bytes()
     if not mc.too_big(pixels, embed, free):
         return request
     need = mc.capture_bytes(pixels, embed) / 2**30
-    box = QMessageBox(window)
+    box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("A big capture")
+    box.setWindowTitle(tr("Main", "A big capture"))
     box.setText(
-        f"This image at this size is {pixels / 1e6:.1f} megapixels: the capture needs about "
-        f"{need:.1f} GB, more than half of the {free / 2**30:.1f} GB free."
+        tr(
+            "Main",
+            "This image at this size is {mp} megapixels: the capture needs about {need} GB, "
+            "more than half of the {free} GB free.",
+            mp=f"{pixels / 1e6:.1f}",
+            need=f"{need:.1f}",
+            free=f"{free / 2**30:.1f}",
+        )
     )
-    go = box.addButton("Continue", QMessageBox.ButtonRole.AcceptRole)
-    smaller = box.addButton("Use 2048 px", QMessageBox.ButtonRole.ActionRole)
+    go = box.addButton(tr("Main", "Continue"), QMessageBox.ButtonRole.AcceptRole)
+    smaller = box.addButton(tr("Main", "Use 2048 px"), QMessageBox.ButtonRole.ActionRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     if box.clickedButton() is go:

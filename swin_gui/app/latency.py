@@ -1,5 +1,10 @@
 """UI latency for `swin-gui bench`: the median time from a selection change to a painted
 window, with every panel live, re-rendering from a cached Trace (no inference involved).
+
+On a big image (`big` px square, native size) a first visit to a block hands its attention
+to the background: "new block" is what the GUI thread spends (the placeholder), "attention
+… background" how long until the attention panel draws it, "token while computing" a token
+change meanwhile; "token"/"head" on the big image are on a block already computed.
 """
 
 from __future__ import annotations
@@ -42,8 +47,56 @@ def _quiet_offscreen(mode, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dict[str, float]:
-    """{'token': ms, 'head': ms, 'block': ms} for a `size` x `size` input."""
+def _wait_drawn(app, panel, limit_s: float = 600.0) -> None:
+    """Process events until `panel` shows a figure instead of its placeholder."""
+    t_end = time.perf_counter() + limit_s
+    while panel._waiting is not None and time.perf_counter() < t_end:
+        app.processEvents()
+        time.sleep(0.002)
+
+
+def _background(app, window, model, side: int, repeats: int) -> dict[str, float]:
+    """The big-image rows (see the module docstring), medians over a few blocks."""
+    import numpy as np
+
+    from ..api import capture
+
+    session, panel = window.session, window.panels["attention"]
+    image = np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    session.set_trace(capture(model, image, "native"))
+    session.select(step="block", stage=0, block=0, token=(20, 20))
+    app.processEvents()
+    _wait_drawn(app, panel)
+    H, W = session.trace.stages[0].resolution
+    tokens = [((i * 7) % H, (i * 11) % W) for i in range(repeats + 2)]
+    heads = session.trace.config.num_heads[0]
+    out = {
+        f"token ({side}²)": _timed(app, lambda i: session.select(token=tokens[i]), repeats),
+        f"head ({side}²)": _timed(app, lambda i: session.select(head=i % heads), repeats),
+    }
+    new, meanwhile, drawn = [], [], []
+    for stage, block in ((0, 1), (1, 0), (1, 1)):
+        t0 = time.perf_counter()
+        session.select(stage=stage, block=block)
+        app.processEvents()
+        new.append((time.perf_counter() - t0) * 1e3)
+        t1 = time.perf_counter()
+        session.move_token(0, 1)
+        app.processEvents()
+        meanwhile.append((time.perf_counter() - t1) * 1e3)
+        _wait_drawn(app, panel)
+        drawn.append((time.perf_counter() - t0) * 1e3)
+    out[f"new block ({side}²)"] = statistics.median(new)
+    out["token while computing"] = statistics.median(meanwhile)
+    out[f"attention ({side}², background)"] = statistics.median(drawn)
+    return out
+
+
+def measure_latency(
+    preset_name: str, repeats: int = 21, size: int = 224, big: int | None = 1536
+) -> dict[str, float]:
+    """{'token': ms, 'head': ms, 'block': ms, ...} for a `size` x `size` input, then the
+    big-image rows for a `big` x `big` one (None: skip them)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
@@ -79,6 +132,8 @@ def measure_latency(preset_name: str, repeats: int = 21, size: int = 224) -> dic
             "block": _timed(app, lambda i: session.step_by(1 if i % 2 else -1), repeats),
         }
         result["pdf export (attention)"] = _export_ms(window, tmp, repeats=5)
+        if big:
+            result.update(_background(app, window, model, big, repeats))
         window.close()
     qInstallMessageHandler(previous_handler)
     return result

@@ -23,6 +23,7 @@ def run_app(
     device: str = "cpu",
     place: dict | None = None,
     lang: str | None = None,
+    fit: str | None = None,
 ) -> int:
     """Open the explorer (returns the exit code). `place` (view, stage, block, token, head)
     is where it opens once the first trace is in. With `screenshot=FILE.png`: open at the
@@ -46,6 +47,7 @@ def run_app(
         model=model,
         image=image,
         size=size,
+        fit=fit,
         device=device,
         settings=settings,
         quiet=screenshot is not None,

@@ -1,21 +1,21 @@
 """The main window (`launch.run_app` opens it).
 
 One window, one selection: the navigator (left), the window grid (centre), Attention | Mask |
-Shift | Bias | Internals (right), feature pyramid | merging and predictions (bottom). Only
-an image, model, device or size change runs the model (on the worker thread); every other
-change re-renders from the cached Trace.
+Shift | Bias | Internals (right), feature pyramid | merging and predictions (bottom). The
+window is the widgets only: what is loaded and what runs lives in the `Controller` and its
+session. Only an image, model, device, size or fit change runs the model (on the worker
+thread); every other change re-renders from the cached Trace.
 """
 
 from __future__ import annotations
 
-import time
-from functools import partial
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QDockWidget,
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -23,14 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import one_line
+from .. import i18n
+from ..i18n import tr
 from ..render.selection import Selection
-from . import actions, dialogs, docks, menus, placement
+from . import actions, dialogs, docks, menus, placement, toolbar
+from .controller import Controller
 from .dialogs import ArchitectureDialog, ShortcutsDialog, architecture_rows, show_error
 from .navigator import breadcrumb
 from .settings import AppSettings
-from .state import Session
-from .worker import CaptureRequest, InferenceWorker
+from .state import CaptureRequest
 
 DEFAULT_SIZE = (1600, 1000)
 MIN_SIZE = (1024, 600)  # usable down to 1280×720 with room to spare
@@ -38,7 +39,8 @@ MIN_SIZE = (1024, 600)  # usable down to 1280×720 with room to spare
 
 class MainWindow(QMainWindow):
     """The Swin Explorer window. `model` is a spec ("demo", a preset, a path) or an
-    nn.Module; `image` a path, PIL image, uint8 array or None (the first sample)."""
+    nn.Module; `image` a path, PIL image, uint8 array or None (the first sample); `fit`
+    crop | pad | stretch (None: the checkpoint's convention)."""
 
     traceApplied = Signal(object)
     inferenceFailed = Signal(str)
@@ -54,61 +56,103 @@ class MainWindow(QMainWindow):
         start: bool = True,
         quiet: bool = False,
         place: dict | None = None,
+        fit: str | None = None,
     ) -> None:
         super().__init__()
         self.place = dict(place or {})
         self.place_done = False
-        self.settings = settings or AppSettings()
-        self.quiet = quiet  # no modal dialogs (screenshot mode)
-        self.session = Session(self)
-        self.worker = InferenceWorker(self)
-        self.acts: dict = {}
-        self.panels: dict[str, QWidget] = {}
-        self.docks: dict[str, QDockWidget] = {}
+        settings = settings or AppSettings()
+        request, self._note = _initial_request(model, image, size, device, settings)
+        request = replace(request, fit=fit)
+        self.controller = Controller(request, settings, quiet=quiet, parent=self)
+        self.session = self.controller.session
         self.active_panel_name = "grid"
-        self.export_ids: dict[int, Path] = {}
-        self.pending_figures: dict[int, tuple] = {}
-        self._ablate_key: tuple | None = None
-        self._capture_id = 0
-        self.last_error: str | None = None
-        self.setWindowTitle("Swin Explorer")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         try:
-            self._build(model, image, size, device)
+            self._build()
         except BaseException:
-            self.worker.shutdown()  # never leave the thread running behind a failed window
+            self.controller.shutdown()  # never leave the thread running behind a failed window
             raise
+        self._unsubscribe = i18n.subscribe(lambda _code: self.retranslate())
+        self.destroyed.connect(self._unsubscribe)
         if start:
             self.run_inference()
 
-    def _build(self, model: Any, image: Any, size: str | int | None, device: str) -> None:
-        docks.build_docks(self)
-        menus.build_toolbar(self)
-        menus.build_menus(self)
-        self.shortcuts = menus.install_shortcuts(self)
+    # what the rest of the app (and the tests) read off the window
+    settings = property(lambda self: self.controller.settings)
+    worker = property(lambda self: self.controller.worker)
+    accepted = property(lambda self: self.controller.request)
+    last_error = property(lambda self: self.controller.last_error)
+
+    @property
+    def quiet(self) -> bool:
+        return self.controller.quiet
+
+    @quiet.setter
+    def quiet(self, value: bool) -> None:
+        self.controller.quiet = value
+        self.controller.confirm = None if value else self._confirm
+
+    def _build(self) -> None:
+        ctl = self.controller
+        built = docks.build_docks(self, self.session, self._set_active_panel)
+        self.navigator, self.panels, self.docks = built.navigator, built.panels, built.docks
+        self._docks = built
+        self.toolbar = toolbar.Toolbar(self, ctl)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.model_combo, self.size_combo = self.toolbar.model_combo, self.toolbar.size_combo
+        self.fit_combo, self.device_combo = self.toolbar.fit_combo, self.toolbar.device_combo
+        self.breadcrumb = self.toolbar.breadcrumb
+        self.menus = menus.Menus(self, self, ctl)
+        self.acts, self.recent_menu = self.menus.acts, self.menus.recent
+        self.shortcuts = menus.install_shortcuts(self, self.session)
         self._build_status()
         self._connect()
         placement.build_banner(self)
         self._restore_settings()
-        spec, note = self._initial_model(model)
-        if image is None:
-            image, source = actions.default_image()
-        else:
-            source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
-        size = size if size is not None else self.settings.size_mode()
-        if device == "auto":
-            from ..api import resolve_device
+        self.quiet = ctl.quiet  # the memory question, unless quiet
+        self.toolbar.sync(ctl.request)
+        self.retranslate()
+        if self._note:
+            self.show_status(self._note)
 
-            device = resolve_device(device).type  # the one rule for "auto"
-        self.accepted = CaptureRequest(spec, image, size, device, source)
-        menus.sync_combos(self, self.accepted)
-        if note:
-            self.show_status(note)
+    def _build_status(self) -> None:
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(260)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.device_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.device_label)
+
+    def _connect(self) -> None:
+        ctl, s = self.controller, self.session
+        ctl.started.connect(self.show_busy)
+        ctl.progressed.connect(self._on_progress)
+        ctl.idle.connect(self.progress.hide)
+        ctl.status.connect(self.show_status)
+        ctl.failed.connect(self.report_error)
+        ctl.applied.connect(self._on_applied)
+        ctl.captureFailed.connect(self.inferenceFailed)
+        ctl.requestChanged.connect(self._show_device)
+        s.selectionChanged.connect(self._on_selection_changed)
+        s.message.connect(self._on_session_message)
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
+        self._focus_connected = True
+
+    def retranslate(self) -> None:
+        """Re-apply every text after a language switch (`i18n.subscribe`)."""
+        self.menus.retranslate()
+        self.toolbar.retranslate()
+        self._docks.retranslate()
+        self._update_title()
+        self._show_device(self.controller.request)
+        self._on_selection_changed(self.session.selection, self.session.selection)
 
     # ---- construction ------------------------------------------------------------------------
     def reset_layout(self) -> None:
-        docks.default_layout(self)
+        docks.default_layout(self, self.docks)
 
     def go_to(self, **place) -> None:
         """Select a place (view, stage, block, token, head) and raise that view."""
@@ -123,186 +167,58 @@ class MainWindow(QMainWindow):
             self._fitted = True
             placement.keep_on_screen(self)
 
-    def _build_status(self) -> None:
-        self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(260)
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        self.device_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.device_label)
-
-    def _connect(self) -> None:
-        w, s = self.worker, self.session
-        w.started.connect(self._on_worker_started)
-        w.finished.connect(self._on_finished)
-        w.failed.connect(self._on_failed)
-        w.progress.connect(self._on_progress)
-        w.ablated.connect(self._on_ablated)
-        w.exported.connect(self._on_exported)
-        s.selectionChanged.connect(self._on_selection_changed)
-        s.message.connect(self._on_session_message)
-        s.errorOccurred.connect(lambda text: self.show_status(text, error=True))
-        self.model_combo.activated.connect(partial(menus.on_model_combo, self))
-        self.size_combo.activated.connect(lambda i: self.set_size(self.size_combo.itemData(i)))
-        self.fit_combo.activated.connect(
-            lambda i: self.run_inference(fit=self.fit_combo.itemData(i))
-        )
-        self.device_combo.activated.connect(
-            lambda i: self.set_device(self.device_combo.itemData(i))
-        )
-
-    def _initial_model(self, model: Any) -> tuple[Any, str]:
-        """(model spec, status note); the demo falls back to a small random preset."""
-        from ..api import DEMO_MODEL
-
-        model = "demo" if model is None else model
-        if model == "demo" and not DEMO_MODEL.exists():
-            fallback = "swin_tiny_patch4_window7_224"
-            return fallback, (
-                f"demo weights not found ({DEMO_MODEL.name}); showing {fallback} "
-                "with RANDOM weights"
-            )
-        return model, ""
-
-    # ---- running the model ------------------------------------------------------------------
+    # ---- running the model (the controller does it) ------------------------------------------
     def run_inference(self, **changes) -> int:
-        """Capture with the accepted request, changed by image/source/model/size/device/fit;
-        -1 when the user cancels a capture too big for the free memory."""
-        fields = {
-            k: changes.get(k, getattr(self.accepted, k))
-            for k in ("model", "image", "size", "device", "source", "fit")
-        }
-        request = CaptureRequest(**fields)
-        if not self.quiet:
-            request = dialogs.confirm_memory(self, request)
-            if request is None:
-                self.show_status("capture cancelled: the image stays as it was")
-                return -1
-        self._capture_started = time.perf_counter()
-        return self.worker.capture(request)
+        """Capture what is loaded, changed by image/source/model/size/device/fit; -1 when
+        the user cancels a capture too big for the free memory."""
+        return self.controller.capture(**changes)
 
     def open_image(self, image: Any, source: str) -> int:
-        return self.run_inference(image=image, source=source)
+        return self.controller.open_image(image, source)
 
     def set_model(self, spec: Any, label: str | None = None) -> int:
-        menus.ensure_model_item(self, spec, label)
-        return self.run_inference(model=spec)
+        self.toolbar.ensure_model_item(spec, label)
+        return self.controller.set_model(spec)
 
     def set_size(self, size: str | int) -> int:
-        return self.run_inference(size=size)
+        return self.controller.capture(size=size)
 
     def set_device(self, device: str) -> int:
-        return self.run_inference(device=device)
+        return self.controller.capture(device=device)
 
-    def _on_worker_started(self, request_id: int) -> None:
-        if self.worker.kind_of(request_id) == "capture":
-            self._capture_id = request_id
-            self.show_busy("inferring…")
+    def _confirm(self, request: CaptureRequest) -> CaptureRequest | None:
+        return dialogs.confirm_memory(self, request, self.session.model)
 
-    def _on_progress(self, request_id: int, done: int, total: int) -> None:
+    def _on_progress(self, done: int, total: int, text: str) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        text = f"inferring… {done}/{total} stages"
-        elapsed = time.perf_counter() - getattr(self, "_capture_started", time.perf_counter())
-        if 0 < done < total and elapsed > 1.0:  # the stages so far predict the rest
-            text += f" · about {elapsed / done * (total - done):.0f} s left"
         self.progress.setFormat(text)
-        self.session.progressChanged.emit(done, total)
 
-    def _on_finished(self, request_id: int, trace) -> None:
-        request = self.worker.request or self.accepted
-        self.accepted = request
-        self._ablate_key = None
-        self.session.set_trace(trace)
+    def _on_applied(self, trace) -> None:
         placement.show_warnings(self, trace)
-        menus.sync_combos(self, request)
-        self._remember(request)
         self._update_title()
         self._on_selection_changed(self.session.selection, self.session.selection)
-        if request_id == self._capture_id:
-            self._set_idle()
-        self.show_status(
-            f"{Path(str(request.source)).name}: {trace.image.shape[1]}×"
-            f"{trace.image.shape[0]} px through {trace.meta.get('model', '')}"
-        )
         self.traceApplied.emit(trace)
         if not self.place_done:
             self.place_done = True
             self.go_to(**self.place)
             self.placed.emit()
 
-    def _on_failed(self, request_id: int, message: str) -> None:
-        kind = self.worker.kind_of(request_id)
-        if kind == "capture":
-            self.last_error = message
-            self._set_idle()
-            menus.sync_combos(self, self.accepted)
-            self.report_error("Could not run the model", message)
-            self.inferenceFailed.emit(message)
-        elif kind == "export":
-            self.pending_figures.pop(request_id, None)
-            self.pending_figures.pop("next", None)
-            self._set_idle()
-            self.report_error("Export failed", message)
-        else:
-            self.show_status(f"shift ablation failed: {message}", error=True)
-
-    def _remember(self, request: CaptureRequest) -> None:
-        if self.quiet:  # a scripted screenshot must not change what the user's app reopens
-            return
-        source = Path(str(request.source))
-        if request.source and source.is_file():
-            self.settings.add_recent(source)
-        if isinstance(request.model, str):
-            self.settings.set_last_model(request.model)
-            if Path(request.model).exists():
-                self.settings.add_recent(request.model)
-        self.settings.set_size_mode(request.size)
-        menus.rebuild_recent_menu(self)
+    def _show_device(self, request: CaptureRequest) -> None:
+        device = str(request.device).upper()
+        self.device_label.setText(tr("Main", "device: {device}", device=device))
 
     # ---- selection ----------------------------------------------------------------------------
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
         self.breadcrumb.set_full_text(breadcrumb(self.session.trace, new))
         if f"cmap_{new.colormap}" in self.acts:
             self.acts[f"cmap_{new.colormap}"].setChecked(True)
-        self._maybe_ablate(new)
-
-    def _maybe_ablate(self, sel: Selection) -> None:
-        """Shift view off on a block that did shift: re-run it without the shift."""
-        trace = self.session.trace
-        if trace is None or sel.step != "block" or sel.shift_view is not False:
-            self._ablate_key = None  # the next "shift off" asks again
-            return
-        key = (id(trace), sel.stage, sel.block)
-        if trace.block(sel.stage, sel.block).shift <= 0 or key == self._ablate_key:
-            return
-        self._ablate_key = key
-        self.worker.ablate(trace, sel.stage, sel.block, 0)
-
-    def _on_ablated(self, request_id: int, out) -> None:
-        sel, trace = self.session.selection, self.session.trace
-        if (
-            trace is not None
-            and self._ablate_key == (id(trace), sel.stage, sel.block)
-            and sel.shift_view is False
-        ):
-            self.session.set_ablation(out)
 
     def toggle_shift_view(self) -> None:
-        """S: as computed → the opposite of the block's actual shift → as computed."""
-        bt = self.session.current_block()
-        if bt is None:
-            return
-        if self.session.selection.shift_view is None:
-            self.session.select(shift_view=not bt.shift > 0)
-        else:
-            self.session.select(shift_view=None)
+        self.session.toggle_shift_view()
 
     def select_head(self, head: int) -> None:
-        trace = self.session.trace
-        if trace is not None and head < trace.config.num_heads[self.session.selection.stage]:
-            self.session.select(head=head)
+        self.session.select_head(head)
 
     def set_colormap(self, name: str) -> None:
         self.session.select(colormap=name)
@@ -314,12 +230,13 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         trace = self.session.trace
         if trace is None:
-            self.setWindowTitle("Swin Explorer")
+            self.setWindowTitle(tr("Main", "Swin Explorer"))
             return
-        source = Path(str(trace.meta.get("source", ""))).name or "image"
-        title = f"Swin Explorer — {trace.meta.get('model', 'model')} — {source}"
+        source = Path(str(trace.meta.get("source", ""))).name or tr("Main", "image")
+        model = trace.meta.get("model", "model")
+        title = tr("Main", "Swin Explorer — {model} — {source}", model=model, source=source)
         if trace.meta.get("random_weights"):
-            title += " — RANDOM WEIGHTS"
+            title += tr("Main", " — RANDOM WEIGHTS")
         self.setWindowTitle(title)
 
     # ---- status ------------------------------------------------------------------------------
@@ -336,11 +253,6 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.setFormat(text)
         self.progress.show()
-        self.session.busyChanged.emit(True)
-
-    def _set_idle(self) -> None:
-        self.progress.hide()
-        self.session.busyChanged.emit(False)
 
     def report_error(self, title: str, message: str) -> None:
         """One line in the status bar, and a warning box unless in quiet mode."""
@@ -348,40 +260,37 @@ class MainWindow(QMainWindow):
         if not self.quiet:
             show_error(self, title, message)
 
-    def _on_exported(self, request_id: int, written) -> None:
-        from .export_all import write_view_figures
-
-        self._set_idle()
-        folder = self.export_ids.get(request_id) or (Path(written[0]).parent if written else "")
-        try:
-            written = [*written, *write_view_figures(self, request_id)]
-        except Exception as e:  # a figure that cannot be written: one line, the rest stays
-            self.report_error("Export failed", one_line(e))
-            return
-        self.show_status(f"exported {len(written)} files to {folder}")
-
     # ---- panels ------------------------------------------------------------------------------
     def active_panel(self) -> tuple[str, QWidget | None]:
         name = self.active_panel_name if self.active_panel_name in self.panels else "grid"
         return name, self.panels.get(name)
 
+    def _set_active_panel(self, name: str) -> None:
+        self.active_panel_name = name
+
     def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        name = docks.panel_of(self, new)
+        name = self._docks.panel_of(new)
         if name is not None:
             self.active_panel_name = name
 
+    def fit_active_panel(self) -> None:
+        """View › Fit (Ctrl+0): the active panel back to its laid-out size."""
+        panel = self.active_panel()[1]
+        if panel is not None and hasattr(panel, "view"):
+            panel.view.fit()
+
     # ---- dialogs -----------------------------------------------------------------------------
     def show_shortcuts(self) -> ShortcutsDialog:
-        dialog = ShortcutsDialog(menus.SHORTCUT_ROWS, self)
+        dialog = ShortcutsDialog(menus.shortcut_rows(), self)
         dialog.open()
         return dialog
 
     def show_architecture(self) -> ArchitectureDialog | None:
         trace = self.session.trace
         if trace is None:
-            self.show_status("no model loaded yet", error=True)
+            self.show_status(tr("Main", "no model loaded yet"), error=True)
             return None
-        rows = architecture_rows(self.worker.model, trace.config, trace.image.shape[:2])
+        rows = architecture_rows(self.session.model, trace.config, trace.image.shape[:2])
         dialog = ArchitectureDialog(rows, self)
         dialog.open()
         return dialog
@@ -389,9 +298,12 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(
             self,
-            "About Swin Explorer",
-            "Swin Explorer: windows, shifts, masks, attention heads and patch "
-            "merging of Swin Transformers (v1/v2), on your own images.",
+            tr("Main", "About Swin Explorer"),
+            tr(
+                "Main",
+                "Swin Explorer: windows, shifts, masks, attention heads and patch "
+                "merging of Swin Transformers (v1/v2), on your own images.",
+            ),
         )
 
     # ---- drag and drop, settings, close ----------------------------------------------------------
@@ -407,7 +319,7 @@ class MainWindow(QMainWindow):
         paths = actions.local_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
-            actions.open_path(self, paths[0])
+            self.controller.open_path(paths[0])
 
     def _restore_settings(self) -> None:
         self.session.select(colormap=self.settings.colormap())
@@ -415,20 +327,43 @@ class MainWindow(QMainWindow):
         geometry, state = self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*placement.fitted_size(self, DEFAULT_SIZE))
-            docks.default_layout(self)
+            docks.default_layout(self, self.docks)
         if state is not None:
             self.restoreState(state)
         self.resize(*placement.fitted_size(self, (self.width(), self.height())))
-
-    def fit_active_panel(self) -> None:
-        """View › Fit (Ctrl+0): the active panel back to its laid-out size."""
-        panel = self.active_panel()[1]
-        if panel is not None and hasattr(panel, "view"):
-            panel.view.fit()
 
     def closeEvent(self, event) -> None:
         if not self.quiet:
             self.settings.set_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
-        self.worker.shutdown()
+        if self._focus_connected:
+            self._focus_connected = False
+            QApplication.instance().focusChanged.disconnect(self._on_focus_changed)
+        self.controller.shutdown()
         super().closeEvent(event)
+
+
+def _initial_request(
+    model: Any, image: Any, size: str | int | None, device: str, settings: AppSettings
+) -> tuple[CaptureRequest, str]:
+    """(the first thing to load, a status note); the demo falls back to a small random
+    preset."""
+    from ..api import DEMO_MODEL, resolve_device
+
+    model, note = "demo" if model is None else model, ""
+    if model == "demo" and not DEMO_MODEL.exists():
+        model = "swin_tiny_patch4_window7_224"
+        note = tr(
+            "Main",
+            "demo weights not found ({file}); showing {model} with RANDOM weights",
+            file=DEMO_MODEL.name,
+            model=model,
+        )
+    if image is None:
+        image, source = actions.default_image()
+    else:
+        source = str(image) if isinstance(image, (str, Path)) else type(image).__name__
+    size = size if size is not None else settings.size_mode()
+    if device == "auto":
+        device = resolve_device("auto").type
+    return CaptureRequest(model, image, size, device, source), note

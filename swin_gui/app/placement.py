@@ -5,14 +5,9 @@ opens at, and the warning banner for a model with problems that did not stop it 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtWidgets import QApplication, QLabel, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QToolBar, QWidget
 
 from ..i18n import tr
-
-if TYPE_CHECKING:
-    from .main import MainWindow
 
 
 def fitted_size(window: QWidget, wanted: tuple[int, int]) -> tuple[int, int]:
@@ -29,7 +24,7 @@ def fitted_size(window: QWidget, wanted: tuple[int, int]) -> tuple[int, int]:
     )
 
 
-def build_banner(window: MainWindow) -> None:
+def build_banner(window: QMainWindow) -> None:
     """A warning row under the toolbar, shown while the loaded model has problems
     that did not stop it loading (non-finite weights)."""
     window.addToolBarBreak()
@@ -44,7 +39,7 @@ def build_banner(window: MainWindow) -> None:
     window.banner_bar.hide()
 
 
-def show_warnings(window: MainWindow, trace) -> None:
+def show_warnings(window: QMainWindow, trace) -> None:
     """The banner for the trace's model warnings (hidden when there are none)."""
     warnings = list(trace.meta.get("warnings", ()))
     window.banner.setText("⚠ " + " · ".join(warnings) if warnings else "")
@@ -53,7 +48,7 @@ def show_warnings(window: MainWindow, trace) -> None:
 
 
 def go_to(
-    window: MainWindow,
+    window: QMainWindow,
     view: str | None = None,
     stage: int | None = None,
     block: int | None = None,
@@ -87,7 +82,7 @@ def go_to(
         window.active_panel_name = view
 
 
-def keep_on_screen(window: MainWindow) -> None:
+def keep_on_screen(window: QMainWindow) -> None:
     """Shrink (and move) the window so that its frame lies within the screen."""
     screen = window.screen() or QApplication.primaryScreen()
     if screen is None:
@@ -106,7 +101,7 @@ def keep_on_screen(window: MainWindow) -> None:
         )
 
 
-def fill_screen(window: MainWindow) -> None:
+def fill_screen(window: QMainWindow) -> None:
     """The screen's whole available size (the --screenshot window)."""
     screen = window.screen() or QApplication.primaryScreen()
     if screen is not None:
@@ -114,4 +109,4 @@ def fill_screen(window: MainWindow) -> None:
         window.resize(*fitted_size(window, (avail.width(), avail.height())))
         from .docks import default_layout
 
-        default_layout(window)
+        default_layout(window, window.docks)

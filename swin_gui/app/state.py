@@ -1,13 +1,18 @@
 """The session: the single source of truth every panel subscribes to.
 
-It holds the current Trace and the `Selection` (step, stage, block, head, token, window,
-shift view, feature mode, colormap), plus transient hover. Setting any of them emits one
-signal; panels re-render from the cached Trace, and only the worker runs the model.
+It holds what is loaded (the `CaptureRequest` — model spec, image, size, fit, device —
+the model and the Trace they produced), the `Selection` (step, stage, block, head, token,
+window, shift view, feature mode, colormap), the shift ablation of the selected block,
+and transient hover. Setting any of them emits one signal; panels re-render from the
+cached Trace, and only the worker runs the model. Loading something new drops every
+reference to the old trace, model and ablation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -15,6 +20,67 @@ from PySide6.QtCore import QObject, Signal
 from ..analysis.attention import default_token
 from ..render.selection import Selection, view_shift
 from ..trace import Trace
+
+
+@dataclass(frozen=True)
+class CaptureRequest:
+    """What to run: a model spec ("demo", a preset, a path or an nn.Module), an image (path,
+    PIL image, uint8 array or tensor), the size mode, the device and a source label."""
+
+    model: Any
+    image: Any
+    size: str | int = "model"
+    device: str = "cpu"
+    source: str = ""
+    fit: str | None = None  # crop | pad | stretch; None: the checkpoint's convention
+
+
+@dataclass(frozen=True)
+class Captured:
+    """What a capture produced: the request, the model it loaded and the Trace."""
+
+    request: CaptureRequest
+    model: Any
+    trace: Trace
+
+
+@dataclass(frozen=True)
+class ShiftAblation:
+    """Block (stage, block) of one trace re-run from its recorded input with the shift
+    forced to `shift` (0: an SW-MSA block without its shift); `out` is its (H, W, C)
+    output. `trace_id` is the `id()` of the trace it was computed from."""
+
+    trace_id: int
+    stage: int
+    block: int
+    shift: int
+    out: np.ndarray  # H, W, C
+
+    def of(self, trace, stage: int, block: int) -> bool:
+        """Whether this is the ablation of that block of that trace."""
+        return (self.trace_id, self.stage, self.block) == (id(trace), stage, block)
+
+
+BACKGROUND_BYTES = 16 * 2**20  # on-demand results bigger than this are computed off-thread
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Work a panel needs before it can draw (e.g. a block's on-demand attention), to run
+    off the GUI thread: `work()` fills the trace's caches; `text` is the placeholder shown
+    meanwhile. A newer request of the same `group` supersedes an older one."""
+
+    key: Hashable
+    work: Callable[[], Any]
+    text: str
+    group: str = ""
+
+
+def attention_bytes(trace: Trace, stage: int, block: int) -> int:
+    """The bytes of one block's (nW, heads, N, N) float32 attention."""
+    bt = trace.block(stage, block)
+    nWh, nWw = bt.window_grid
+    return nWh * nWw * trace.config.num_heads[stage] * bt.tokens_per_window**2 * 4
 
 
 @dataclass(frozen=True)
@@ -49,22 +115,26 @@ def trace_steps(trace: Trace) -> list[Step]:
 
 
 class Session(QObject):
-    """Holds trace + selection; emits traceChanged, selectionChanged(new, old), hoverChanged."""
+    """Holds what is loaded + selection; emits traceChanged, selectionChanged(new, old),
+    hoverChanged, ablationChanged."""
 
     traceChanged = Signal(object)  # Trace | None
     selectionChanged = Signal(object, object)  # new Selection, old Selection
     hoverChanged = Signal(object)  # Hover | None
-    ablationChanged = Signal(object)  # np.ndarray | None: block output with the shift off
-    busyChanged = Signal(bool)
-    progressChanged = Signal(int, int)
+    ablationChanged = Signal(object)  # ShiftAblation | None
+    computed = Signal(object)  # the key of a `Pending` whose work is done
     message = Signal(str)
-    errorOccurred = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._trace: Trace | None = None
+        self.request: CaptureRequest | None = None  # what produced the trace
+        self.model: Any = None  # the model behind the trace
         self._selection = Selection()
-        self.ablation: np.ndarray | None = None
+        self.ablation: ShiftAblation | None = None
+        # runs a `Pending` off the GUI thread (the controller sets it); None: panels
+        # compute what they need on the spot
+        self.background: Callable[[Pending], bool] | None = None
         # (stage, token) of the last token chosen: carried across stages from here, so a
         # round trip through a coarse stage comes back to the same token
         self._anchor: tuple[int, tuple[int, int]] | None = None
@@ -74,9 +144,19 @@ class Session(QObject):
     def trace(self) -> Trace | None:
         return self._trace
 
+    def load(self, captured: Captured) -> None:
+        """What is loaded now: its request, model and trace (the old ones are dropped)."""
+        self.request, self.model = captured.request, captured.model
+        self.set_trace(captured.trace)
+
+    def unload(self) -> None:
+        """Nothing is loaded: drop the trace, the model and the ablation."""
+        self.request = self.model = None
+        self.set_trace(None)
+
     def set_trace(self, trace: Trace | None) -> None:
-        self._trace = trace
         self.set_ablation(None)
+        self._trace = trace
         self._selection = self._clamped(self._selection)
         if trace is not None and self._selection.token is None:
             # one token for every panel: the centre one the attention views default to
@@ -87,9 +167,19 @@ class Session(QObject):
         self._anchor = None if sel.token is None else (sel.stage, sel.token)
         self.traceChanged.emit(trace)
 
-    def set_ablation(self, out: np.ndarray | None) -> None:
-        self.ablation = out
-        self.ablationChanged.emit(out)
+    def set_ablation(self, ablation: ShiftAblation | None) -> None:
+        self.ablation = ablation
+        self.ablationChanged.emit(ablation)
+
+    def compute_later(self, pending: Pending) -> bool:
+        """Hand `pending` to the background runner; False when there is none (compute
+        now). `computed(pending.key)` follows when it is done."""
+        return self.background is not None and self.background(pending)
+
+    def ablation_out(self) -> np.ndarray | None:
+        """The selected block's ablated output, when the ablation is of that block."""
+        a, s = self.ablation, self._selection
+        return a.out if a is not None and a.of(self._trace, s.stage, s.block) else None
 
     # ---- selection --------------------------------------------------------------------------
     @property
@@ -120,6 +210,22 @@ class Session(QObject):
             if self._trace is None
             else self._trace.block(self._selection.stage, self._selection.block)
         )
+
+    def toggle_shift_view(self) -> None:
+        """S: as computed → the opposite of the block's actual shift → as computed."""
+        bt = self.current_block()
+        if bt is None:
+            return
+        if self._selection.shift_view is None:
+            self.select(shift_view=not bt.shift > 0)
+        else:
+            self.select(shift_view=None)
+
+    def select_head(self, head: int) -> None:
+        """1–9: a head of the selected stage (ignored beyond its head count)."""
+        t = self._trace
+        if t is not None and head < t.config.num_heads[self._selection.stage]:
+            self.select(head=head)
 
     # ---- navigation ---------------------------------------------------------------------------
     def steps(self) -> list[Step]:

@@ -109,7 +109,8 @@ def trim_heap_soon(delay: float = 0.2) -> None:
 
 class OnDemand:
     """Computes a lazily captured block's `attn`, `bias` and `mask` and caches them, least
-    recently used first out, while the cache holds more than `max_bytes`."""
+    recently used first out, while the cache holds more than `max_bytes`; everything of the
+    block read last stays (its attention and mask are drawn together)."""
 
     def __init__(self, blocks, device: torch.device | str = "cpu", max_bytes: int = CACHE_BYTES):
         self._blocks = blocks
@@ -148,8 +149,10 @@ class OnDemand:
             self._cache[key] = value
             self._cache.move_to_end(key)
             total = sum(a.nbytes for a in self._cache.values())
-            while total > self.max_bytes and len(self._cache) > 1:
-                total -= self._cache.popitem(last=False)[1].nbytes
+            for old in [k for k in self._cache if k[:2] != key[:2]]:  # this block stays whole
+                if total <= self.max_bytes:
+                    break
+                total -= self._cache.pop(old).nbytes
         return value
 
     def _compute(self, block, name: str) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The Concepts view: a few paragraphs on the selected step and the view being looked at —
 what is shown, why it matters, this image's numbers — and the lecture notes' errors
-corrected with the loaded model's evidence (`swin_gui.concepts`), laid out as a Figure.
+corrected with the loaded model's evidence (`render.concept_text`), laid out as a Figure.
 
 One plot per paragraph (keys "p0", "p1", …, stacked in group "text"), whose data units are
 points: every word is a `Text` at its place after wrapping to `width_pt` (the panel passes
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..concepts import explain
-from ..concepts.common import describe_link
-from ..concepts.textlayout import LINE, Para, Word, wrap
-from ..concepts.views import view_title
 from ..i18n import tr
 from . import figure as F
+from .concept_text import explain
+from .concept_text.common import describe_link
+from .concept_text.textlayout import LINE, Para, Word, wrap
+from .concept_text.views import view_title
 from .selection import Selection
 
 DEFAULT_WIDTH_PT = 420.0  # snapshots and files: fits the 500–720 pt layouts of the CLI

@@ -2,6 +2,11 @@
 over it in image pixels (window side = M × patch × 2^stage), the padded border hatched, and
 on SW-MSA the shifted partition with the 9 cyclic-shift regions tinted and labelled.
 
+What the fit did to the photo shows too (`trace.meta`: "fit", "crop_box" in original
+pixels, "content_box" in model pixels, "original_size"): a letterbox's bands are dimmed,
+hatched and labelled; a centre crop marks the cut edges; the caption says which, e.g.
+"centre crop 224×224 of 298×224 (37 px cut left and right)".
+
 Data units are input pixels (x right, y down). The one hit region covers the padded token
 grid: hovering reads the window a token falls in; a click selects the token.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.cache import TraceCache
+from ..i18n import ntr, tr
 from ..trace import BlockTrace, Trace
 from . import figure as F
 from .common import (
@@ -26,6 +32,9 @@ from .selection import Selection, view_shift
 DISPLAY_MAX = 2048  # the image layer is drawn from a copy at most this many pixels wide
 LONG_SIDE_PT = 420.0  # the natural size of the picture's long side
 REGION_ALPHA, REGION0_ALPHA = 110, 40  # of 255: regions 1-8 (moved by the roll), region 0
+LETTERBOX_FILL = "#000000a0"  # dims the letterbox bands (not the picture)
+LETTERBOX_HATCH = "#9e9e9e"  # unlike the window padding's magenta hatch
+CUT_COLOR = "#e53935"  # the edges where the centre crop cut the photo
 
 _CACHE = TraceCache(traces=2, entries=64)
 
@@ -55,6 +64,106 @@ def _padding_rects(trace: Trace, block: BlockTrace) -> np.ndarray:
     if Hp > H:
         rects.append((0, H, min(W, Wp), Hp - H))
     return F.rects(rects)
+
+
+# ---- what the fit did ------------------------------------------------------------------------
+def fit_geometry(trace: Trace) -> dict | None:
+    """{"fit", "original" (W, H), "crop" (x0, y0, x1, y1) original px, "content" (x0, y0,
+    x1, y1) model px} when the fit cropped, padded or stretched the photo; else None."""
+    meta = trace.meta
+    fit, original = meta.get("fit"), meta.get("original_size")
+    if fit not in ("crop", "pad", "stretch") or not original:
+        return None
+    H, W = trace.image.shape[:2]
+    return {
+        "fit": fit,
+        "original": (int(original[0]), int(original[1])),
+        "crop": tuple(float(v) for v in meta.get("crop_box", (0, 0, *original))),
+        "content": tuple(int(v) for v in meta.get("content_box", (0, 0, W, H))),
+    }
+
+
+def letterbox_rects(trace: Trace) -> np.ndarray:
+    """(n, 4) x, y, w, h model-pixel bands a letterbox ("pad" fit) added around the photo."""
+    geo = fit_geometry(trace)
+    if geo is None or geo["fit"] != "pad":
+        return F.rects([])
+    H, W = trace.image.shape[:2]
+    x0, y0, x1, y1 = geo["content"]
+    bands = [(0, 0, W, y0), (0, y1, W, H - y1), (0, y0, x0, y1 - y0), (x1, y0, W - x1, y1 - y0)]
+    return F.rects([b for b in bands if b[2] > 0 and b[3] > 0])
+
+
+def cut_edges(trace: Trace) -> list[str]:
+    """The sides ("left", "right", "top", "bottom") a centre crop cut from the photo."""
+    geo = fit_geometry(trace)
+    if geo is None or geo["fit"] != "crop":
+        return []
+    (W0, H0), (x0, y0, x1, y1) = geo["original"], geo["crop"]
+    cut = {"left": x0 > 0.5, "right": x1 < W0 - 0.5, "top": y0 > 0.5, "bottom": y1 < H0 - 0.5}
+    return [side for side, yes in cut.items() if yes]
+
+
+def _fit_layers(trace: Trace) -> tuple[list[F.Layer], list[F.Layer]]:
+    """(under the window lines: the dimmed letterbox; over them: its label, the cuts)."""
+    H, W = trace.image.shape[:2]
+    under: list[F.Layer] = []
+    out: list[F.Layer] = []
+    bands = letterbox_rects(trace)
+    if len(bands):
+        under += [F.Rects(bands, None, LETTERBOX_FILL), F.Hatch(bands, LETTERBOX_HATCH)]
+        x, y, w, h = max(bands.tolist(), key=lambda b: b[2] * b[3])
+        label = tr("Grid", "letterbox (not the photo)")
+        out.append(F.Text(x + w / 2, y + h / 2, label, 10, "#ffffff", "cc", box="#000000a0"))
+    lines = {
+        "left": ((0, 0), (0, H)),
+        "right": ((W, 0), (W, H)),
+        "top": ((0, 0), (W, 0)),
+        "bottom": ((0, H), (W, H)),
+    }
+    edges = cut_edges(trace)
+    if edges:
+        seg = np.asarray([lines[e] for e in edges], np.float32)
+        out.append(F.Lines(seg, CUT_COLOR, 3.0, dash=True))
+        where = {"left": (2, H / 2, "lc"), "right": (W - 2, H / 2, "rc")}
+        where |= {"top": (W / 2, 2, "ct"), "bottom": (W / 2, H - 2, "cb")}
+        for e in edges:
+            x, y, anchor = where[e]
+            out.append(F.Text(x, y, tr("Grid", "cut"), 10, "#ffffff", anchor, box=CUT_COLOR))
+    return under, out
+
+
+def fit_note(trace: Trace) -> str | None:
+    """One caption line on what the fit did, or None when it did nothing to the photo."""
+    geo = fit_geometry(trace)
+    if geo is None:
+        return None
+    H, W = trace.image.shape[:2]
+    (W0, H0), (x0, y0, x1, y1) = geo["original"], geo["crop"]
+    if geo["fit"] == "crop":
+        if not cut_edges(trace):
+            return None
+        return tr(
+            "Grid",
+            "centre crop {w}×{h} of {w0}×{h0} (original px cut: left {l}, right {r}, top {t}, "
+            "bottom {b}), as timm's eval transform",
+            w=W, h=H, w0=W0, h0=H0,
+            l=round(x0), r=round(W0 - x1), t=round(y0), b=round(H0 - y1),
+        )  # fmt: skip
+    if geo["fit"] == "pad":
+        cx0, cy0, cx1, cy1 = geo["content"]
+        if (cx1 - cx0, cy1 - cy0) == (W, H):
+            return None
+        return tr(
+            "Grid",
+            "letterbox: {w0}×{h0} scaled to {cw}×{ch} in {w}×{h}, the rest padded (dimmed)",
+            w0=W0, h0=H0, cw=cx1 - cx0, ch=cy1 - cy0, w=W, h=H,
+        )  # fmt: skip
+    if W0 * H == H0 * W:
+        return None
+    return tr(
+        "Grid", "stretched {w0}×{h0} to {w}×{h}: the aspect ratio changed", w0=W0, h0=H0, w=W, h=H
+    )
 
 
 def _region_layer(trace: Trace, block: BlockTrace, shift: int) -> F.Heatmap:
@@ -100,10 +209,12 @@ def _static_layers(trace: Trace, block: BlockTrace, shift: int) -> tuple[F.Layer
     layers: list[F.Layer] = [F.Heatmap(_display_image(trace), (0, 0, W, H), smooth=True)]
     if shift > 0:
         layers.append(_region_layer(trace, block, shift))
+    fit_under, fit_over = _fit_layers(trace)
+    layers += fit_under
     pad = _padding_rects(trace, block)
     if len(pad):
         layers.append(F.Hatch(pad))
-    layers += _window_lines(trace, block, shift)
+    layers += _window_lines(trace, block, shift) + fit_over
     if shift > 0:
         layers += _region_labels(trace, block, shift)
     return tuple(layers)
@@ -169,8 +280,15 @@ def figure_grid(trace: Trace, sel: Selection) -> F.Figure:
     )
     H, W = block.resolution
     return F.Figure(
-        title=f"Window grid · stage {block.stage} · block {block.index} · "
-        f"{mode_label(trace, block, shift)} · M={block.window} · s={shift}",
+        title=tr(
+            "Grid",
+            "Window grid · stage {stage} · block {block} · {mode} · M={m} · s={s}",
+            stage=block.stage,
+            block=block.index,
+            mode=mode_label(trace, block, shift),
+            m=block.window,
+            s=shift,
+        ),
         plots=(plot,),
         notes=_notes(trace, block, shift, window),
         data=hit.values[:H, :W].astype(np.int64),
@@ -193,14 +311,37 @@ def _notes(trace: Trace, block: BlockTrace, shift: int, window: int) -> tuple[st
     tp = trace.token_pixels(block.stage)
     Hi, Wi = trace.image.shape[:2]
     n = nWh * nWw
-    notes = [
-        f"{n} window{'s' if n != 1 else ''} ({nWh}×{nWw}) of {block.window}×{block.window} "
-        f"tokens = {block.window * tp} px; token = {tp} px",
-        f"image {Wi}×{Hi} px (W×H); tokens {H}×{W} (H×W) padded to {Hp}×{Wp} (hatched: padding)"
-        if (Hp * tp, Wp * tp) != (Hi, Wi)
-        else f"image {Wi}×{Hi} px (W×H) = {H}×{W} tokens (H×W), no padding",
-        f"selected window {window}",
-    ]
+    M = block.window
+    windows = ntr(
+        "Grid",
+        "{n} window ({a}×{b}) of {m}×{m} tokens = {px} px; token = {tp} px",
+        "{n} windows ({a}×{b}) of {m}×{m} tokens = {px} px; token = {tp} px",
+        n,
+        a=nWh,
+        b=nWw,
+        m=M,
+        px=M * tp,
+        tp=tp,
+    )
+    size = {"wi": Wi, "hi": Hi, "h": H, "w": W, "hp": Hp, "wp": Wp}
+    if (Hp * tp, Wp * tp) != (Hi, Wi):
+        image = tr(
+            "Grid",
+            "image {wi}×{hi} px (W×H); tokens {h}×{w} (H×W) padded to {hp}×{wp} (hatched: padding)",
+            **size,
+        )
+    else:
+        image = tr("Grid", "image {wi}×{hi} px (W×H) = {h}×{w} tokens (H×W), no padding", **size)
+    notes = [windows, image, tr("Grid", "selected window {w}", w=window)]
     if shift > 0:
-        notes.append(f"windows start at token {shift} (roll by −{shift}); tint = 9 shift regions")
+        notes.append(
+            tr(
+                "Grid",
+                "windows start at token {s} (roll by −{s}); tint = 9 shift regions",
+                s=shift,
+            )
+        )
+    fit = fit_note(trace)
+    if fit is not None:
+        notes.insert(1, fit)
     return tuple(notes)

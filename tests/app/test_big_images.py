@@ -79,7 +79,7 @@ def test_use_2048_captures_at_2048(make_window, tiny_model, make_image, monkeypa
 
 def test_progress_says_how_long_is_left(make_window, tiny_model, make_image):
     window = make_window(tiny_model, make_image())
-    window._capture_started = time.perf_counter() - 6.0  # two of four stages took 6 s
+    window.controller._capture_started = time.perf_counter() - 6.0  # two of four stages took 6 s
     window.worker.progress.emit(1, 2, 4)  # what the worker sends between stages
     assert window.progress.format() == "inferring… 2/4 stages · about 6 s left"
     window.worker.progress.emit(1, 4, 4)

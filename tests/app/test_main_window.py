@@ -307,3 +307,39 @@ def test_a_model_with_non_finite_weights_gets_a_banner(
         assert panel.figure is not None and panel.figure.plots, name
     window.set_model(tiny_model)  # a healthy model: the banner goes
     assert not window.banner_bar.isVisible()
+
+
+def test_a_language_switch_retranslates_menus_toolbar_and_title(
+    make_window, tiny_model, make_image, monkeypatch
+):
+    import re
+
+    from swin_gui import i18n
+
+    def upper(text: str) -> str:  # placeholders stay as they are
+        return re.sub(r"(\{[^}]*\})|([^{]+)", lambda m: m[1] or m[2].upper(), text)
+
+    class Upper:  # a catalogue that "translates" by upper-casing
+        def pgettext(self, context, text):
+            return upper(text)
+
+        def npgettext(self, context, singular, plural, n):
+            return upper(singular if n == 1 else plural)
+
+    window = make_window(tiny_model, make_image("scene.png"))
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert "&File" in menus and window.acts["open"].text() == "&Open image…"
+    monkeypatch.setattr(i18n, "_catalogue", Upper())
+    try:
+        i18n.set_language("ru")
+        assert "&FILE" in [a.text() for a in window.menuBar().actions()]
+        assert window.acts["open"].text() == "&OPEN IMAGE…"
+        assert window.acts["export"].toolTip().startswith("SAVE THE ACTIVE PANEL")
+        assert window.toolbar.labels["size"].text().strip() == "SIZE"
+        assert window.size_combo.itemText(0) == "MODEL SIZE"
+        assert window.windowTitle().startswith("SWIN EXPLORER — tiny (random)")
+        assert window.docks["navigator"].windowTitle() == "NAVIGATOR"
+    finally:
+        monkeypatch.undo()
+        i18n.set_language("en")
+    assert window.acts["open"].text() == "&Open image…"

@@ -96,12 +96,13 @@ def test_s_toggles_shift_view_and_ablates(qtbot, window):
     key(qtbot, window, Qt.Key.Key_S)
     assert session.selection.shift_view is False
     ablated = session.ablation  # the worker (sync in tests) re-ran the block without shift
-    assert ablated is not None and ablated.shape == trace.block(0, 1).out.shape
+    assert ablated is not None and ablated.out.shape == trace.block(0, 1).out.shape
+    assert ablated.of(trace, 0, 1) and ablated.shift == 0  # its own typed result
     key(qtbot, window, Qt.Key.Key_S)
     assert session.selection.shift_view is None and session.ablation is None
     key(qtbot, window, Qt.Key.Key_S)  # off again: the ablation comes back
     assert session.selection.shift_view is False and session.ablation is not None
-    np.testing.assert_array_equal(session.ablation, ablated)
+    np.testing.assert_array_equal(session.ablation.out, ablated.out)
     key(qtbot, window, Qt.Key.Key_1)  # other changes keep the ablation of this block
     assert session.ablation is not None
     key(qtbot, window, Qt.Key.Key_S)

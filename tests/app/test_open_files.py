@@ -71,7 +71,7 @@ def test_bad_image_keeps_previous_trace(make_window, tiny_model, make_image, tmp
     before = window.session.trace
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    actions.open_path(window, bad)
+    window.controller.open_path(bad)
     assert window.session.trace is before
     status = window.statusBar().currentMessage()
     assert "broken.png" in status and "\n" not in status
@@ -87,7 +87,7 @@ def test_recent_files_persist_across_windows(
 ):
     a, b = make_image("a.png", seed=1), make_image("b.png", seed=2)
     window = make_window(tiny_model, a)
-    actions.open_path(window, b)
+    window.controller.open_path(b)
     window.close()
     c = make_image("c.png", seed=3)
     again = make_window(tiny_model, c, settings=AppSettings(isolated_settings))

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 from swin_gui.app.figure_scene import THEMES
 from swin_gui.app.panels.concepts import ConceptsPanel
 from swin_gui.app.panels.mask import MaskPanel
-from swin_gui.concepts.textlayout import width_pt
 from swin_gui.render import figure as F
+from swin_gui.render.concept_text.textlayout import width_pt
 from swin_gui.render.concepts import text_width
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from swin_gui import api
 from swin_gui.app.panels.shift import ShiftPanel
-from swin_gui.app.state import Hover
+from swin_gui.app.state import Hover, ShiftAblation
 from swin_gui.render import figure as F
 from swin_gui.render.shift import figure_shift
 
@@ -57,7 +57,10 @@ def test_ablation_appears_below_the_grids(tiny_model, trace224, panel):
     session.select(shift_view=False)  # the shell now computes the ablation
     pending = panel.figure.plot("ablation")
     assert isinstance(pending.layers[0], F.Text) and "computing" in pending.layers[0].text
-    session.set_ablation(api.ablate_shift(tiny_model, trace224, 1, 1))
+    out = api.ablate_shift(tiny_model, trace224, 1, 1)
+    session.set_ablation(ShiftAblation(id(trace224), 1, 0, 0, out))  # another block's
+    assert isinstance(panel.figure.plot("ablation").layers[0], F.Text)  # still pending
+    session.set_ablation(ShiftAblation(id(trace224), 1, 1, 0, out))
     plot = panel.figure.plot("ablation")
     assert plot.colorbar.unit == "‖Δ output‖ (L2)"
     assert isinstance(plot.layers[0], F.Heatmap) and np.nanmax(plot.layers[0].data) > 0

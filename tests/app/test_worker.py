@@ -42,11 +42,12 @@ def test_threaded_capture_delivers_trace_and_progress(qtbot, worker, tiny_model,
     assert worker.is_running() and not worker.sync
     with qtbot.waitSignal(worker.finished, timeout=30_000) as blocker:
         rid = worker.capture(CaptureRequest(tiny_model, path, "native", "cpu", str(path)))
-    got_id, trace = blocker.args
+    got_id, captured = blocker.args
+    trace = captured.trace
     assert got_id == rid
     assert trace.image.shape == (80, 120, 3)  # native size kept
     assert trace.meta["source"] == str(path)
-    assert worker.model is tiny_model and worker.request.image == path
+    assert captured.model is tiny_model and captured.request.image == path
     stages = len(tiny_model.cfg.depths)
     assert progress and all(r == rid and t == stages for r, _, t in progress)
     dones = [d for _, d, _ in progress]
@@ -66,7 +67,7 @@ def test_second_request_supersedes_first(qtbot, worker, tiny_model, make_image, 
     with qtbot.waitSignal(worker.finished, timeout=30_000):
         gate.set()
     assert [args[0] for args in finished] == [second]
-    assert finished[0][1].meta["source"] == str(b)
+    assert finished[0][1].trace.meta["source"] == str(b)
     qtbot.waitUntil(lambda: (first,) in cancelled, timeout=5_000)
 
 
@@ -93,8 +94,8 @@ def test_stale_result_is_dropped(qtbot, worker, tiny_model):
     """cancel() supersedes the running capture: whether it ends cancelled or completes,
     its result never reaches `finished`."""
     finished = _record(worker.finished)
-    raw = _record(worker._runner.done)
-    cancelled = _record(worker._runner.cancelled)
+    raw = _record(worker.jobs._runner.done)
+    cancelled = _record(worker.jobs._runner.cancelled)
     rid = worker.capture(CaptureRequest(tiny_model, torch.randn(1, 3, 224, 224)))
     worker.cancel()
     ended = lambda: any(a[0] == rid for a in raw + cancelled)  # noqa: E731
@@ -139,23 +140,25 @@ def test_models_are_cached_by_spec_and_device(tiny_checkpoint, sync_worker):
     for _ in range(2):
         worker.capture(CaptureRequest(str(tiny_checkpoint), torch.randn(1, 3, 64, 64)))
     assert len(finished) == 2
-    assert worker._load_model(str(tiny_checkpoint), "cpu") is worker.model
-    assert finished[0][1].meta["model"] == tiny_checkpoint.name
+    assert worker._load_model(str(tiny_checkpoint), "cpu") is finished[1][1].model
+    assert finished[0][1].trace.meta["model"] == tiny_checkpoint.name
 
 
 def test_ablation_job_reruns_block_without_shift(qtbot, worker, tiny_model, trace224):
-    worker.model = tiny_model
     block = trace224.block(0, 1)
     assert block.shift > 0
     with qtbot.waitSignal(worker.ablated, timeout=30_000) as blocker:
-        worker.ablate(trace224, 0, 1, 0)
-    out = blocker.args[1]
+        worker.ablate(tiny_model, trace224, 0, 1, 0)
+    ablation = blocker.args[1]  # a ShiftAblation of that block of that trace
+    assert ablation.of(trace224, 0, 1) and not ablation.of(trace224, 0, 0)
+    assert ablation.shift == 0
+    out = ablation.out
     assert out.shape == block.out.shape
     assert not np.allclose(out, block.out, atol=1e-5)  # the shift changes the block output
     same = worker.ablate  # the recorded shift reproduces the recorded output
     with qtbot.waitSignal(worker.ablated, timeout=30_000) as blocker:
-        same(trace224, 0, 1, block.shift)
-    np.testing.assert_allclose(blocker.args[1], block.out, atol=1e-4)
+        same(tiny_model, trace224, 0, 1, block.shift)
+    np.testing.assert_allclose(blocker.args[1].out, block.out, atol=1e-4)
 
 
 def test_export_job_writes_trace(qtbot, worker, trace224, tmp_path):
@@ -186,3 +189,18 @@ def test_signal_emit_does_not_leak_bool_references(sync_worker):
     for _ in range(2_000):
         worker.cancelled.emit(0)
     assert sys.getrefcount(True) >= before - 100
+
+
+def test_jobs_run_again_after_a_shutdown(qtbot):
+    """A runner whose thread ended is replaced, so a later job still runs off-thread."""
+    from swin_gui.app.jobs import Jobs
+
+    jobs = Jobs(sync=False, keep_thread=False)
+    threads = []
+    for _ in range(2):
+        with qtbot.waitSignal(jobs.done, timeout=10_000) as blocker:
+            jobs.submit("x", lambda p, c: threading.current_thread().name or "worker")
+        threads.append(blocker.args[1])
+        jobs.shutdown()
+        assert not jobs.is_running()
+    assert all(t != threading.main_thread().name for t in threads)

@@ -10,7 +10,7 @@ import pytest
 
 from swin_gui import i18n
 from swin_gui.analysis.internals import mean_token_norm
-from swin_gui.concepts import EXPLAINED_VIEWS, explain, plain_text
+from swin_gui.render.concept_text import EXPLAINED_VIEWS, explain, plain_text
 from swin_gui.render.registry import NAMES
 from swin_gui.render.snapshot import snapshot_selection
 

@@ -8,9 +8,9 @@ import itertools
 
 import pytest
 
-from swin_gui.concepts.textlayout import parse, width_pt, wrap
 from swin_gui.render import figure as F
 from swin_gui.render import layout as L
+from swin_gui.render.concept_text.textlayout import parse, width_pt, wrap
 from swin_gui.render.concepts import LINK_COLOR, figure_concepts, text_width
 from swin_gui.render.snapshot import snapshot_selection
 

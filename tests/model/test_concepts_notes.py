@@ -14,9 +14,9 @@ import pytest
 from swin_gui import i18n
 from swin_gui.analysis.costs import swin_total_macs, vit_cost, vit_preset
 from swin_gui.analysis.internals import block_norms
-from swin_gui.concepts import explain, plain_text
-from swin_gui.concepts.facts import RECORDED
 from swin_gui.costlab import CostRow, Crossover, SweepResult
+from swin_gui.render.concept_text import explain, plain_text
+from swin_gui.render.concept_text.facts import RECORDED
 from swin_gui.render.snapshot import snapshot_selection
 
 README = Path(__file__).resolve().parents[2] / "README.md"

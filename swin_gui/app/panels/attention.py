@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from ...i18n import tr
 from ...render import figure as F
+from ...render.selection import Selection
+from ..state import BACKGROUND_BYTES, Pending, attention_bytes
 from .base import Panel
 
 
@@ -32,6 +34,15 @@ class AttentionPanel(Panel):
             "the window's N×N attention matrix and the attention on the image. Click a tile to "
             "select its head and key; click a matrix cell to follow the attention to its key.",
         )
+
+    def background_work(self, trace, selection: Selection) -> Pending | None:
+        """A big block's attention (and mask) is computed off the GUI thread."""
+        s, b = selection.stage, selection.block
+        bt = trace.block(s, b)
+        if bt.computed("attn") or attention_bytes(trace, s, b) < BACKGROUND_BYTES:
+            return None
+        text = tr("Main", "computing attention… (stage {s} · block {b})", s=s, b=b)
+        return Pending(("attn", id(trace), s, b), lambda: (bt.attn, bt.mask), text, "attention")
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "key" and not tokens:

@@ -11,6 +11,10 @@ user intent with no per-panel code for the common cases (payload keys of `HitReg
 - ``stage``: the stage those tokens live on (default: the selected one);
 - ``select``: extra selection fields a click sets (e.g. {"head": 2}).
 
+A panel whose figure needs something slow first (a big block's on-demand attention) says
+so in `background_work`; the session's background runner computes it off the GUI thread
+while the panel shows a placeholder, then the panel draws.
+
 Hovering a cell tells every panel which tokens are under the mouse (`Hover`) and puts the
 value under the cursor, with its unit, and the tokens in the status bar; tokens hovered
 elsewhere are outlined on every cell that shows them.
@@ -36,7 +40,7 @@ from ...render import figure as F
 from ...render.registry import view as registry_view
 from ...render.selection import Selection
 from ..figure_view import FigureView
-from ..state import Hover, Session
+from ..state import Hover, Pending, Session
 
 
 class ElidedLabel(QWidget):
@@ -130,6 +134,7 @@ class Panel(QWidget):
         self.title = self.spec.title
         self.figure: F.Figure | None = None
         self._stale = False
+        self._waiting: Pending | None = None  # the background work the figure waits for
         self._last_hover: tuple = ()
         self.heading = ElidedLabel(1, bold=True)
         self.heading.set_full_text(self.title)
@@ -146,6 +151,7 @@ class Panel(QWidget):
         session.traceChanged.connect(self._on_trace_changed)
         session.selectionChanged.connect(self._on_selection_changed)
         session.hoverChanged.connect(self._on_hover_changed)
+        session.computed.connect(self._on_computed)
         self.view.hovered.connect(self.on_hit_hovered)
         self.view.clicked.connect(self.on_hit_clicked)
 
@@ -176,16 +182,44 @@ class Panel(QWidget):
             return True
         return any(getattr(new, k) != getattr(old, k) for k in self.watches)
 
-    def refresh(self) -> None:
+    def background_work(self, trace, selection: Selection) -> Pending | None:
+        """What the figure needs computed first, off the GUI thread; None: draw now."""
+        return None
+
+    def refresh(self, wait: bool = False) -> None:
+        """Re-render; when the figure needs background work (and not `wait`), show a
+        placeholder until `session.computed` says it is done."""
         trace = self.session.trace
         self._stale = False
+        self._waiting = None
         if trace is None:
+            return
+        pending = None if wait else self.background_work(trace, self.session.selection)
+        if pending is not None and self.session.compute_later(pending):
+            self._waiting = pending
+            self.show_placeholder(pending.text)
             return
         fig = self.make_figure(trace, self.session.selection)
         self.figure = fig
         self.view.show_figure(fig)
         self.heading.set_full_text(fig.title or self.title)
         self.caption.set_full_text(" · ".join(fig.notes))
+
+    def show_placeholder(self, text: str) -> None:
+        """A one-line figure saying what is being computed (the last figure goes)."""
+        line = F.Text(0, 10, text, 11, "selected", "lc")
+        plot = F.Plot("pending", (0.0, 380.0), (0.0, 20.0), (380.0, 20.0), (line,), aspect=False)
+        self.figure = F.Figure(self.title, (plot,), (text,), view=self.view_name)
+        self.view.show_figure(self.figure)
+        self.caption.set_full_text(text)
+
+    def _on_computed(self, key) -> None:
+        if self._waiting is not None and self._waiting.key == key:
+            self._waiting = None
+            if self.lazy and (not self.isVisible() or self.visibleRegion().isEmpty()):
+                self._stale = True
+            else:
+                self.refresh(wait=True)  # draw now, even if the cache let it go meanwhile
 
     def _request_refresh(self) -> None:
         """Re-render now, or — for a `lazy` panel not on screen — when next exposed."""
@@ -312,8 +346,8 @@ class Panel(QWidget):
         from ...safe_write import save_npy
         from ..figure_file import write_figure
 
-        if self._stale:
-            self.refresh()
+        if self._stale or self._waiting is not None:
+            self.refresh(wait=True)
         if self.figure is None:
             raise ValueError(tr("Panel", "nothing to export yet: open an image first"))
         path = Path(path)

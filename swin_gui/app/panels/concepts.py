@@ -1,6 +1,6 @@
 """The Concepts panel: what the selected step and the view being looked at show, why it
 matters and this image's numbers, then the lecture notes' errors corrected with the loaded
-model's evidence (`render.concepts.figure_concepts`, text from `swin_gui.concepts`).
+model's evidence (`render.concepts.figure_concepts`, text from `swin_gui.render.concept_text`).
 
 - Links (a block, a window, a region's token) are hit regions with a ``select`` payload:
   a click selects that thing in every panel (the generic handler in `base.Panel`); the
@@ -26,8 +26,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ... import i18n
-from ...concepts import EXPLAINED_VIEWS
 from ...render import figure as F
+from ...render.concept_text import EXPLAINED_VIEWS
 from ...render.concepts import figure_concepts
 from ...render.selection import Selection
 from ..state import Session

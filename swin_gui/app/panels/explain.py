@@ -9,7 +9,7 @@ the token under it. Every change starts one job on an `ExplainWorker` thread, wi
 progress; a newer job supersedes (cancels) an older one and an old result is
 dropped, so the figure never blocks a token, head or block change: until the new result
 arrives the last one stays up, marked as updating. `SWIN_GUI_SYNC=1` runs jobs on the
-calling thread (tests). The model is the main window's (`worker.model`) or `panel.model`.
+calling thread (tests). The model is the session's (`session.model`) or `panel.model`.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ class ExplainPanel(Panel):
     def current_model(self):
         if self.model is not None:
             return self.model
-        return getattr(getattr(self.window(), "worker", None), "model", None)
+        return self.session.model
 
     def request_key(self, trace, sel: Selection) -> tuple:
         token = clamp_token(trace, sel.stage, sel.token)

@@ -8,9 +8,17 @@ block and its ‖x_out‖); the per-token heatmap hovers and selects tokens like
 
 from __future__ import annotations
 
+import weakref
+
+from ...analysis.internals import block_norms
 from ...i18n import tr
 from ...render import figure as F
+from ...render.selection import Selection
+from ..state import BACKGROUND_BYTES, Pending
 from .base import Panel
+
+# id -> trace whose block norms are computed (a Trace is not hashable)
+_NORMS_DONE: dict[int, weakref.ref] = {}
 
 
 class InternalsPanel(Panel):
@@ -31,6 +39,22 @@ class InternalsPanel(Panel):
     def __init__(self, session, parent=None) -> None:
         super().__init__(session, parent)
         self.refresh()
+
+    def background_work(self, trace, selection: Selection) -> Pending | None:
+        """A big image's norms (every block's `mid`, on demand) are computed off-thread."""
+        done = _NORMS_DONE.get(id(trace))
+        if done is not None and done() is trace:
+            return None
+        H, W = trace.stages[0].resolution
+        if H * W * trace.config.embed_dim * 4 * sum(trace.config.depths) < BACKGROUND_BYTES:
+            return None
+
+        def work():
+            block_norms(trace)  # cached per trace
+            _NORMS_DONE[id(trace)] = weakref.ref(trace)
+
+        text = tr("Main", "computing every block's norms…")
+        return Pending(("norms", id(trace)), work, text, "internals")
 
     def _block(self, hit: F.Hit) -> tuple[int, int]:
         return hit.region.payload["blocks"][hit.cell[1]]

@@ -1,7 +1,8 @@
 """The cyclic-shift panel: the token grid before and after roll(−s, −s) (`figure_shift`),
 with a checkable "Shift (S)" button that toggles the shifted view (two-way with
 `Selection.shift_view`). On a real SW-MSA block with the shift toggled off it also shows the
-ablation that the shell computes into `session.ablation`, re-rendering when it arrives.
+ablation that the shell computes into `session.ablation` (a `ShiftAblation`), re-rendering
+when it arrives.
 
 Hover and click come from the figure's hit regions: every cell of either grid names its
 ORIGINAL token, so a click selects it and a hover outlines it in both grids and elsewhere.
@@ -62,7 +63,7 @@ class ShiftPanel(Panel):
 
     # ---- rendering ------------------------------------------------------------------------
     def make_figure(self, trace, selection: Selection) -> F.Figure:
-        return self.spec.figure_function()(trace, selection, ablation=self.session.ablation)
+        return self.spec.figure_function()(trace, selection, ablation=self.session.ablation_out())
 
     def _on_trace_changed(self, trace) -> None:
         self._sync_button()

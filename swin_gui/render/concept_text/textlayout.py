@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..render.figure import MIN_TEXT_PT, text_width_pt
+from ..figure import MIN_TEXT_PT, text_width_pt
 
 LINK = re.compile(r"\[([^\[\]]+)\]\(([A-Za-z0-9_]+)\)")
 BREAKS = re.compile(r"([ \t\n]+)")  # where a line may break: not at a no-break space

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..i18n import tr
-from ..render.selection import Selection
+from ...i18n import tr
+from ..selection import Selection
 from . import facts as X
 from .common import and_list, block_link, dec, heading, para
 from .textlayout import Para

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis.costs import swin_total_macs, vit_cost, vit_preset
-from ..analysis.internals import block_list, block_norms, flat_block_index, norm_placement
-from ..analysis.regions import MASK_VALUE, window_labels
-from ..render.selection import Selection, view_shift
+from ...analysis.costs import swin_total_macs, vit_cost, vit_preset
+from ...analysis.internals import block_list, block_norms, flat_block_index, norm_placement
+from ...analysis.regions import MASK_VALUE, window_labels
+from ..selection import Selection, view_shift
 
 COMPARE_VIT = "vit_small_patch16_224"  # DeiT-S, the cost lab's default comparison
 
@@ -236,7 +236,7 @@ def merge_facts(trace, sel: Selection) -> MergeFacts:
     H, W = st.resolution
     r, c = sel.token if sel.token is not None and sel.stage == s else (H // 2, W // 2)
     children = ((2 * r, 2 * c), (2 * r + 1, 2 * c), (2 * r, 2 * c + 1), (2 * r + 1, 2 * c + 1))
-    from ..analysis.internals import mean_token_norm
+    from ...analysis.internals import mean_token_norm
 
     M = trace.config.window_size
     return MergeFacts(

@@ -8,7 +8,7 @@ plural form follows `value`, the text shows `{k}`, the number grouped for the la
 
 from __future__ import annotations
 
-from ..i18n import num, tr
+from ...i18n import num, tr
 from .textlayout import Para, parse
 
 CTX = "Concepts"

@@ -4,8 +4,8 @@ the rule switched off (here), patch merging, patch embedding, or the final norm 
 
 from __future__ import annotations
 
-from ..i18n import ntr, tr
-from ..render.selection import Selection
+from ...i18n import ntr, tr
+from ..selection import Selection
 from . import facts as X
 from .common import (
     and_list,

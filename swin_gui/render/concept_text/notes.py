@@ -4,8 +4,8 @@ regions and padding of this image, and what the cost lab measured."""
 
 from __future__ import annotations
 
-from ..i18n import ntr, tr
-from ..render.selection import Selection
+from ...i18n import ntr, tr
+from ..selection import Selection
 from . import facts as X
 from .common import block_link, dec, heading, n, para
 from .textlayout import Para

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..i18n import ntr, tr
-from ..render.selection import Selection
+from ...i18n import ntr, tr
+from ..selection import Selection
 from . import facts as X
 from .common import block_link, dec, heading, n, para, window_link
 from .textlayout import Para
@@ -276,7 +276,7 @@ def _predictions(trace, sel: Selection) -> list[Para]:
 
 
 def _explain(trace, sel: Selection) -> list[Para]:
-    from ..explain.reach import NetGeometry, token_reach
+    from ...explain.reach import NetGeometry, token_reach
 
     b = X.block_facts(trace, sel)
     on = token_reach(NetGeometry.from_trace(trace, True), b.stage, b.block, b.token)

@@ -11,7 +11,7 @@ hit regions that select (a block, a window, a region's token).
 
 from __future__ import annotations
 
-from ..render.selection import Selection
+from ..selection import Selection
 from .notes import notes_paras
 from .steps import step_paras
 from .textlayout import Para
