@@ -166,13 +166,22 @@ def capture(
     `progress(done, total)` is called between stages; `should_cancel()` aborts the pass
     with `CaptureCancelled`.
     """
-    from .model.ondemand import OnDemand, snapshot, trim_heap_soon
+    from .model.ondemand import OnDemand, snapshot
 
     x, rgb, meta = _prepare(model, image, size, fit)
     device = next(model.parameters()).device
     rec = Recorder(attention=eager, mid=eager, progress=progress, should_cancel=should_cancel)
     model(x.to(device), rec)
+    source = None if eager else OnDemand(snapshot(model), device)
+    return _trace(model, rec.to_host(), x, rgb, meta, source)
+
+
+def _trace(model, data: dict, x, rgb, meta: dict, source) -> Trace:
+    """The frozen Trace of one image from its host-side record, meta completed."""
+    from .model.ondemand import trim_heap_soon
+
     info = model_info(model)
+    device = next(model.parameters()).device
     meta.update(
         model=info.label, format=info.format, random_weights=info.random_weights, device=str(device)
     )
@@ -180,8 +189,7 @@ def capture(
         meta["no_head_reason"] = info.no_head_reason
     if getattr(info, "warnings", ()):  # e.g. NaN/Inf weights: the app shows a banner
         meta["warnings"] = list(info.warnings)
-    source = None if eager else OnDemand(snapshot(model), device)
-    trace = trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta, source)
+    trace = trace_from_record(data, model.cfg, x, rgb, info.class_names, meta, source)
     if x.shape[-2] * x.shape[-1] > BIG_INPUT_PIXELS:  # hand its memory back when dropped
         weakref.finalize(trace, trim_heap_soon)
     return trace

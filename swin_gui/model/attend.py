@@ -9,7 +9,7 @@ the shape on this machine.
 Which one wins depends on the CPU and the PyTorch build (on one 2-core EPYC the explicit
 path was 1.6x faster for Swin-T stage 0, on another build SDPA was), so on the CPU the
 choice is measured once per process and shape (heads, N, d, masked) on a slice of at
-most 64 windows, and remembered; on CUDA SDPA is used (its flash/memory-efficient
+most 16 windows, and remembered; on CUDA SDPA is used (its flash/memory-efficient
 kernels). `SWIN_GUI_ATTENTION=explicit|sdpa` forces one path. The choice never depends
 on whether a capture is running, so a plain forward, an eager capture and on-demand
 attention give the same numbers bit for bit.
@@ -29,7 +29,7 @@ import torch.nn.functional as F
 PATHS = ("explicit", "sdpa")
 _CHOSEN: dict[tuple, str] = {}
 _LOCK = threading.Lock()
-PROBE_WINDOWS = 64  # windows in the one-off timing slice
+PROBE_WINDOWS = 16  # windows in the one-off timing slice (time scales with windows)
 
 
 def probabilities(q: torch.Tensor, k: torch.Tensor, additive: torch.Tensor) -> torch.Tensor:
@@ -80,7 +80,7 @@ def path_for(q: torch.Tensor, additive: torch.Tensor) -> str:
     return chosen
 
 
-def _measure(q: torch.Tensor, additive: torch.Tensor, rounds: int = 3) -> str:
+def _measure(q: torch.Tensor, additive: torch.Tensor, rounds: int = 5) -> str:
     """Time both paths on random data of this shape (at most PROBE_WINDOWS windows),
     interleaved, best of `rounds`; the faster name."""
     n = min(q.shape[0], PROBE_WINDOWS)
