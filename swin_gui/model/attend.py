@@ -62,6 +62,7 @@ def sdpa(q, k, v, additive) -> torch.Tensor:
     return F.scaled_dot_product_attention(q, k, v, attn_mask=additive, scale=1.0)
 
 
+@torch.compiler.disable  # a measured, remembered choice: outside any compiled graph
 def path_for(q: torch.Tensor, additive: torch.Tensor) -> str:
     """The path for this shape: forced by SWIN_GUI_ATTENTION, SDPA off the CPU, else the
     one measured faster (once per process and shape)."""

@@ -75,6 +75,7 @@ def _nbytes(value) -> int:
 CACHE = BoundedCache()
 
 
+@torch.compiler.disable  # a cache lookup: outside any compiled graph
 def window_index(
     H: int, W: int, M: int, s: int, r0: int, r1: int, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor]:
@@ -131,6 +132,7 @@ def scatter_windows(windows: torch.Tensor, dst: torch.Tensor, B: int, W: int) ->
     return windows.view(B, -1, C).index_select(1, dst).view(B, -1, W, C)  # B, R', W, C
 
 
+@torch.compiler.disable
 def block_additive(
     attn: nn.Module, M: int, Hp: int, Wp: int, s: int, r0: int, r1: int
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
