@@ -193,37 +193,6 @@ def bench_reference(repeats: int) -> None:
         )
 
 
-def bench_scaling(model: SwinTransformer, sizes: list[int], repeats: int, device="cpu") -> None:
-    print(
-        f"[scaling] Swin-T, batch 1, {device}, median of {repeats}; linear cost means time ∝ "
-        "pixels; capture is lazy (attention on demand), eager records every block's "
-        "attention (bound ≤ 1.3x plain at 1024), trace MB what the lazy trace holds"
-    )
-    print(
-        f"  {'size':>6} {'plain ms':>9} {'capture ms':>11} {'capture×':>9} {'eager×':>7} "
-        f"{'trace MB':>9} {'pixels×':>8} {'plain×':>7} {'trace×':>7}"
-    )
-    base = None
-    for n in sizes:
-        x = torch.randn(1, 3, n, n, device=device)
-        fns = {
-            "plain": lambda x=x: model(x),
-            "capture": lambda x=x: capture(model, x),
-            "eager": lambda x=x: model(x, Recorder()),
-        }
-        with torch.no_grad():
-            t = interleaved({k: synced(f, device) for k, f in fns.items()}, repeats)
-            mb = trace_nbytes(capture(model, x)) / 2**20
-        base = base or (n * n, t["plain"], mb)
-        print(
-            f"  {n:>6} {t['plain'] * 1e3:9.1f} {t['capture'] * 1e3:11.1f} "
-            f"{t['capture'] / t['plain']:9.2f} {t['eager'] / t['plain']:7.2f} {mb:9.1f} "
-            f"{n * n / base[0]:8.1f} {t['plain'] / base[1]:7.1f} {mb / base[2]:7.1f}"
-        )
-        if line := peak_memory_line(device):
-            print(f"  {n:>6}{line}")
-
-
 # ---- large images: one child process per measurement, so peak RSS is its own ------------
 BIG_SIZES = ((2048, 2048), (3000, 4000))  # H, W: a 4 MP square and a 12 MP 4:3 photo
 
@@ -392,15 +361,17 @@ def main(argv: list[str] | None = None) -> int:
     if "reference" in parts and a.device == "cpu":
         bench_reference(repeats)
     if "scaling" in parts:
+        from .bench_speed import bench_scaling
+
         bench_scaling(model, sizes, max(3, repeats // 2), a.device)
     if a.only and "scaling" in a.only and not a.quick and a.device == "cpu":  # minutes
         bench_big()
     if "batch" in parts:
-        from .bench_batch import bench_batch
+        from .bench_speed import bench_batch
 
         bench_batch(model, max(3, repeats // 2), a.device)
     if "compile" in parts:
-        from .bench_batch import bench_compile
+        from .bench_speed import bench_compile
 
         bench_compile(model, repeats, a.device)
     if "ui" in parts and a.device == "cpu":

@@ -1,5 +1,6 @@
-"""`swin-gui bench --only batch` and `--compile`: batched throughput and torch.compile,
-measured like the rest of `swin_gui.bench` (interleaved medians in one process)."""
+"""`swin-gui bench` speed sections: scaling with the input size, batched throughput and
+torch.compile, measured like the rest of `swin_gui.bench` (interleaved medians in one
+process, synchronised on a GPU)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,39 @@ import time
 import torch
 
 from .api import capture
-from .bench import _noise_image, interleaved, synced
-from .model import SwinTransformer
+from .bench import _noise_image, interleaved, peak_memory_line, synced, trace_nbytes
+from .model import Recorder, SwinTransformer
+
+
+def bench_scaling(model: SwinTransformer, sizes: list[int], repeats: int, device="cpu") -> None:
+    print(
+        f"[scaling] Swin-T, batch 1, {device}, median of {repeats}; linear cost means time ∝ "
+        "pixels; capture is lazy (attention on demand), eager records every block's "
+        "attention (bound ≤ 1.3x plain at 1024), trace MB what the lazy trace holds"
+    )
+    print(
+        f"  {'size':>6} {'plain ms':>9} {'capture ms':>11} {'capture×':>9} {'eager×':>7} "
+        f"{'trace MB':>9} {'pixels×':>8} {'plain×':>7} {'trace×':>7}"
+    )
+    base = None
+    for n in sizes:
+        x = torch.randn(1, 3, n, n, device=device)
+        fns = {
+            "plain": lambda x=x: model(x),
+            "capture": lambda x=x: capture(model, x),
+            "eager": lambda x=x: model(x, Recorder()),
+        }
+        with torch.no_grad():
+            t = interleaved({k: synced(f, device) for k, f in fns.items()}, repeats)
+            mb = trace_nbytes(capture(model, x)) / 2**20
+        base = base or (n * n, t["plain"], mb)
+        print(
+            f"  {n:>6} {t['plain'] * 1e3:9.1f} {t['capture'] * 1e3:11.1f} "
+            f"{t['capture'] / t['plain']:9.2f} {t['eager'] / t['plain']:7.2f} {mb:9.1f} "
+            f"{n * n / base[0]:8.1f} {t['plain'] / base[1]:7.1f} {mb / base[2]:7.1f}"
+        )
+        if line := peak_memory_line(device):
+            print(f"  {n:>6}{line}")
 
 
 def bench_batch(model: SwinTransformer, repeats: int, device="cpu", batch: int = 8) -> None:
