@@ -21,6 +21,7 @@ from torch import nn
 from .attend import attend
 from .attend import probabilities as softmax_probabilities
 from .geometry import relative_coords_table, relative_position_index
+from .windows import on_device
 
 LOGIT_SCALE_MAX = math.log(1.0 / 0.01)  # v2 clamps exp(logit_scale) at 100
 
@@ -103,7 +104,8 @@ class WindowAttention(nn.Module):
     def position_bias(self, window: int) -> torch.Tensor:
         """B for an M x M window: (heads, N, N), read from the table."""
         N = window * window
-        index = relative_position_index(window, self.window_size).to(self.proj.weight.device)
+        key, device = ("rpi", window, self.window_size), self.proj.weight.device
+        index = on_device(key, lambda: relative_position_index(window, self.window_size), device)
         bias = self.relative_position_bias_table[index.view(-1)].view(N, N, -1)  # N, N, heads
         return bias.permute(2, 0, 1).contiguous()  # heads, N, N
 
@@ -190,14 +192,16 @@ class WindowAttentionV2(nn.Module):
 
     def continuous_bias_table(self, window: int) -> torch.Tensor:
         """((2M-1)², heads): the bias the MLP assigns to every offset, after 16·sigmoid."""
-        device = self.qkv.weight.device
-        table = relative_coords_table(window, self.pretrained_window_size).to(device)
+        pw, device = self.pretrained_window_size, self.qkv.weight.device
+        table = on_device(("coords", window, pw), lambda: relative_coords_table(window, pw), device)
         return 16 * torch.sigmoid(self.cpb_mlp(table))  # (2M-1)², heads
 
     def position_bias(self, window: int) -> torch.Tensor:
         """16·sigmoid(CPB) for an M x M window: (heads, N, N)."""
         N = window * window
-        index = relative_position_index(window).to(self.qkv.weight.device)
+        index = on_device(
+            ("rpi", window, window), lambda: relative_position_index(window), self.qkv.weight.device
+        )
         bias = self.continuous_bias_table(window)[index.view(-1)].view(N, N, -1)  # N, N, h
         return bias.permute(2, 0, 1).contiguous()  # heads, N, N
 

@@ -48,12 +48,12 @@ class BoundedCache:
         with self._lock:
             self._items.clear()
 
-    def get(self, key, make: Callable[[], Any], valid: Callable[[Any], bool] = bool):
+    def get(self, key, make: Callable[[], Any], valid: Callable[[Any], bool] | None = None):
         """The value under `key`, made by `make()` on a miss (or when `valid(value)` is
         false). The value is a tensor or a tuple of tensors/None."""
         with self._lock:
             hit = self._items.get(key)
-            if hit is not None and valid(hit[0]):
+            if hit is not None and (valid is None or valid(hit[0])):
                 self._items.move_to_end(key)
                 return hit[0]
         value = make()
@@ -109,8 +109,17 @@ def _window_index(H, W, M, s, r0, r1, device):
     kept = kept[src_r[kept].argsort()]  # in grid order
     cols = (torch.arange(W) - s) % Wp  # W, rolled column of grid column c
     dst = slot.view(R, Wp)[kept][:, cols].reshape(-1)  # R'*W
-    out = (src, pad, src_r[kept], dst)
-    return tuple(None if t is None else t.to(device) for t in out)
+    out = (src, pad, src_r[kept], dst)  # uploaded once per size, then cached
+    return tuple(None if t is None else t.to(device, non_blocking=True) for t in out)
+
+
+@torch.compiler.disable
+def on_device(key: tuple, make: Callable[[], torch.Tensor], device) -> torch.Tensor:
+    """`make()` (a small CPU tensor: an index, a coordinates table) on `device`, uploaded
+    once and cached, so a steady-state forward pass does no host-to-device copies."""
+    if torch.device(device).type == "cpu":
+        return make()
+    return CACHE.get((*key, str(device)), lambda: make().to(device, non_blocking=True))
 
 
 def gather_windows(x: torch.Tensor, src: torch.Tensor, pad, M: int, norm=None) -> torch.Tensor:
@@ -155,6 +164,6 @@ def _additive(attn, M, Hp, Wp, s, r0, r1):
     bias = attn.position_bias(M)  # heads, N, N
     if not s:
         return bias, None, bias[None]
-    labels = shift_regions(Hp, Wp, M, s)[r0:r1]  # R, Wp region labels after the roll
+    labels = shift_regions(Hp, Wp, M, s, bias.device)[r0:r1]  # R, Wp labels after the roll
     mask = window_mask(labels, M).to(bias)  # nWc, N, N
     return bias, mask, bias[None] + mask[:, None]  # nWc, heads, N, N

@@ -20,11 +20,13 @@ READS = {"aten::_local_scalar_dense", "aten::item", "aten::equal", "aten::is_non
 
 
 class DeviceReads(TorchDispatchMode):
-    """Counts ops that hand a meta tensor's value to the host, or copy one to the CPU."""
+    """Counts ops that hand a meta tensor's value to the host or copy one to the CPU
+    (`reads`), and copies from the CPU onto the device (`uploads`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.reads: list[str] = []
+        self.uploads: list[str] = []
         self.ops = 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
@@ -35,6 +37,12 @@ class DeviceReads(TorchDispatchMode):
         to_cpu = str(kwargs.get("device", "")) == "cpu"
         if on_meta and (name in READS or (name == "aten::_to_copy" and to_cpu)):
             self.reads.append(name)
+        src = args[0] if args and isinstance(args[0], torch.Tensor) else None
+        to_meta = str(kwargs.get("device", "")) == "meta"
+        if name == "aten::_to_copy" and src is not None and not src.is_meta and to_meta:
+            self.uploads.append(f"{name} {tuple(src.shape)}")
+        if name == "aten::copy_" and args[0].is_meta and not args[1].is_meta:
+            self.uploads.append(f"{name} {tuple(args[1].shape)}")
         return func(*args, **kwargs)
 
 
@@ -42,14 +50,20 @@ class DeviceReads(TorchDispatchMode):
 @pytest.mark.parametrize("hw", [(224, 224), (250, 333)])
 @pytest.mark.parametrize("attention", [None, False, True], ids=["plain", "lazy", "eager"])
 def test_forward_never_reads_device_tensors(cfg, hw, attention):
+    """No read-back ever; and once a size has been seen (its indices, bias and masks
+    uploaded and cached), no upload either."""
     model = SwinTransformer(cfg).eval().to("meta")
     x = torch.empty(2, 3, *hw, device="meta")
     rec = None if attention is None else Recorder(attention=attention, mid=attention)
+    with torch.no_grad(), DeviceReads() as first:
+        model(x, None if rec is None else Recorder(attention=attention, mid=attention))
     with torch.no_grad(), DeviceReads() as mode:
         logits = model(x, rec)
     assert logits.shape == (2, 8) and logits.is_meta
     assert mode.ops > 100, "the dispatch mode saw the forward pass"
-    assert mode.reads == []
+    assert first.reads == [] and mode.reads == []
+    assert first.uploads, "the first pass at a size uploads its indices"
+    assert mode.uploads == []
     if rec is not None:
         assert rec.data["stage0.block1.in"].is_meta  # the record stays on the device
     CACHE.clear()  # meta entries are of no use to the other tests
