@@ -124,11 +124,15 @@ def main() -> int:
     )
     eager = capture(gpu, torch.randn(1, 3, 224, 224), eager=True)
     results.append(check(f"eager trace on {dev}", eager.block(0, 1).attn is not None))
-    image = Path(tempfile.mkdtemp()) / "noise.png"
+    tmp = tempfile.TemporaryDirectory()  # removed at the end
+    image = Path(tmp.name) / "noise.png"
     from PIL import Image
 
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)).save(image)
+    Image.fromarray(rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)).save(
+        image.with_name("noise2.png")
+    )
     for method in ("gradcam", "rollout"):
         t0 = time.perf_counter()
         try:
@@ -144,7 +148,17 @@ def main() -> int:
 
     out = image.parent / "out"
     code = cli.main(
-        ["export", str(image), str(image), "--out", str(out), "--model", SWIN_T, "--device", dev]
+        [
+            "export",
+            str(image),
+            str(image.with_name("noise2.png")),
+            "--out",
+            str(out),
+            "--model",
+            SWIN_T,
+            "--device",
+            dev,
+        ]
     )
     written = sorted(p.name for p in out.iterdir()) if out.exists() else []
     results.append(
@@ -155,6 +169,7 @@ def main() -> int:
         )
     )
     print(f"peak GPU memory since the last measurement {peak_mb():.0f} MiB")
+    tmp.cleanup()
     return 0 if all(results) else 1
 
 
