@@ -25,6 +25,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import _disable_current_modes
 
 PATHS = ("explicit", "sdpa")
 _CHOSEN: dict[tuple, str] = {}
@@ -94,7 +95,9 @@ def _measure(q: torch.Tensor, additive: torch.Tensor, rounds: int = 5) -> str:
         "sdpa": lambda: sdpa(qkv[0], qkv[1], qkv[2], add),
     }
     best = dict.fromkeys(fns, float("inf"))
-    with torch.no_grad():
+    # outside any active dispatch mode (a FLOP counter, a profiler's): the probe is no
+    # part of the forward pass being observed
+    with torch.no_grad(), _disable_current_modes():
         for r in range(rounds + 1):
             for name, fn in fns.items():
                 t0 = time.perf_counter()
