@@ -125,13 +125,23 @@ def capture(
     with `CaptureCancelled`. `meta` is recorded in `trace.meta` over what the capture
     writes there itself (the trace is frozen: nothing is added afterwards).
     """
-    from .model.ondemand import OnDemand, snapshot, trim_heap_soon
+    from .model.ondemand import OnDemand, snapshot
 
     meta_in, (x, rgb, meta) = meta, prepare_input(model, image, size, fit)
     device = next(model.parameters()).device
     rec = Recorder(attention=eager, mid=eager, progress=progress, should_cancel=should_cancel)
     model(x.to(device), rec)
+    source = None if eager else OnDemand(snapshot(model), device)
+    return _trace(model, rec.to_host(), x, rgb, meta, source, meta_in)
+
+
+def _trace(model, data: dict, x, rgb, meta: dict, source, meta_in=None) -> Trace:
+    """The frozen Trace of one image from its host-side record, meta completed (the
+    caller's `meta_in` last)."""
+    from .model.ondemand import trim_heap_soon
+
     info = model_info(model)
+    device = next(model.parameters()).device
     meta.update(
         model=info.label, format=info.format, random_weights=info.random_weights, device=str(device)
     )
@@ -140,8 +150,7 @@ def capture(
     if getattr(info, "warnings", ()):  # e.g. NaN/Inf weights: the app shows a banner
         meta["warnings"] = list(info.warnings)
     meta.update(meta_in or {})
-    source = None if eager else OnDemand(snapshot(model), device)
-    trace = trace_from_record(rec.data, model.cfg, x, rgb, info.class_names, meta, source)
+    trace = trace_from_record(data, model.cfg, x, rgb, info.class_names, meta, source)
     if x.shape[-2] * x.shape[-1] > BIG_INPUT_PIXELS:  # hand its memory back when dropped
         weakref.finalize(trace, trim_heap_soon)
     return trace

@@ -11,7 +11,11 @@ absolute times):
      (lazy capture + one block's attention), peak RSS, and RSS after switching back to a
      224 image and to another model;
   4. UI latency: median repaint time after changing the token, head or block, from the
-     cached Trace (offscreen Qt).
+     cached Trace (offscreen Qt);
+  5. batching: images/s of a batch-8 forward and a batch-8 export capture against batch 1;
+  6. with `--compile`: torch.compile against eager, compile time included.
+`--device cuda` runs capture, reference-free scaling and batching on the GPU (timed with a
+synchronisation after each run) and prints the peak GPU memory.
 """
 
 from __future__ import annotations
@@ -31,6 +35,28 @@ from .images import prepare
 from .model import Recorder, SwinTransformer, preset
 
 SWIN_T = "swin_tiny_patch4_window7_224"
+
+
+def synced(fn: Callable[[], object], device) -> Callable[[], object]:
+    """`fn` followed by a device synchronisation (a no-op on the CPU), for timing."""
+    if torch.device(device).type == "cpu":
+        return fn
+
+    def run():
+        out = fn()
+        torch.accelerator.synchronize(device)
+        return out
+
+    return run
+
+
+def peak_memory_line(device) -> str:
+    """'peak GPU memory N MiB' since the last reset, or '' on the CPU."""
+    if torch.device(device).type != "cuda":
+        return ""
+    peak = torch.cuda.max_memory_allocated(device) / 2**20
+    torch.cuda.reset_peak_memory_stats(device)
+    return f"  peak GPU memory    {peak:8.0f} MiB"
 
 
 def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
@@ -60,23 +86,43 @@ def trace_nbytes(trace) -> int:
     return sum(n for _, n in held)
 
 
-def bench_capture(model: SwinTransformer, repeats: int) -> None:
-    x = torch.randn(1, 3, 224, 224)
+def _timm_twin(model: SwinTransformer):
+    """timm's Swin-T with `model`'s weights (same parameter names), or None without timm."""
+    try:
+        import timm
+    except ImportError:
+        return None
+    ref = timm.create_model(SWIN_T, pretrained=False).eval()
+    ref.load_state_dict(model.state_dict(), strict=False)
+    return ref.to(next(model.parameters()).device)
+
+
+def bench_capture(model: SwinTransformer, repeats: int, device="cpu") -> None:
+    x = torch.randn(1, 3, 224, 224, device=device)
+    fns = {
+        "plain": lambda: model(x),
+        "capture": lambda: model(x, Recorder()),
+        "capture+trace": lambda: capture(model, x, eager=True),
+        "lazy": lambda: capture(model, x).block(0, 1).attn,
+    }
+    ref = _timm_twin(model)
+    if ref is not None:
+        fns["timm"] = lambda: ref(x)
     with torch.no_grad():
-        t = interleaved(
-            {
-                "plain": lambda: model(x),
-                "capture": lambda: model(x, Recorder()),
-                "capture+trace": lambda: capture(model, x, eager=True),
-                "lazy": lambda: capture(model, x).block(0, 1).attn,
-            },
-            repeats,
-        )
-    print(f"[capture] Swin-T 224, batch 1, {torch.get_num_threads()} threads, median of {repeats}")
+        t = interleaved({k: synced(f, device) for k, f in fns.items()}, repeats)
+    print(
+        f"[capture] Swin-T 224, batch 1, {torch.get_num_threads()} threads, {device}, "
+        f"median of {repeats} interleaved"
+    )
     print(f"  plain forward      {t['plain'] * 1e3:8.1f} ms")
+    if ref is not None:
+        print(
+            f"  timm forward       {t['timm'] * 1e3:8.1f} ms   ours/timm "
+            f"{t['plain'] / t['timm']:.2f}x   (bound ≤ 0.80x)"
+        )
     print(
         f"  capture forward    {t['capture'] * 1e3:8.1f} ms   "
-        f"ratio {t['capture'] / t['plain']:.2f}x"
+        f"ratio {t['capture'] / t['plain']:.2f}x   (bound ≤ 1.10x; every block's attention)"
     )
     print(
         f"  capture -> Trace   {t['capture+trace'] * 1e3:8.1f} ms   "
@@ -86,6 +132,8 @@ def bench_capture(model: SwinTransformer, repeats: int) -> None:
         f"  lazy + one block   {t['lazy'] * 1e3:8.1f} ms   "
         f"ratio {t['lazy'] / t['plain']:.2f}x   (the default: attention on demand)"
     )
+    if line := peak_memory_line(device):
+        print(line)
 
 
 def _hf_reference(cfg):
@@ -142,30 +190,6 @@ def bench_reference(repeats: int) -> None:
         print(f"  reference  {t['ref'] * 1e3:8.1f} ms")
         print(
             f"  ours       {t['ours'] * 1e3:8.1f} ms   ours/reference {t['ours'] / t['ref']:.2f}x"
-        )
-
-
-def bench_scaling(model: SwinTransformer, sizes: list[int], repeats: int) -> None:
-    print(
-        f"[scaling] Swin-T, batch 1, median of {repeats}; linear cost means time ∝ pixels; "
-        "capture is lazy (attention on demand), trace MB what it holds"
-    )
-    print(
-        f"  {'size':>6} {'plain ms':>9} {'capture ms':>11} {'trace MB':>9} "
-        f"{'pixels×':>8} {'plain×':>7} {'trace×':>7}"
-    )
-    base = None
-    for n in sizes:
-        x = torch.randn(1, 3, n, n)
-        with torch.no_grad():
-            t = interleaved(
-                {"plain": lambda x=x: model(x), "capture": lambda x=x: capture(model, x)}, repeats
-            )
-            mb = trace_nbytes(capture(model, x)) / 2**20
-        base = base or (n * n, t["plain"], mb)
-        print(
-            f"  {n:>6} {t['plain'] * 1e3:9.1f} {t['capture'] * 1e3:11.1f} {mb:9.1f} "
-            f"{n * n / base[0]:8.1f} {t['plain'] / base[1]:7.1f} {mb / base[2]:7.1f}"
         )
 
 
@@ -338,24 +362,45 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="swin-gui bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats and sizes up to 448")
     p.add_argument("--repeats", type=int, default=None)
-    parts_ = ["capture", "reference", "scaling", "ui", "explain"]
+    parts_ = ["capture", "reference", "scaling", "ui", "explain", "batch", "compile"]
     p.add_argument("--only", choices=parts_, action="append")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--compile", action="store_true", help="also measure torch.compile")
+    p.add_argument("--sizes", type=int, nargs="+", help="scaling sizes (default 224..1024)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    if a.device == "cuda" and not torch.cuda.is_available():
+        print("swin-gui bench: --device cuda: no CUDA device is available", file=sys.stderr)
+        return 2
     repeats = a.repeats or (3 if a.quick else 7)
-    sizes = [224, 448] if a.quick else [224, 448, 896, 1024]
-    parts = a.only or ["capture", "reference", "scaling", "ui"]
+    sizes = a.sizes or ([224, 448] if a.quick else [224, 448, 896, 1024])
+    parts = a.only or ["capture", "reference", "scaling", "ui", "batch"]
+    if a.compile and "compile" not in parts:
+        parts.append("compile")
     torch.manual_seed(0)
-    model = SwinTransformer(preset(SWIN_T)).eval()
+    model = SwinTransformer(preset(SWIN_T)).eval().to(a.device)
     np.random.seed(0)
     if "capture" in parts:
-        bench_capture(model, repeats)
-    if "reference" in parts:
+        bench_capture(model, repeats, a.device)
+    if "reference" in parts and a.device == "cpu":
         bench_reference(repeats)
     if "scaling" in parts:
-        bench_scaling(model, sizes, max(3, repeats // 2))
-    if a.only and "scaling" in a.only and not a.quick:  # minutes: only when asked for
+        from .bench_speed import bench_scaling
+
+        bench_scaling(model, sizes, max(3, repeats // 2), a.device)
+    if a.only and "scaling" in a.only and not a.quick and a.device == "cpu":  # minutes
         bench_big()
-    if "ui" in parts:
+    if "batch" in parts:
+        from .bench_speed import bench_batch
+
+        bench_batch(model, max(3, repeats // 2), a.device)
+    if "compile" in parts:
+        from .bench_speed import bench_compile
+
+        bench_compile(model, repeats, a.device)
+    if "ui" in parts and a.device == "cpu":
         print(f"[ui] Swin-T 224, offscreen 1366×768 window, median of {repeats * 3} changes each")
         bench_ui(repeats * 3)
     if "explain" in parts:  # opt-in: swin-gui bench --only explain

@@ -72,20 +72,114 @@ def _capture_size(model, image: str, size) -> tuple[int, int] | None:
         return None
 
 
-def _export_one(model, image: str, folder: Path, args, npz) -> None:
+BATCH = 8  # images of one size captured in one forward pass
+BATCH_PIXELS = 1 << 20  # larger images are captured one at a time (memory)
+_BATCH_KEYS = ("in", "out", "mid", "pooled", "logits")  # records with a leading batch dim
+
+
+def split_record(data: dict, b: int, batch: int) -> dict:
+    """Image `b`'s share of a batched record: tensors with a batch dimension sliced to
+    [b:b+1], attention (B*nW, ...) to its nW windows; bias, mask, geometry as they are."""
+    out = {}
+    for key, value in data.items():
+        last = key.rsplit(".", 1)[-1]
+        if last in _BATCH_KEYS and hasattr(value, "shape"):
+            out[key] = value[b : b + 1]
+        elif last == "attn":
+            n = value.shape[0] // batch
+            out[key] = value[b * n : (b + 1) * n]
+        else:
+            out[key] = value
+    return out
+
+
+def capture_batch(model, images: list, size="model", fit=None) -> list:
+    """Lazy traces of `images` (paths, PIL images) captured in one forward pass per group
+    of equal input size; per image a `Trace`, or the exception its loading raised. Equal
+    to one-by-one `capture` within float rounding (a batch runs larger GEMMs)."""
+    import torch
+
+    from .api import _prepare, _trace
+    from .model import Recorder
+    from .model.ondemand import OnDemand, snapshot
+
+    prepared: list = []
+    for image in images:
+        try:
+            prepared.append(_prepare(model, image, size, fit))
+        except Exception as e:  # reported per image by the caller
+            prepared.append(e)
+    results: list = list(prepared)
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(prepared):
+        if not isinstance(p, Exception):
+            groups.setdefault(tuple(p[0].shape), []).append(i)
+    device = next(model.parameters()).device
+    blocks = snapshot(model)
+    for members in groups.values():
+        x = torch.cat([prepared[i][0] for i in members]).to(device)  # B, 3, H, W
+        rec = Recorder(attention=False, mid=False)
+        with torch.no_grad():
+            model(x, rec)
+        data = rec.to_host()  # one copy back for the whole batch
+        for b, i in enumerate(members):
+            xi, rgb, meta = prepared[i]
+            part = split_record(data, b, len(members))
+            source = OnDemand(blocks, device)  # each trace its own on-demand cache
+            results[i] = _trace(model, part, xi, rgb, meta, source)
+    return results
+
+
+def _groups(model, items, size) -> list[list[int]]:
+    """Consecutive runs of up to BATCH items of one input size (read from the headers);
+    problems, unreadable headers and large images go alone."""
+    runs: list[list[int]] = []
+    last = None
+    for i, (image, problem) in enumerate(items):
+        wh = None if problem else _capture_size(model, image, size)
+        small = wh is not None and wh[0] * wh[1] <= BATCH_PIXELS
+        if small and runs and last == wh and len(runs[-1]) < BATCH:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+        last = wh if small else None
+    return runs
+
+
+def _export_one(model, image: str, folder: Path, args, npz, trace=None) -> None:
     from .api import capture
     from .export import export_image
 
-    trace = capture(model, image, size=args.size, fit=getattr(args, "fit", None))
+    if trace is None:
+        trace = capture(model, image, size=args.size, fit=getattr(args, "fit", None))
     try:
         export_image(trace, folder, overwrite=args.overwrite, cmap=args.cmap, npz=npz)
     finally:
         del trace
 
 
+def _captured(model, items, group, args) -> dict[int, object]:
+    """index -> Trace or loading exception for a group of two or more images; {} when the
+    batch ran out of memory (the images are then captured one at a time)."""
+    from .errors import is_out_of_memory
+
+    if len(group) < 2:
+        return {}
+    try:
+        got = capture_batch(
+            model, [items[i][0] for i in group], args.size, getattr(args, "fit", None)
+        )
+    except (MemoryError, RuntimeError) as e:
+        if not is_out_of_memory(e):
+            raise
+        return {}
+    return dict(zip(group, got, strict=True))
+
+
 def run_export(args, load, error_line, say) -> int:
     """`swin-gui export`: `load(model, device)` gives the model, `error_line(name, e)` the
-    per-image line and `say` prints the summary. Exit status 1 if any image failed."""
+    per-image line and `say` prints the summary. Exit status 1 if any image failed. Images
+    of one size are captured BATCH at a time (`getattr(args, "batch", BATCH)`; 1 is off)."""
     from tqdm import tqdm
 
     from .errors import is_out_of_memory, out_of_memory_line
@@ -101,31 +195,44 @@ def run_export(args, load, error_line, say) -> int:
     ensure_folder(args.out)  # an unusable output folder stops everything (exit 2)
     items = expand_images(args.images)
     folders = unique_dirs([image for image, _ in items], args.out)
+    batch = max(1, int(getattr(args, "batch", BATCH) or 1))
+    groups = _groups(model, items, args.size) if batch > 1 else [[i] for i in range(len(items))]
+    groups = [g[k : k + batch] for g in groups for k in range(0, len(g), batch)]
     failed, total, began = 0, len(items), time.perf_counter()
     bar = tqdm(total=total, unit="image", file=sys.stderr, disable=None, leave=False)
     with interrupt_on_signals(), bar:
-        for i, ((image, problem), folder) in enumerate(zip(items, folders, strict=True), 1):
-            name = image if problem else Path(image).name or image
+        for group in groups:
             start = time.perf_counter()
-            try:
-                if problem:  # a folder without images, a glob without matches
-                    raise ImageLoadError(problem)
-                _export_one(model, image, folder, args, npz)
-            except (ImageLoadError, ExportError) as e:
-                failed += 1
-                bar.write(error_line(name, e), file=sys.stderr)
-                continue
-            except (MemoryError, RuntimeError) as e:
-                if not is_out_of_memory(e):
-                    raise
-                failed += 1
-                size = _capture_size(model, image, args.size)
-                bar.write(error_line(name, out_of_memory_line(size)), file=sys.stderr)
-                continue
-            finally:
-                bar.update(1)
-            took = time.perf_counter() - start
-            bar.write(f"[{i}/{total}] {name} ... ok ({took:.1f} s) -> {folder}", file=sys.stderr)
+            captured = _captured(model, items, group, args)
+            share = (time.perf_counter() - start) / len(group)  # the batch's time per image
+            for i in group:
+                (image, problem), folder = items[i], folders[i]
+                name = image if problem else Path(image).name or image
+                start = time.perf_counter() - share
+                try:
+                    if problem:  # a folder without images, a glob without matches
+                        raise ImageLoadError(problem)
+                    trace = captured.pop(i, None)
+                    if isinstance(trace, Exception):
+                        raise trace
+                    _export_one(model, image, folder, args, npz, trace)
+                    del trace
+                except (ImageLoadError, ExportError) as e:
+                    failed += 1
+                    bar.write(error_line(name, e), file=sys.stderr)
+                    continue
+                except (MemoryError, RuntimeError) as e:
+                    if not is_out_of_memory(e):
+                        raise
+                    failed += 1
+                    size = _capture_size(model, image, args.size)
+                    bar.write(error_line(name, out_of_memory_line(size)), file=sys.stderr)
+                    continue
+                finally:
+                    bar.update(1)
+                took = time.perf_counter() - start
+                n = f"[{i + 1}/{total}]"
+                bar.write(f"{n} {name} ... ok ({took:.1f} s) -> {folder}", file=sys.stderr)
     elapsed = max(time.perf_counter() - began, 1e-9)
     done = total - failed
     say(

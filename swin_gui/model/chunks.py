@@ -14,15 +14,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from .geometry import (
-    pad_tokens,
-    padded_size,
-    shift_mask,
-    shift_regions,
-    window_mask,
-    window_partition,
-    window_reverse,
-)
+from .geometry import padded_size
+from .windows import block_additive, gather_windows, scatter_windows, window_index
 
 CHUNK_TOKENS = 1 << 16  # tokens per chunk of the heavy steps; results do not depend on it
 
@@ -33,52 +26,49 @@ def windowed_attention(
     window: int,
     shift: int,
     norm: nn.Module | None = None,
-    keep: list[torch.Tensor] | None = None,
+    keep=None,
     output: bool = True,
     chunk_tokens: int | None = None,
-) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+) -> Iterator[tuple[torch.Tensor | None, torch.Tensor | None]]:
     """The (S)W-MSA branch of a block, in chunks of whole window rows.
 
-    x: (B, H, W, C). Per chunk, yields (rows, branch): the grid rows it covers and the
-    branch output there, (B, len(rows), W, C), or None when `output` is False; a grid
-    that fits one chunk is done in one piece and yields rows None. Equals, row
-    for row: `norm` (v1: LN1), pad to multiples of M, roll by (-s, -s), partition, window
-    attention with the shift mask, reverse, roll back, crop. A window row of the rolled
-    grid reads padded rows (r + s) mod Hp, so the chunks never overlap and only one
-    chunk's windows are alive at a time. `keep` (a list or a `WindowProbs`) receives per
-    chunk the probabilities (B*nW_chunk, heads, N, N).
+    Args:
+        x: the block input (B, H, W, C).
+        attn: the block's `WindowAttention` / `WindowAttentionV2`.
+        window, shift: M and s at this resolution (`SwinBlock.geometry`).
+        norm: applied to the tokens first (v1: LN1), None for v2.
+        keep: a list (or `WindowProbs`) that receives, per chunk, the probabilities
+            (B*nW_chunk, heads, N, N).
+        output: False computes the probabilities only (on-demand attention).
+        chunk_tokens: tokens per chunk (default CHUNK_TOKENS).
+    Yields:
+        (rows, branch) per chunk: the grid rows it covers (ascending) and the branch
+        output there (B, len(rows), W, C), or None when `output` is False; a grid that
+        fits one chunk yields rows None and the whole (B, H, W, C) branch.
+
+    Equals, row for row: `norm`, pad to multiples of M, roll by (-s, -s), partition,
+    window attention with the shift mask, reverse, roll back, crop. The first three and
+    the last three are one gather each (`windows.window_index`). A window row of the
+    rolled grid reads padded rows (r + s) mod Hp, so chunks never overlap and only one
+    chunk's windows are alive at a time.
     """
-    B, H, W, C = x.shape
+    B, H, W, _ = x.shape
     M, s = window, shift
     Hp, Wp = padded_size(H, M), padded_size(W, M)
-    bias = attn.position_bias(M)  # heads, N, N
-    per_chunk = chunk_tokens or CHUNK_TOKENS
-    step = M * max(1, per_chunk // (B * M * Wp))  # rolled-grid rows per chunk
-    if step >= Hp:  # one chunk: the whole grid at once, as the paper writes it
-        yield None, _whole_grid(x, attn, M, s, norm, keep, output, bias)
-        return
-    labels = shift_regions(Hp, Wp, M, s) if s else None  # Hp, Wp region labels after roll
+    step = M * max(1, (chunk_tokens or CHUNK_TOKENS) // (B * M * Wp))  # rolled rows per chunk
     for r0 in range(0, Hp, step):
         r1 = min(Hp, r0 + step)
-        src = (torch.arange(r0, r1) + s) % Hp  # padded row behind each rolled row
-        real = src < H  # rows past H are padding
-        rows = src[real].to(x.device)
-        strip = x.new_zeros(B, r1 - r0, Wp, C)  # B, R, Wp, C
-        picked = x.index_select(1, rows)  # B, R', W, C
-        strip[:, real.to(x.device), :W] = picked if norm is None else norm(picked)
-        if s:
-            strip = torch.roll(strip, shifts=-s, dims=2)
-        mask = window_mask(labels[r0:r1], M).to(x.device) if s else None  # nWc, N, N
-        windows = window_partition(strip, M)  # B*nWc, N, C
+        src, pad, rows, dst = window_index(H, W, M, s, r0, r1, x.device)
+        bias, mask, additive = block_additive(attn, M, Hp, Wp, s, r0, r1)  # mask: nWc, N, N
+        windows = gather_windows(x, src, pad, M, norm)  # B*nWc, N, C
+        whole = step >= Hp  # one chunk: rows are all of the grid, in order
         if not output:
-            keep.append(attn.probabilities(windows, M, mask, bias))
-            yield rows, None
+            keep.append(attn.probabilities(windows, M, mask, bias))  # B*nWc, heads, N, N
+            yield (None if whole else rows), None
             continue
-        windows = attn(windows, M, mask, keep, bias)  # B*nWc, N, C
-        strip = window_reverse(windows, M, r1 - r0, Wp)  # B, R, Wp, C
-        if s:
-            strip = torch.roll(strip, shifts=s, dims=2)
-        yield rows, strip[:, real.to(x.device), :W]  # B, R', W, C
+        windows = attn(windows, M, mask, keep, bias, additive=additive)  # B*nWc, N, C
+        branch = scatter_windows(windows, dst, B, W)  # B, R', W, C
+        yield (None if whole else rows), branch
 
 
 MIN_CHUNK = 64  # a GEMM over fewer rows may round differently: a short tail joins the last
@@ -92,24 +82,6 @@ def token_chunks(total: int, chunk_tokens: int | None = None) -> list[tuple[int,
     if len(starts) > 1 and total - starts[-1] < MIN_CHUNK:
         starts.pop()
     return [(a, b) for a, b in zip(starts, [*starts[1:], total], strict=True)]
-
-
-def _whole_grid(x, attn, M, s, norm, keep, output, bias) -> torch.Tensor | None:
-    """`windowed_attention` in one piece: (B, H, W, C) -> branch (B, H, W, C)."""
-    _, H, W, _ = x.shape
-    x = pad_tokens(x if norm is None else norm(x), M)  # B, Hp, Wp, C
-    Hp, Wp = x.shape[1:3]
-    if s:
-        x = torch.roll(x, shifts=(-s, -s), dims=(1, 2))
-    mask = shift_mask(Hp, Wp, M, s).to(x.device) if s else None  # nW, N, N
-    windows = window_partition(x, M)  # B*nW, N, C
-    if not output:
-        keep.append(attn.probabilities(windows, M, mask, bias))
-        return None
-    x = window_reverse(attn(windows, M, mask, keep, bias), M, Hp, Wp)  # B, Hp, Wp, C
-    if s:
-        x = torch.roll(x, shifts=(s, s), dims=(1, 2))
-    return x[:, :H, :W, :]
 
 
 def attention_residual(
@@ -129,7 +101,7 @@ def attention_residual(
         if version == 2:
             branch = norm1(branch)
         if rows is None:  # the whole grid in one chunk
-            return x + branch
+            return x + branch  # B, H, W, C
         out = x.new_empty(x.shape) if out is None else out
         out[:, rows] = x[:, rows] + branch
     return out

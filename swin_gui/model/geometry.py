@@ -46,14 +46,17 @@ def window_reverse(windows: torch.Tensor, window: int, height: int, width: int) 
     return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, height, width, C)  # B, H, W, C
 
 
-def shift_regions(height: int, width: int, window: int, shift: int) -> torch.Tensor:
-    """Region labels 0..8 of the padded grid *after* the cyclic shift (H, W), int64.
+def shift_regions(
+    height: int, width: int, window: int, shift: int, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Region labels 0..8 of the padded grid *after* the cyclic shift (H, W), int64, made
+    on `device` (fills only: no host-device copy).
 
     Each axis splits into the slices [0:-M], [-M:-s], [-s:]; a token's label is
     3 * row_slice + col_slice. Tokens with different labels came from different image
     regions and must not attend to each other. With s = 0 every label is 0.
     """
-    labels = torch.zeros(height, width, dtype=torch.long)
+    labels = torch.zeros(height, width, dtype=torch.long, device=device)
     if shift == 0:
         return labels
     bounds = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
@@ -71,7 +74,7 @@ def window_mask(labels: torch.Tensor, window: int) -> torch.Tensor:
     multiples of M: -100 between tokens of one window with different labels, else 0."""
     win = window_partition(labels[None, :, :, None], window).squeeze(-1)  # nW, N
     differs = win[:, :, None] != win[:, None, :]  # nW, N, N
-    return torch.zeros(differs.shape).masked_fill_(differs, MASK_VALUE)
+    return torch.zeros(differs.shape, device=differs.device).masked_fill_(differs, MASK_VALUE)
 
 
 @lru_cache(maxsize=16)

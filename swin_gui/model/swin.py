@@ -1,5 +1,6 @@
 """The Swin Transformer (v1 and v2), instrumented: pass a `Recorder` to capture every
-block's shift, window, mask, attention and bias, and each stage's features.
+block's shift, window, mask, attention and bias, and each stage's features; without one
+the modules write into `recorder.NULL`, which keeps nothing.
 
 Layout follows the paper: patch embed -> stage 0 -> [patch merging -> stage s]... -> norm
 -> global average pool -> head. Parameter names follow timm >= 0.9 (merging at the start
@@ -17,7 +18,7 @@ from .attention import WindowAttention, WindowAttentionV2
 from .chunks import WindowProbs, attention_residual, chunked_tokens, token_chunks
 from .config import SwinConfig, nominal_shift
 from .geometry import pad_tokens, padded_size, shift_mask, window_and_shift
-from .recorder import Recorder, scope
+from .recorder import Recorder, recorder
 
 
 class PatchEmbed(nn.Module):
@@ -78,48 +79,44 @@ class SwinBlock(nn.Module):
     def forward(
         self, x: torch.Tensor, rec: Recorder | None = None, shift: int | None = None
     ) -> torch.Tensor:
-        """x: (B, H, W, C) -> (B, H, W, C). `shift` forces a shift (0 = ablate SW-MSA)."""
+        """One block, x: (B, H, W, C) -> (B, H, W, C).
+
+        Args:
+            x: the token grid.
+            rec: records in, shift, window, grid, logit_scale, out; with attention on also
+                attn, bias and mask; with mid on the residual stream after W-MSA.
+            shift: force this shift instead of the block's own (0 ablates SW-MSA).
+        """
+        rec = recorder(rec)
         B, H, W, _ = x.shape
         window, shift = self.geometry(H, W, shift)
         Hp, Wp = padded_size(H, window), padded_size(W, window)
-        keep = None
-        if rec is not None and rec.attention:
-            nW, N = (Hp // window) * (Wp // window), window * window
-            mean = rec.attention == "mean"  # heads averaged, one softmax (rollout)
-            keep = WindowProbs(B, nW, self.attn.num_heads, N, x, mean_heads=mean)
-        if rec is not None:
-            rec.put("in", x)
-            rec.put("shift", shift)
-            rec.put("window", window)
-            rec.put("grid", (H, W, Hp, Wp))
-            scale = self.attn.logit_scale_values()
-            if scale is not None:
-                rec.put("logit_scale", scale)
+        nW, N = (Hp // window) * (Wp // window), window * window
+        mean = rec.attention == "mean"  # heads averaged, from one softmax (the rollout's)
+        keep = (
+            WindowProbs(B, nW, self.attn.num_heads, N, x, mean_heads=mean)
+            if rec.attention
+            else None
+        )
+        rec.put("in", x)  # B, H, W, C
+        rec.put("shift", shift)
+        rec.put("window", window)
+        rec.put("grid", (H, W, Hp, Wp))
+        rec.put("logit_scale", self.attn.logit_scale_values())  # v2: heads; v1: None
         x = attention_residual(x, self.attn, self.norm1, self.version, window, shift, keep)
-        if rec is not None:
-            if rec.mid:
-                rec.put("mid", x)  # B, H, W, C
-            if keep is not None:
-                rec.put("bias", self.attn.position_bias(window))
-                rec.put("attn_mean" if keep.reuse else "attn", keep.result())
-                if shift:
-                    rec.put("mask", shift_mask(Hp, Wp, window, shift))
+        if rec.mid:
+            rec.put("mid", x)  # B, H, W, C
+        if keep is not None:
+            rec.put("bias", self.attn.position_bias(window))  # heads, N, N
+            # B*nW, heads, N, N; or the heads' mean B*nW, N, N
+            rec.put("attn_mean" if keep.reuse else "attn", keep.result())
+            rec.put("mask", shift_mask(Hp, Wp, window, shift) if shift else None)  # nW, N, N
         if self.version == 1:
-            x = chunked_tokens(x, lambda t: self.mlp(self.norm2(t)))
+            x = chunked_tokens(x, lambda t: self.mlp(self.norm2(t)))  # x + MLP(LN2(x))
         else:
-            x = chunked_tokens(x, lambda t: self.norm2(self.mlp(t)))
-        if rec is not None:
-            rec.put("out", x)
+            x = chunked_tokens(x, lambda t: self.norm2(self.mlp(t)))  # x + LN2(MLP(x))
+        rec.put("out", x)  # B, H, W, C
         return x
-
-    def _window_attention(self, x: torch.Tensor, window: int, shift: int, rec=None):
-        """The attention branch alone on an already normalised (v1) grid (B, H, W, C)."""
-        out = torch.empty_like(x)
-        for rows, branch in chunks.windowed_attention(x, self.attn, window, shift):
-            if rows is None:
-                return branch
-            out[:, rows] = branch
-        return out
 
 
 class PatchMerging(nn.Module):
@@ -167,17 +164,16 @@ class SwinStage(nn.Module):
         self.blocks = nn.ModuleList(SwinBlock(cfg, stage, j) for j in range(cfg.depths[stage]))
 
     def forward(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        """(B, H, W, C) -> (B, H', W', C'): merged to half the grid first (stages 1..3)."""
+        rec = recorder(rec)
         if self.downsample is not None:
-            if rec is not None:
-                rec.put("merge.in", x)
-            x = self.downsample(x)
-            if rec is not None:
-                rec.put("merge.out", x)
+            rec.put("merge.in", x)  # B, H, W, C
+            x = self.downsample(x)  # B, H/2, W/2, 2C
+            rec.put("merge.out", x)
         for j, block in enumerate(self.blocks):
-            with scope(rec, f"block{j}"):
+            with rec.scope(f"block{j}"):
                 x = block(x, rec)
-        if rec is not None:
-            rec.put("out", x)
+        rec.put("out", x)
         return x
 
 
@@ -189,10 +185,10 @@ class ClassifierHead(nn.Module):
         self.fc = nn.Linear(dim, num_classes) if num_classes else nn.Identity()
 
     def forward(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        """(B, H, W, C) -> logits (B, classes), or the pooled (B, C) without a head."""
         pooled = x.mean(dim=(1, 2))  # B, C
-        if rec is not None:
-            rec.put("pooled", pooled)
-        return self.fc(pooled)
+        recorder(rec).put("pooled", pooled)
+        return self.fc(pooled)  # B, classes
 
 
 class SwinTransformer(nn.Module):
@@ -209,35 +205,81 @@ class SwinTransformer(nn.Module):
         self.apply(_init_weights)
 
     def forward_features(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
-        """(B, 3, H, W) -> (B, H/32, W/32, 8C) after the final LayerNorm."""
-        x = self.patch_embed(x)
-        if rec is not None:
-            rec.put("embed.out", x)
+        """(B, 3, H, W) -> (B, H/32, W/32, 8C) after the final LayerNorm.
+
+        Args:
+            x: normalised images; any H, W (padded to the patch and window sizes inside).
+            rec: a `Recorder` to capture into; None runs the plain forward pass.
+        """
+        rec = recorder(rec)
+        x = self.patch_embed(x)  # B, H/4, W/4, C
+        rec.put("embed.out", x)
         for s, stage in enumerate(self.layers):
-            if rec is not None:
-                rec.checkpoint(s, self.cfg.num_stages)
-            with scope(rec, f"stage{s}"):
-                x = stage(x, rec)
+            rec.checkpoint(s, self.cfg.num_stages)
+            with rec.scope(f"stage{s}"):
+                x = stage(x, rec)  # B, H_s, W_s, C_s
         x = self.norm(x)
-        if rec is not None:
-            rec.put("norm.out", x)
+        rec.put("norm.out", x)
         return x
 
-    def forward_intermediates(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """The feature pyramid: each stage's output, (B, C_s, H_s, W_s)."""
-        x = self.patch_embed(x)
+    def forward_intermediates(
+        self,
+        x: torch.Tensor,
+        indices: int | list[int] | tuple[int, ...] | None = None,
+        norm: bool = False,
+        stop_early: bool = False,
+        intermediates_only: bool = False,
+    ) -> list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]:
+        """The feature pyramid, as timm's `forward_intermediates` (NCHW only).
+
+        Args:
+            x: images (B, 3, H, W).
+            indices: stages to return: None all, an int n the last n, a sequence those
+                indices (negative from the end).
+            norm: apply the final LayerNorm to the last stage's intermediate.
+            stop_early: stop after the last stage asked for.
+            intermediates_only: return only the list.
+        Returns:
+            [(B, C_s, H_s, W_s), ...], or (final (B, H/32, W/32, 8C), that list).
+        """
+        n = len(self.layers)
+        take = _take_indices(n, indices)
+        x = self.patch_embed(x)  # B, H/4, W/4, C
         outs = []
-        for stage in self.layers:
-            x = stage(x)
-            outs.append(x.permute(0, 3, 1, 2))
-        return outs
+        last = max(take) if stop_early else n - 1
+        for i, stage in enumerate(self.layers[: last + 1]):
+            x = stage(x)  # B, H_s, W_s, C_s
+            if i in take:
+                y = self.norm(x) if norm and i == n - 1 else x
+                outs.append(y.permute(0, 3, 1, 2).contiguous())  # B, C_s, H_s, W_s
+        if intermediates_only:
+            return outs
+        return (self.norm(x) if last == n - 1 else x), outs
 
     def forward(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
+        """Images (B, 3, H, W) -> logits (B, classes), or pooled features (B, 8C) when the
+        model has no head.
+
+        Args:
+            x: normalised images, any H x W.
+            rec: a `Recorder` to capture into (see `Recorder`); None captures nothing.
+        """
+        rec = recorder(rec)
         logits = self.head(self.forward_features(x, rec), rec)
-        if rec is not None:
-            rec.put("logits", logits)
-            rec.checkpoint(self.cfg.num_stages, self.cfg.num_stages)
+        rec.put("logits", logits)
+        rec.checkpoint(self.cfg.num_stages, self.cfg.num_stages)
         return logits
+
+
+def _take_indices(n: int, indices) -> list[int]:
+    """timm's rule: None -> all n, int k -> the last k, a sequence -> those (mod n)."""
+    if indices is None:
+        return list(range(n))
+    if isinstance(indices, int):
+        if not 0 < indices <= n:
+            raise ValueError(f"last-n ({indices}) is out of range (1 to {n})")
+        return list(range(n - indices, n))
+    return [i % n for i in indices]
 
 
 def _init_weights(m: nn.Module) -> None:

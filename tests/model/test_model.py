@@ -79,6 +79,32 @@ def test_ablation_reruns_the_block(model):
     assert np.abs(unshifted - trace.block(1, 1).out).max() > 1e-4
 
 
+def _hand_window_attention(attn, x, M, version):
+    """W-MSA written out from the papers, without the model's attention code: windows of
+    an unshifted, unpadded grid x (1, H, W, C) -> the branch output (1, H, W, C)."""
+    _, H, W, C = x.shape
+    h, d, N = attn.num_heads, C // attn.num_heads, M * M
+    win = x.reshape(H // M, M, W // M, M, C).permute(0, 2, 1, 3, 4).reshape(-1, N, C)
+    ys, xs = np.divmod(np.arange(N), M)  # token (y, x) inside a window
+    dy, dx = ys[:, None] - ys[None, :], xs[:, None] - xs[None, :]
+    if version == 1:
+        q, k, v = (win @ attn.qkv.weight.T + attn.qkv.bias).view(-1, N, 3, h, d).unbind(2)
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # nW, h, N, d
+        logits = q @ k.transpose(-1, -2) / d**0.5
+        index = torch.from_numpy((dy + M - 1) * (2 * M - 1) + (dx + M - 1))  # N, N
+        bias = attn.relative_position_bias_table[index].permute(2, 0, 1)  # h, N, N
+    else:
+        b = torch.cat([attn.q_bias, torch.zeros_like(attn.q_bias), attn.v_bias])
+        q, k, v = (win @ attn.qkv.weight.T + b).view(-1, N, 3, h, d).unbind(2)
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))
+        cos = (q / q.norm(dim=-1, keepdim=True)) @ (k / k.norm(dim=-1, keepdim=True)).mT
+        logits = cos * torch.exp(torch.clamp(attn.logit_scale, max=np.log(100)))
+        bias = attn.position_bias(M)  # v2's CPB MLP: the module's own (checked in parity)
+    out = torch.softmax(logits + bias, dim=-1) @ v  # nW, h, N, d
+    out = attn.proj(out.transpose(1, 2).reshape(-1, N, C))
+    return out.reshape(H // M, W // M, M, M, C).permute(0, 2, 1, 3, 4).reshape(1, H, W, C)
+
+
 def test_norm_placement_v1_pre_norm_v2_res_post_norm(model):
     """Hand-worked: with the attention's output projection a constant (weight 0, bias 2) and
     LN1 = (scale 1, bias 0.5), the attention branch adds 2 to every channel in v1,
@@ -95,6 +121,22 @@ def test_norm_placement_v1_pre_norm_v2_res_post_norm(model):
     added = trace.block(0, 0).mid - trace.block_input(0, 0)  # H, W, C
     expected = {1: 2.0, 2: 0.5}[m.cfg.version]
     np.testing.assert_allclose(added, np.full_like(added, expected), atol=1e-5)
+
+
+def test_norm_placement_against_a_hand_written_window_attention(model):
+    """v1: x + attn(LN1(x)); v2: x + LN1(attn(x)), against a hand-written W-MSA; the other
+    placement is far off, so a swapped norm fails."""
+    trace = capture(model, torch.randn(1, 3, 224, 224))
+    blk = model.layers[0].blocks[0]
+    x = torch.tensor(trace.block_input(0, 0))[None]  # 1, 56, 56, C
+    mid = torch.tensor(trace.block(0, 0).mid)[None]
+    M, v = model.cfg.window_size, model.cfg.version
+    with torch.no_grad():
+        pre = x + _hand_window_attention(blk.attn, blk.norm1(x), M, v)
+        post = x + blk.norm1(_hand_window_attention(blk.attn, x, M, v))
+    expected, other = (pre, post) if model.cfg.version == 1 else (post, pre)
+    torch.testing.assert_close(mid, expected, atol=1e-5, rtol=1e-4)
+    assert (mid - other).abs().max() > 1e-3
 
 
 def test_trace_npz_roundtrip_and_schema(model, tmp_path):
