@@ -9,7 +9,7 @@ import time
 import torch
 
 from .api import capture
-from .bench import _noise_image, interleaved, peak_memory_line, synced, trace_nbytes
+from .bench_tools import _noise_image, interleaved, peak_memory_line, synced, trace_nbytes
 from .model import Recorder, SwinTransformer
 
 
