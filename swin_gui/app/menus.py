@@ -23,6 +23,7 @@ from ..i18n import tr
 from ..model import PRESETS
 from . import actions, export_all
 from .controller import Controller
+from .language import add_language_menu
 from .settings import COLORMAPS
 from .state import Session
 
@@ -263,6 +264,7 @@ class Menus:
             group.addAction(act)
             cmap_menu.addAction(act)
             self.acts[f"cmap_{name}"] = act
+        self.language = add_language_menu(menu, self.ctl.settings)  # View › Language
         menu.addSeparator()
         menu.addAction(
             self._action("reset_layout", lambda: tr("Main", "&Reset layout"), c.reset_layout)

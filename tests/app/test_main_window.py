@@ -274,8 +274,9 @@ def test_progress_and_messages_in_status_bar(make_window, tiny_model, make_image
     window.worker.progress.connect(lambda *a: formats.append(window.progress.format()))
     window.set_size(224)
     stages = len(tiny_model.cfg.depths)
-    assert formats[-1] == f"inferring… {stages}/{stages} stages"
-    assert "inferring… 1/4 stages" in formats
+    # a slow stage adds "· about N s left" (tested in test_big_images): compare the start
+    assert formats[-1].startswith(f"inferring… {stages}/{stages} stages")
+    assert any(f.startswith("inferring… 1/4 stages") for f in formats)
     assert not window.progress.isVisible()  # hidden again once the trace is applied
     window.session.message.emit("token (3, 4) → window 0, pos (3, 4)")
     assert window.statusBar().currentMessage() == "token (3, 4) → window 0, pos (3, 4)"
