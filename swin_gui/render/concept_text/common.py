@@ -8,7 +8,7 @@ plural form follows `value`, the text shows `{k}`, the number grouped for the la
 
 from __future__ import annotations
 
-from ...i18n import num, tr
+from ...i18n import ntr, num, tr
 from .textlayout import Para, parse
 
 CTX = "Concepts"
@@ -26,6 +26,11 @@ def heading(text: str) -> Para:
 def n(value: int) -> str:
     """An integer with the language's digit grouping (1,176 / 1 176)."""
     return num(int(value), ",")
+
+
+def padding_tokens(k: int) -> str:
+    """'1 padding token' / '5 padding tokens' (Russian: three forms), k grouped."""
+    return ntr("Concepts", "{k} padding token", "{k} padding tokens", k, k=n(k))
 
 
 def dec(value: float, spec: str = ".3g") -> str:

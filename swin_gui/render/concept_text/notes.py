@@ -7,7 +7,7 @@ from __future__ import annotations
 from ...i18n import ntr, tr
 from ..selection import Selection
 from . import facts as X
-from .common import block_link, dec, heading, n, para
+from .common import block_link, dec, heading, n, padding_tokens, para
 from .textlayout import Para
 
 
@@ -135,13 +135,7 @@ def _mask(trace, sel: Selection) -> Para:
             "is padded to {Hp}×{Wp}, and those {pad} are cropped, not masked",
             Hp=Hp,
             Wp=Wp,
-            pad=ntr(
-                "Concepts",
-                "{k} padding token",
-                "{k} padding tokens",
-                b.padding_tokens,
-                k=n(b.padding_tokens),
-            ),
+            pad=padding_tokens(b.padding_tokens),
         )
     )
     text += " " + tr(
