@@ -115,7 +115,7 @@ def capture(
     (the model's input size), "native" (own resolution) or an int N (N x N). `fit` says
     how a non-square image meets a square size: "crop" (resize the shorter side, centre
     crop, as timm's eval transform), "pad" (letterbox) or "stretch"; None is the
-    checkpoint's convention (`images.default_fit`). `trace.meta` records it ("fit",
+    checkpoint's convention (`preprocess.default_fit`). `trace.meta` records it ("fit",
     "crop_box" in original pixels, "pad" in model pixels).
 
     The capture is one plain forward pass that records every block's input; a block's

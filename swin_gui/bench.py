@@ -30,8 +30,8 @@ import torch
 
 from .api import capture
 from .bench_tools import _noise_image, interleaved, peak_memory_line, synced
-from .images import prepare
 from .model import Recorder, SwinTransformer, preset
+from .preprocess import prepare
 
 SWIN_T = "swin_tiny_patch4_window7_224"
 

@@ -34,7 +34,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def _size(text: str):
-    from .images import parse_size
+    from .preprocess import parse_size
 
     try:
         return parse_size(text)

@@ -64,7 +64,7 @@ def _capture_size(model, image: str, size) -> tuple[int, int] | None:
     try:
         from PIL import Image
 
-        from .images import target_size
+        from .preprocess import target_size
 
         with Image.open(image) as im:
             return tuple(target_size(im.size, model.cfg, size))

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .images import default_fit, load_image, parse_fit, prepare
+from .images import load_image
 from .model.config import SwinConfig
+from .preprocess import default_fit, parse_fit, prepare
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 
 import swin_gui
-from swin_gui.images import DEFAULT_CROP_PCT, default_fit, prepare
 from swin_gui.model import SwinConfig, SwinTransformer
+from swin_gui.preprocess import DEFAULT_CROP_PCT, default_fit, prepare
 
 CFG = SwinConfig(embed_dim=16, depths=(1, 1, 1, 1), num_heads=(1, 1, 2, 2), num_classes=3)
 RED, BLUE, GREY = (255, 0, 0), (0, 0, 255), (128, 128, 128)

@@ -11,9 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from swin_gui import images
-from swin_gui.images import ImageLoadError, load_image, parse_size, to_model_input
+from swin_gui import images, preprocess
+from swin_gui.images import ImageLoadError, load_image
 from swin_gui.model import SwinConfig
+from swin_gui.preprocess import parse_size, to_model_input
 
 CFG = SwinConfig(img_size=32, window_size=4, embed_dim=16, depths=(1, 1), num_heads=(1, 2))
 
@@ -205,7 +206,7 @@ def test_refuses_smaller_than_a_patch_and_too_large_native(monkeypatch):
     with pytest.raises(ImageLoadError, match="smaller than one"):
         to_model_input(Image.new("RGB", (40, 40)), CFG, 2)
     to_model_input(Image.new("RGB", (4, 5)), CFG, "native")  # one patch: fine (model pads)
-    monkeypatch.setattr(images, "MAX_NATIVE_PIXELS", 32 * 32)
+    monkeypatch.setattr(preprocess, "MAX_NATIVE_PIXELS", 32 * 32)
     with pytest.raises(ImageLoadError, match="--size") as info:
         to_model_input(Image.new("RGB", (40, 40)), CFG, "native")
     assert "\n" not in str(info.value)
