@@ -27,63 +27,23 @@ from .cli_common import (
     DEVICES,
     CLIError,
     Parser,
+    _lang_option,
     _size,
     _token,
     fit_help,
     load,
     model_help,
     size_help,
+    take_language,
+    translate_argparse,
 )
 from .errors import debug_log, one_line
-from .i18n import ntr, tr
+from .i18n import tr
 from .render.registry import NAMES as VIEWS
 from .render.snapshot import FEATURE_MODES
 
 COMMANDS = ("export", "inspect", "snapshot", "bench", "cost", "explain")
 SHIFT_VIEWS = {"auto": None, "shifted": True, "regular": False}
-
-
-def translate_argparse() -> None:
-    """argparse's own words ("usage: ", "options", "show this help message and exit", its
-    errors) through the catalogue, context "argparse": argparse looks `_` and `ngettext` up
-    in its module at each call."""
-    argparse._ = lambda text: tr("argparse", text)
-    argparse.ngettext = lambda singular, plural, n: ntr("argparse", singular, plural, n)
-
-
-def take_language(argv: list[str]) -> tuple[str | None, list[str]]:
-    """`--lang ru|en` (anywhere on the line) and the rest: the language must be chosen
-    before any parser is built, as the help texts are translated when they are added."""
-    lang, rest, i = None, [], 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--lang" or arg.startswith("--lang="):
-            value = (
-                arg.partition("=")[2] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "")
-            )
-            i += 1 if "=" in arg else 2
-            if value not in i18n.LANGUAGES:
-                raise CLIError(
-                    tr(
-                        "CLI",
-                        "--lang: choose one of {choices}, not {value!r}",
-                        choices=", ".join(i18n.LANGUAGES),
-                        value=value,
-                    )
-                )
-            lang = value
-            continue
-        rest.append(arg)
-        i += 1
-    return lang, rest
-
-
-def _lang_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--lang",
-        choices=tuple(i18n.LANGUAGES),
-        help=tr("CLI", "interface language (default: the remembered choice, else the system's)"),
-    )
 
 
 def default_threads() -> int:

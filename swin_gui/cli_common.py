@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .i18n import tr
+from . import i18n
+from .i18n import ntr, tr
 
 DEVICES = ("cpu", "cuda", "auto")
 DEFAULT_MODEL = "demo"
@@ -91,3 +92,46 @@ def load(model: str, device: str = "cpu", key: str | None = None):
             )
         )
     return api.load_model(model, device=device, key=key)
+
+
+def translate_argparse() -> None:
+    """argparse's own words ("usage: ", "options", "show this help message and exit", its
+    errors) through the catalogue, context "argparse": argparse looks `_` and `ngettext` up
+    in its module at each call."""
+    argparse._ = lambda text: tr("argparse", text)
+    argparse.ngettext = lambda singular, plural, n: ntr("argparse", singular, plural, n)
+
+
+def take_language(argv: list[str]) -> tuple[str | None, list[str]]:
+    """`--lang ru|en` (anywhere on the line) and the rest: the language must be chosen
+    before any parser is built, as the help texts are translated when they are added."""
+    lang, rest, i = None, [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--lang" or arg.startswith("--lang="):
+            value = (
+                arg.partition("=")[2] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "")
+            )
+            i += 1 if "=" in arg else 2
+            if value not in i18n.LANGUAGES:
+                raise CLIError(
+                    tr(
+                        "CLI",
+                        "--lang: choose one of {choices}, not {value!r}",
+                        choices=", ".join(i18n.LANGUAGES),
+                        value=value,
+                    )
+                )
+            lang = value
+            continue
+        rest.append(arg)
+        i += 1
+    return lang, rest
+
+
+def _lang_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=tuple(i18n.LANGUAGES),
+        help=tr("CLI", "interface language (default: the remembered choice, else the system's)"),
+    )
