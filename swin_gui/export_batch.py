@@ -101,14 +101,15 @@ def capture_batch(model, images: list, size="model", fit=None) -> list:
     to one-by-one `capture` within float rounding (a batch runs larger GEMMs)."""
     import torch
 
-    from .api import _prepare, _trace
+    from .api import _trace
+    from .inputs import prepare_input
     from .model import Recorder
     from .model.ondemand import OnDemand, snapshot
 
     prepared: list = []
     for image in images:
         try:
-            prepared.append(_prepare(model, image, size, fit))
+            prepared.append(prepare_input(model, image, size, fit))
         except Exception as e:  # reported per image by the caller
             prepared.append(e)
     results: list = list(prepared)
