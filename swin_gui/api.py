@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .i18n import tr
+from .i18n import num, tr
 from .inputs import ModelInfo, model_info, prepare_input
 from .model import PRESETS, Recorder, SwinTransformer, preset
 from .trace import Trace
@@ -177,34 +177,62 @@ def describe_model(model) -> list[tuple[str, str]]:
     groups = macs_by_group(macs(cfg, cfg.img_size, cfg.img_size))
     grids = token_grids(cfg, cfg.img_size, cfg.img_size)
     shown = ", ".join(info.class_names[:3]) + (", ..." if len(info.class_names) > 3 else "")
-    names = f"names: {shown}" if info.class_names else "no class names"
+    names = tr("Inspect", "names: {shown}", shown=shown) if info.class_names else ""
+    if cfg.num_classes:
+        classes = f"{cfg.num_classes} ({names or tr('Inspect', 'no class names')})"
+    else:
+        why = info.no_head_reason or tr("Inspect", "headless model")
+        classes = tr("Inspect", "0 (no head: {why})", why=why)
+    if info.random_weights:
+        weights = tr("Inspect", "random init (no checkpoint)")
+    else:
+        weights = tr("Inspect", "from checkpoint")
+    architecture = tr(
+        "Inspect",
+        "Swin v{v}, patch {p}, window M={m}, embed_dim C={c}, mlp_ratio {r}",
+        v=cfg.version,
+        p=cfg.patch_size,
+        m=cfg.window_size,
+        c=cfg.embed_dim,
+        r=num(cfg.mlp_ratio, "g"),
+    )
+    size = f"{cfg.img_size}×{cfg.img_size}"
+    params_text = f"{num(params / 1e6, '.2f')} M ({num(params, ',')})"
     rows = [
-        ("model", info.label),
-        ("format", info.format),
-        ("weights", "random init (no checkpoint)" if info.random_weights else "from checkpoint"),
-        ("source", info.source or "-"),
+        (tr("Inspect", "model"), info.label),
+        (tr("Inspect", "format"), info.format),
+        (tr("Inspect", "weights"), weights),
+        (tr("Inspect", "source"), info.source or "-"),
+        (tr("Inspect", "architecture"), architecture),
+        (tr("Inspect", "depths"), ", ".join(map(str, cfg.depths))),
+        (tr("Inspect", "heads"), ", ".join(map(str, cfg.num_heads))),
         (
-            "architecture",
-            f"Swin v{cfg.version}, patch {cfg.patch_size}, window M={cfg.window_size}, "
-            f"embed_dim C={cfg.embed_dim}, mlp_ratio {cfg.mlp_ratio:g}",
+            tr("Inspect", "stages"),
+            ", ".join(f"{h}×{w}·{cfg.stage_dim(s)}" for s, (h, w) in enumerate(grids)),
         ),
-        ("depths", ", ".join(map(str, cfg.depths))),
-        ("heads", ", ".join(map(str, cfg.num_heads))),
-        ("stages", ", ".join(f"{h}×{w}·{cfg.stage_dim(s)}" for s, (h, w) in enumerate(grids))),
-        (
-            "classes",
-            f"{cfg.num_classes} ({names})"
-            if cfg.num_classes
-            else f"0 (no head: {info.no_head_reason or 'headless model'})",
-        ),
-        ("input size", f"{cfg.img_size}×{cfg.img_size}"),
-        ("parameters", f"{params / 1e6:.2f} M ({params:,})"),
-        ("MACs", f"{format_macs(groups['total'])} at {cfg.img_size}×{cfg.img_size}"),
+        (tr("Inspect", "classes"), classes),
+        (tr("Inspect", "input size"), size),
+        (tr("Inspect", "parameters"), params_text),
+        ("MACs", tr("Inspect", "{macs} at {size}", macs=format_macs(groups["total"]), size=size)),
     ]
     if cfg.version == 2:
-        rows.insert(6, ("pretrained windows", ", ".join(map(str, cfg.pretrained_window_sizes))))
+        rows.insert(
+            6,
+            (tr("Inspect", "pretrained windows"), ", ".join(map(str, cfg.pretrained_window_sizes))),
+        )
     detail = [k for k in groups if k != "total" and groups[k]]
-    rows += [(f"  {k.replace('_', ' ')}", format_macs(groups[k])) for k in detail]
+    group_names = {
+        "patch_embed": tr("Inspect", "patch embed"),
+        "attention": tr("Inspect", "attention"),
+        "window_products": tr("Inspect", "window products"),
+        "mlp": "mlp",
+        "merge": tr("Inspect", "merge"),
+        "norm": tr("Inspect", "norm"),
+        "head": tr("Inspect", "head"),
+    }
+    rows += [
+        (f"  {group_names.get(k, k.replace('_', ' '))}", format_macs(groups[k])) for k in detail
+    ]
     if info.report is not None:
         from .model.checkpoints.describe import report_rows
 

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from .i18n import ntr, num, tr
+
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
@@ -233,11 +235,27 @@ def run_export(args, load, error_line, say) -> int:
                     bar.update(1)
                 took = time.perf_counter() - start
                 n = f"[{i + 1}/{total}]"
-                bar.write(f"{n} {name} ... ok ({took:.1f} s) -> {folder}", file=sys.stderr)
+                line = tr(
+                    "CLI",
+                    "{n} {name} ... ok ({s} s) -> {folder}",
+                    n=n,
+                    name=name,
+                    s=num(took, ".1f"),
+                    folder=folder,
+                )
+                bar.write(line, file=sys.stderr)
     elapsed = max(time.perf_counter() - began, 1e-9)
     done = total - failed
     say(
-        f"exported {done} of {total} image(s) to {args.out} in {elapsed:.1f} s "
-        f"({done / elapsed:.2f} images/s)"
+        ntr(
+            "CLI",
+            "exported {done} of {n} image to {out} in {s} s ({rate} images/s)",
+            "exported {done} of {n} images to {out} in {s} s ({rate} images/s)",
+            total,
+            done=done,
+            out=args.out,
+            s=num(elapsed, ".1f"),
+            rate=num(done / elapsed, ".2f"),
+        )
     )
     return 1 if failed else 0

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..i18n import tr
+from ..i18n import num, tr
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
@@ -138,9 +138,9 @@ def confirm_memory(parent: QWidget | None, request, model=None):
             "Main",
             "This image at this size is {mp} megapixels: the capture needs about {need} GB, "
             "more than half of the {free} GB free.",
-            mp=f"{pixels / 1e6:.1f}",
-            need=f"{need:.1f}",
-            free=f"{free / 2**30:.1f}",
+            mp=num(pixels / 1e6, ".1f"),
+            need=num(need, ".1f"),
+            free=num(free / 2**30, ".1f"),
         )
     )
     go = box.addButton(tr("Main", "Continue"), QMessageBox.ButtonRole.AcceptRole)

@@ -132,11 +132,12 @@ def default_layout(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
 def _default_sizes(
     window: QMainWindow, docks: dict[str, QDockWidget], right: list[str], bottom: list[str]
 ) -> None:
-    """Shares of the window: navigator 15 %, right tabs 42 %, bottom row 33 % of the
-    height (predictions a third of its width), so 1280×720 to 1920×1080 all fit."""
+    """Shares of the window: navigator 20 % (its step labels, Russian ones too, fit at
+    1366 px), right tabs 40 %, bottom row 33 % of the height (predictions a third of its
+    width), so 1280×720 to 1920×1080 all fit."""
     W, H = window.width(), window.height()
     horizontal = [docks["navigator"]] + ([docks[right[0]]] if right else [])
-    sizes = [max(170, int(W * 0.15)), int(W * 0.42)]
+    sizes = [max(170, int(W * 0.2)), int(W * 0.40)]
     window.resizeDocks(horizontal, sizes[: len(horizontal)], Qt.Orientation.Horizontal)
     if bottom:
         window.resizeDocks([docks[bottom[0]]], [max(190, int(H * 0.33))], Qt.Orientation.Vertical)

@@ -22,6 +22,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from .. import i18n
+from ..i18n import ntr, num, tr
 from ..trace import BlockTrace, Trace
 from .state import Session, Step
 
@@ -35,11 +37,16 @@ def _grid(hw: tuple[int, int]) -> str:
 
 def block_label(bt: BlockTrace) -> str:
     """'b0 W-MSA · M 7', 'b1 SW-MSA · M 7 · s 3' or 'b1 SW-MSA (shift off: 7×7 ≤ M)'."""
-    label = f"b{bt.index} {bt.kind} · M {bt.window}"
+    label = tr("Navigator", "b{b} {kind} · M {m}", b=bt.index, kind=bt.kind, m=bt.window)
     if bt.shift:
-        return f"{label} · s {bt.shift}"
+        return tr("Navigator", "{label} · s {s}", label=label, s=bt.shift)
     if bt.nominal_shift:
-        return f"b{bt.index} SW-MSA (shift off: {_grid(bt.resolution)} ≤ M)"
+        return tr(
+            "Navigator",
+            "b{b} SW-MSA (shift off: {grid} ≤ M)",
+            b=bt.index,
+            grid=_grid(bt.resolution),
+        )
     return label
 
 
@@ -48,46 +55,72 @@ def step_label(trace: Trace, step: Step) -> str:
     cfg = trace.config
     if step.kind == "embed":
         p = cfg.patch_size
-        return f"Patch embed {p}×{p} → {_grid(trace.stages[0].resolution)}, C={cfg.embed_dim}"
+        return tr(
+            "Navigator",
+            "Patch embed {p}×{p} → {grid}, C={c}",
+            p=p,
+            grid=_grid(trace.stages[0].resolution),
+            c=cfg.embed_dim,
+        )
     if step.kind == "block":
         return block_label(trace.block(step.stage, step.block))
     if step.kind == "merge":
         prev, cur = trace.stages[step.stage - 1], trace.stages[step.stage]
         a, b = prev.resolution, cur.resolution
         res = f"{a[0]}→{b[0]}" if a[0] == a[1] and b[0] == b[1] else f"{_grid(a)}→{_grid(b)}"
-        return f"Patch merging {res}, {prev.dim}→{cur.dim}"
+        return tr("Navigator", "Patch merging {res}, {a}→{b}", res=res, a=prev.dim, b=cur.dim)
     if step.kind == "norm":
         last = trace.stages[-1]
-        return f"Final norm · {_grid(last.resolution)} · {last.dim} ch"
+        return tr(
+            "Navigator", "Final norm · {grid} · {c} ch", grid=_grid(last.resolution), c=last.dim
+        )
     top = trace.top_k(1)
     if not top:
-        return "Head"
+        return tr("Navigator", "Head")
     _, name, p = top[0]
-    return f"Head · top-1 '{name}' {p:.0%}"
+    return tr("Navigator", "Head · top-1 '{name}' {p}%", name=name, p=num(100 * p, ".0f"))
 
 
 def step_tooltip(step: Step) -> str:
-    return {
-        "embed": "A k=s=patch convolution turns each patch into one token, then LayerNorm.",
-        "block": "W-MSA attends inside regular M×M windows; SW-MSA first rolls the grid by "
-        "s = M // 2 so windows straddle the previous block's borders.",
-        "merge": "Patch merging concatenates each 2×2 group of tokens (4C) and projects to "
-        "2C: half the resolution, twice the channels.",
-        "norm": "The final LayerNorm normalises each token over its channels.",
-        "head": "Average pooling over tokens, then a linear classifier.",
-    }[step.kind]
+    if step.kind == "embed":
+        return tr(
+            "Navigator",
+            "A k=s=patch convolution turns each patch into one token, then LayerNorm.",
+        )
+    if step.kind == "block":
+        return tr(
+            "Navigator",
+            "W-MSA attends inside regular M×M windows; SW-MSA first rolls the grid by "
+            "s = M // 2 so windows straddle the previous block's borders.",
+        )
+    if step.kind == "merge":
+        return tr(
+            "Navigator",
+            "Patch merging concatenates each 2×2 group of tokens (4C) and projects to "
+            "2C: half the resolution, twice the channels.",
+        )
+    if step.kind == "norm":
+        return tr("Navigator", "The final LayerNorm normalises each token over its channels.")
+    return tr("Navigator", "Average pooling over tokens, then a linear classifier.")
 
 
 def stage_header(trace: Trace, stage: int) -> str:
     st = trace.stages[stage]
-    heads = "head" if st.heads == 1 else "heads"
-    return f"Stage {stage + INDEX_BASE} · {_grid(st.resolution)} · {st.dim} ch · {st.heads} {heads}"
+    return ntr(
+        "Navigator",
+        "Stage {stage} · {grid} · {c} ch · {n} head",
+        "Stage {stage} · {grid} · {c} ch · {n} heads",
+        st.heads,
+        stage=stage + INDEX_BASE,
+        grid=_grid(st.resolution),
+        c=st.dim,
+    )
 
 
 class NavigatorPanel(QWidget):
     """A tree of `session.steps()`; the current item follows the session and vice versa."""
 
-    title = "Navigator"
+    title = "Navigator"  # the dock's title is tr("Main", "Navigator") in docks.py
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,7 +139,12 @@ class NavigatorPanel(QWidget):
         self.tree.itemClicked.connect(self._on_item_clicked)
         session.traceChanged.connect(self._on_trace_changed)
         session.selectionChanged.connect(self._on_selection_changed)
+        self._unsubscribe = i18n.subscribe(self.retranslate)  # held weakly
         self._on_trace_changed(session.trace)
+
+    def retranslate(self, _code: str = "") -> None:
+        """Rebuild the tree's texts in the current language (`i18n.subscribe`)."""
+        self._on_trace_changed(self.session.trace)
 
     # ---- session -> tree ---------------------------------------------------------------------
     def _on_trace_changed(self, trace: Trace | None) -> None:
@@ -132,7 +170,8 @@ class NavigatorPanel(QWidget):
                     group = QTreeWidgetItem(self.tree, [header])
                     group.setFont(0, bold)
                     group.setData(0, STEP_ROLE, Step("block", step.stage, 0))
-                    group.setToolTip(0, f"{header}\nA stage: blocks at one resolution.")
+                    tip = tr("Navigator", "A stage: blocks at one resolution.")
+                    group.setToolTip(0, f"{header}\n{tip}")
                     group.setExpanded(True)
                     groups[step.stage] = group
                 parent = groups[step.stage]
@@ -182,24 +221,37 @@ class NavigatorPanel(QWidget):
 def breadcrumb(trace: Trace | None, sel) -> str:
     """The toolbar's one-line position: 'stage 0 · block 1 · SW-MSA · shift 3 · M 7 · head 2'."""
     if trace is None:
-        return "no image yet"
-    stage = f"stage {sel.stage + INDEX_BASE}"
+        return tr("Navigator", "no image yet")
+    stage = tr("Navigator", "stage {s}", s=sel.stage + INDEX_BASE)
     if sel.step == "embed":
-        return (
-            f"patch embed · {_grid(trace.stages[0].resolution)} tokens · C {trace.config.embed_dim}"
+        return tr(
+            "Navigator",
+            "patch embed · {grid} tokens · C {c}",
+            grid=_grid(trace.stages[0].resolution),
+            c=trace.config.embed_dim,
         )
     if sel.step == "merge":
         st = trace.stages[sel.stage]
-        return f"patch merging → {stage} · {_grid(st.resolution)} · {st.dim} ch"
+        return tr(
+            "Navigator",
+            "patch merging → {stage} · {grid} · {c} ch",
+            stage=stage,
+            grid=_grid(st.resolution),
+            c=st.dim,
+        )
     if sel.step in ("norm", "head"):
         return step_label(trace, Step(sel.step, sel.stage, sel.block)).lower()
     from ..render.selection import view_shift
 
     bt = trace.block(sel.stage, sel.block)
-    parts = [stage, f"block {sel.block}", bt.kind, f"shift {bt.shift}", f"M {bt.window}"]
+    parts = [stage, tr("Navigator", "block {b}", b=sel.block), bt.kind]
+    parts += [tr("Navigator", "shift {s}", s=bt.shift), f"M {bt.window}"]
     if sel.shift_view is not None:
-        parts.append(f"viewing shift {view_shift(bt, sel)}")
-    parts.append("mean of heads" if sel.head is None else f"head {sel.head + INDEX_BASE}")
+        parts.append(tr("Navigator", "viewing shift {s}", s=view_shift(bt, sel)))
+    if sel.head is None:
+        parts.append(tr("Navigator", "mean of heads"))
+    else:
+        parts.append(tr("Navigator", "head {h}", h=sel.head + INDEX_BASE))
     if sel.token is not None:
-        parts.append(f"token ({sel.token[0]}, {sel.token[1]})")
+        parts.append(tr("Navigator", "token ({r}, {c})", r=sel.token[0], c=sel.token[1]))
     return " · ".join(parts)

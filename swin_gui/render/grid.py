@@ -232,7 +232,7 @@ def _hit(trace: Trace, block: BlockTrace, shift: int) -> F.HitRegion:
         (0, 0, Wp * tp, Hp * tp),
         (Hp, Wp),
         windows,
-        "window",
+        tr("Grid", "window"),
         "",
         {"origin": (0, 0), "stage": block.stage},
     )

@@ -340,7 +340,40 @@ def test_a_language_switch_retranslates_menus_toolbar_and_title(
         assert window.size_combo.itemText(0) == "MODEL SIZE"
         assert window.windowTitle().startswith("SWIN EXPLORER — tiny (random)")
         assert window.docks["navigator"].windowTitle() == "NAVIGATOR"
+        tree = window._docks.navigator.tree
+        assert tree.topLevelItem(0).text(0).startswith("PATCH EMBED 4×4")
+        assert "BLOCK 0" in window.breadcrumb.full
     finally:
         monkeypatch.undo()
         i18n.set_language("en")
     assert window.acts["open"].text() == "&Open image…"
+
+
+def test_the_russian_menus_are_translated_with_distinct_accelerators(
+    make_window, tiny_model, make_image
+):
+    """The real Russian catalogue: every menu title and item is Russian (or a name that
+    stays Latin), and no two entries of one menu share an &accelerator."""
+    import re
+
+    from PySide6.QtWidgets import QMenu
+
+    from swin_gui import i18n
+
+    window = make_window(tiny_model, make_image("scene.png"))
+    file_menu = window.menuBar().actions()[0].menu()
+    english = {a.text() for a in file_menu.actions() if a.text()}
+    i18n.set_language("ru")
+    try:
+        bar = [a.text() for a in window.menuBar().actions()]
+        assert bar == ["&Файл", "&Правка", "&Модель", "&Вид", "&Справка"]
+        menus = [window.menuBar(), *window.findChildren(QMenu)]
+        for menu in menus:
+            texts = [a.text() for a in menu.actions() if a.text() and not a.isSeparator()]
+            keys = [m.group(1).lower() for t in texts if (m := re.search(r"&(\w)", t))]
+            assert len(keys) == len(set(keys)), (menu.title(), texts)
+        texts = [a.text() for a in file_menu.actions() if a.text()]
+        assert "&Открыть изображение…" in texts and "В&ыход" in texts
+        assert not english & set(texts)
+    finally:
+        i18n.set_language("en")

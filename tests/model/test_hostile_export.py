@@ -331,7 +331,7 @@ def test_out_of_memory_is_one_error_line_and_the_rest_go_through(
     err = capsys.readouterr().err.splitlines()
     assert "error: big.png: out of memory at 4000×3000; try --size 2048" in err
     assert any(line.startswith("[2/2] star.png ... ok") for line in err)
-    assert err[-1].startswith("exported 1 of 2 image(s)")
+    assert err[-1].startswith("exported 1 of 2 images")
     assert (out / "star" / "trace.npz").exists() and not (out / "big").exists()
 
 
