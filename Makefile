@@ -23,8 +23,8 @@ test: $(STAMP)           ## the whole test suite (headless)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)           ## ruff, then the import contracts in pyproject.toml (layers, no cycles)
-	$(VENV)/bin/ruff check swin_gui tests docs
-	$(VENV)/bin/ruff format --check swin_gui tests docs
+	$(VENV)/bin/ruff check swin_gui tests docs benchmarks
+	$(VENV)/bin/ruff format --check swin_gui tests docs benchmarks
 	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)          ## speed ratios: capture vs plain, ours vs timm, UI latency, scaling

@@ -145,7 +145,7 @@ class Controller(QObject):
         elapsed = time.perf_counter() - self._capture_started
         if 0 < done < total and elapsed > 1.0:  # the stages so far predict the rest
             left = elapsed / done * (total - done)
-            text += tr("Main", " · about {s} s left", s=f"{left:.0f}")
+            text += tr("Main", " · about {s} s left", s=round(left))
         self.progressed.emit(done, total, text)
 
     def _on_finished(self, job_id: int, captured: Captured) -> None:

@@ -14,8 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import importlib, json, pkgutil, sys
 import swin_gui, swin_gui.model, swin_gui.analysis, swin_gui.render, swin_gui.trace
-names = ["swin_gui.trace", "swin_gui.images", "swin_gui.preprocess", "swin_gui.export", "swin_gui.cli",
-         "swin_gui.api", "swin_gui.model.cost"]
+names = ["swin_gui.trace", "swin_gui.images", "swin_gui.preprocess", "swin_gui.export",
+         "swin_gui.cli", "swin_gui.api", "swin_gui.model.cost"]
 for package in (swin_gui.model, swin_gui.analysis, swin_gui.render):
     names += [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
 for name in names:
