@@ -166,28 +166,22 @@ def _speed(trace, cost) -> Para:
         "claims a cost linear in the image size.",
     )
     for size, swin_ms, vit_ms in (m.small, m.large):
-        if swin_ms <= vit_ms:
-            text += " " + tr(
-                "Concepts",
-                "At {px} px {swin} took {a} ms and {vit} {b} ms: {swin} {r}× faster.",
-                px=size,
-                swin=m.swin,
-                vit=m.vit,
-                a=dec(swin_ms, ".1f"),
-                b=dec(vit_ms, ".1f"),
-                r=dec(vit_ms / swin_ms, ".2f"),
+        swin_wins = swin_ms <= vit_ms  # the sentence names the faster model (own msgids)
+        sentence = (
+            tr("Concepts", "At {px} px {swin} took {a} ms and {vit} {b} ms: {swin} {r}× faster.")
+            if swin_wins
+            else tr(
+                "Concepts", "At {px} px {swin} took {a} ms and {vit} {b} ms: {vit} {r}× faster."
             )
-        else:
-            text += " " + tr(
-                "Concepts",
-                "At {px} px {swin} took {a} ms and {vit} {b} ms: {vit} {r}× faster.",
-                px=size,
-                swin=m.swin,
-                vit=m.vit,
-                a=dec(swin_ms, ".1f"),
-                b=dec(vit_ms, ".1f"),
-                r=dec(swin_ms / vit_ms, ".2f"),
-            )
+        )
+        text += " " + sentence.format(
+            px=size,
+            swin=m.swin,
+            vit=m.vit,
+            a=dec(swin_ms, ".1f"),
+            b=dec(vit_ms, ".1f"),
+            r=dec(max(swin_ms, vit_ms) / min(swin_ms, vit_ms), ".2f"),
+        )
     if m.crossover is not None:
         text += " " + tr(
             "Concepts", "Swin becomes faster above ≈ {px} px.", px=dec(m.crossover, ".0f")
