@@ -21,6 +21,7 @@ from torch import nn
 from .attend import attend
 from .attend import probabilities as softmax_probabilities
 from .geometry import relative_coords_table, relative_position_index
+from .linear import Linear, linear
 from .windows import on_device
 
 LOGIT_SCALE_MAX = math.log(1.0 / 0.01)  # v2 clamps exp(logit_scale) at 100
@@ -46,8 +47,8 @@ class WindowAttention(nn.Module):
         self.dim, self.num_heads, self.window_size = dim, num_heads, window_size
         self.head_dim = dim // num_heads
         self.scale = self.head_dim**-0.5
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
+        self.qkv = Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = Linear(dim, dim)
         self.relative_position_bias_table = nn.Parameter(
             torch.zeros((2 * window_size - 1) ** 2, num_heads)
         )
@@ -138,7 +139,7 @@ class WindowAttentionV2(nn.Module):
         self.dim, self.num_heads, self.window_size = dim, num_heads, window_size
         self.head_dim = dim // num_heads
         self.pretrained_window_size = pretrained_window_size
-        self.qkv = nn.Linear(dim, dim * 3, bias=False)
+        self.qkv = Linear(dim, dim * 3, bias=False)
         self.q_bias = nn.Parameter(torch.zeros(dim)) if qkv_bias else None
         self.v_bias = nn.Parameter(torch.zeros(dim)) if qkv_bias else None
         self.logit_scale = nn.Parameter(torch.log(10 * torch.ones(num_heads, 1, 1)))
@@ -147,7 +148,7 @@ class WindowAttentionV2(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(512, num_heads, bias=False),
         )
-        self.proj = nn.Linear(dim, dim)
+        self.proj = Linear(dim, dim)
 
     def q_k_v(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Windows (B*nW, N, C) -> τ·q/|q|, k/|k|, v, each (B*nW, heads, N, d)."""
@@ -155,7 +156,7 @@ class WindowAttentionV2(nn.Module):
         bias = None
         if self.q_bias is not None:  # 3C: q bias, zeros for k, v bias
             bias = torch.cat([self.q_bias, torch.zeros_like(self.q_bias), self.v_bias])
-        qkv = F.linear(x, self.qkv.weight, bias)  # B*nW, N, 3C
+        qkv = linear(x, self.qkv.weight, bias)  # B*nW, N, 3C
         qkv = qkv.reshape(B_, N, 3, self.num_heads, self.head_dim)  # B*nW, N, 3, h, d
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each B*nW, heads, N, d
         tau = self.logit_scale.clamp(max=LOGIT_SCALE_MAX).exp()  # heads, 1, 1

@@ -18,6 +18,7 @@ from .attention import WindowAttention, WindowAttentionV2
 from .chunks import WindowProbs, attention_residual, chunked_tokens, token_chunks
 from .config import SwinConfig, nominal_shift
 from .geometry import pad_tokens, padded_size, shift_mask, window_and_shift
+from .linear import Linear
 from .recorder import Recorder, recorder
 
 
@@ -44,10 +45,10 @@ class Mlp(nn.Module):
 
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
-        self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
+        self.fc1, self.act, self.fc2 = Linear(dim, hidden), nn.GELU(), Linear(hidden, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+        return self.fc2(self.fc1(x, then=self.act))  # GELU(fc1(x)), fused where it can be
 
 
 class SwinBlock(nn.Module):
@@ -128,7 +129,7 @@ class PatchMerging(nn.Module):
     def __init__(self, dim: int, version: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.version = version
-        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+        self.reduction = Linear(4 * dim, 2 * dim, bias=False)
         self.norm = nn.LayerNorm(4 * dim if version == 1 else 2 * dim, eps=eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -182,7 +183,7 @@ class ClassifierHead(nn.Module):
 
     def __init__(self, dim: int, num_classes: int) -> None:
         super().__init__()
-        self.fc = nn.Linear(dim, num_classes) if num_classes else nn.Identity()
+        self.fc = Linear(dim, num_classes) if num_classes else nn.Identity()
 
     def forward(self, x: torch.Tensor, rec: Recorder | None = None) -> torch.Tensor:
         """(B, H, W, C) -> logits (B, classes), or the pooled (B, C) without a head."""
