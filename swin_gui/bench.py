@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .api import capture
-from .bench_tools import _noise_image, interleaved, peak_memory_line, synced
+from .bench_tools import _noise_image, interleaved, peak_memory_line, synced, with_env
 from .model import Recorder, SwinTransformer, preset
 from .preprocess import prepare
 
@@ -55,6 +55,8 @@ def bench_capture(model: SwinTransformer, repeats: int, device="cpu") -> None:
         "capture+trace": lambda: capture(model, x, eager=True),
         "lazy": lambda: capture(model, x).block(0, 1).attn,
     }
+    if torch.device(device).type == "cpu":  # our Linear on oneDNN vs on F.linear (MKL)
+        fns["aten"] = with_env(lambda: model(x), "SWIN_GUI_LINEAR", "aten")
     ref = _timm_twin(model)
     if ref is not None:
         fns["timm"] = lambda: ref(x)
@@ -65,6 +67,11 @@ def bench_capture(model: SwinTransformer, repeats: int, device="cpu") -> None:
         f"median of {repeats} interleaved"
     )
     print(f"  plain forward      {t['plain'] * 1e3:8.1f} ms")
+    if "aten" in t:
+        print(
+            f"  plain, F.linear    {t['aten'] * 1e3:8.1f} ms   oneDNN/F.linear "
+            f"{t['plain'] / t['aten']:.2f}x   (SWIN_GUI_LINEAR=aten: model/linear.py off)"
+        )
     if ref is not None:
         print(
             f"  timm forward       {t['timm'] * 1e3:8.1f} ms   ours/timm "

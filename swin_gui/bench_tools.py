@@ -4,6 +4,7 @@ bytes a Trace holds, a noise image."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -32,6 +33,24 @@ def peak_memory_line(device) -> str:
     peak = torch.cuda.max_memory_allocated(device) / 2**20
     torch.cuda.reset_peak_memory_stats(device)
     return f"  peak GPU memory    {peak:8.0f} MiB"
+
+
+def with_env(fn: Callable[[], object], name: str, value: str) -> Callable[[], object]:
+    """`fn` run with the environment variable `name` set to `value` (e.g. a kernel choice
+    such as SWIN_GUI_LINEAR=aten), restored after."""
+
+    def run():
+        old = os.environ.get(name)
+        os.environ[name] = value
+        try:
+            return fn()
+        finally:
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+    return run
 
 
 def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
