@@ -20,6 +20,7 @@ from collections import defaultdict
 
 from torch import nn
 
+from ..i18n import num
 from .config import SwinConfig, nominal_shift
 from .geometry import padded_size, window_and_shift
 
@@ -132,8 +133,9 @@ def msa_vs_wmsa(h: int, w: int, C: int, M: int) -> dict[str, int]:
 
 
 def format_macs(value: float) -> str:
-    """4.49e9 -> '4.49 G', 1.2e6 -> '1.20 M'."""
+    """4.49e9 -> '4.49 G', 1.2e6 -> '1.20 M' (in Russian '4,49 G': the language's decimal
+    separator; the SI prefix stays)."""
     for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
         if abs(value) >= scale:
-            return f"{value / scale:.2f} {unit}"
-    return f"{value:.0f}"
+            return f"{num(value / scale, '.2f')} {unit}"
+    return num(value, ".0f")
