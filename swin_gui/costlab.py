@@ -20,7 +20,9 @@ From the rows: the log-log slope of time against tokens per model (least squares
 size where Swin becomes cheaper than ViT, if there is one in range. Torch's fused
 `TransformerEncoderLayer` fast path is switched off during the sweep, so ViT runs the same
 `MultiheadAttention` -> `scaled_dot_product_attention` path that Swin's windows use (and that
-the counter can see). Qt-free: the GUI runs `sweep` on a worker thread.
+the counter can see), and Swin's Linear layers take `F.linear` as the ViT's do, not oneDNN
+(`model/linear.py`): the times compare the architectures, not two GEMM libraries.
+Qt-free: the GUI runs `sweep` on a worker thread.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from .analysis.costs import vit_cost
 from .cost_meters import LiveTensorMemory, counted, flop_counter, measuring
 from .model import SwinConfig, SwinTransformer
 from .model.cost import count_params, macs, macs_by_group, msa_vs_wmsa, token_grids
+from .model.linear import aten_kernels
 from .model.vit import VisionTransformer, ViTConfig, build_vit, vit_preset
 
 DEFAULT_SIZES = (224, 384, 512, 768, 1024)
@@ -297,7 +300,7 @@ def sweep(
         if should_cancel is not None and should_cancel():
             raise SweepCancelled("cost sweep cancelled")
 
-    with measuring():
+    with measuring(), aten_kernels():  # Swin's Linear layers on F.linear, as the ViT's
         for size in sizes:
             torch.manual_seed(size)
             x = torch.randn(1, 3, size, size)

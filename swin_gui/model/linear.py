@@ -13,7 +13,8 @@ When: float32 on the CPU, no gradient needed (inference or `torch.no_grad`), not
 `torch.compile` (inductor packs weights itself), and the build has oneDNN. Anything else
 (training, Grad-CAM's backward, CUDA, meta tensors, a dispatch mode such as the cost
 lab's FlopCounterMode) takes `F.linear`, unchanged.
-`SWIN_GUI_LINEAR=aten` forces `F.linear` everywhere.
+`SWIN_GUI_LINEAR=aten` forces `F.linear` everywhere, `aten_kernels()` in one thread (the
+cost lab times Swin against a ViT whose layers are torch's own, so both run on MKL).
 
 The packed copies live in one process-wide cache bounded in bytes (PACKED_BUDGET), never
 on the module: an entry goes when its weight is freed (another model loaded) or changed
@@ -24,9 +25,11 @@ model never holds a second copy of all its weights.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +37,7 @@ from torch import nn
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 PACKED_BUDGET = 256 * 2**20  # bytes of packed weights kept; beyond it: the plain weight
+_THREAD = threading.local()  # .aten: F.linear in this thread (`aten_kernels`)
 _ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
 
@@ -67,8 +71,20 @@ def _fast(x: torch.Tensor, weight: torch.Tensor) -> bool:
         and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
         and not torch.compiler.is_compiling()
         and _get_current_dispatch_mode() is None  # counters and tracers see aten ops
+        and not getattr(_THREAD, "aten", False)
         and os.environ.get("SWIN_GUI_LINEAR", "") != "aten"
     )
+
+
+@contextlib.contextmanager
+def aten_kernels() -> Iterator[None]:
+    """Within: this thread's Linear layers take `F.linear` (other threads are unaffected)."""
+    before = getattr(_THREAD, "aten", False)
+    _THREAD.aten = True
+    try:
+        yield
+    finally:
+        _THREAD.aten = before
 
 
 class PackedWeights:
