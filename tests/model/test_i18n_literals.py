@@ -20,7 +20,10 @@ CONVERTED = sorted(
         *(ROOT / "app").glob("figure_*.py"),
         *(ROOT / "app" / n for n in ("legibility.py", "placement.py", "launch.py")),
         *(ROOT / "app" / n for n in ("screenshot.py", "settings.py", "language.py")),
-        *(ROOT / n for n in ("cli.py", "cli_gui.py", "cli_cost.py", "cli_explain.py")),
+        *(
+            ROOT / n
+            for n in ("cli.py", "cli_parsers.py", "cli_gui.py", "cli_cost.py", "cli_explain.py")
+        ),
         *(ROOT / n for n in ("errors.py", "images.py", "api.py", "export_batch.py")),
         *(ROOT / "app" / n for n in ("main.py", "menus.py", "toolbar.py", "dialogs.py")),
         *(ROOT / "app" / n for n in ("controller.py", "export_all.py", "actions.py", "docks.py")),
