@@ -93,12 +93,20 @@ class WindowAttention(nn.Module):
         return self.proj(out)  # B*nW, N, C
 
     def probabilities(
-        self, x: torch.Tensor, window: int, mask: torch.Tensor | None, bias: torch.Tensor
+        self,
+        x: torch.Tensor,
+        window: int,
+        mask: torch.Tensor | None,
+        bias: torch.Tensor,
+        additive: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """What `forward(..., keep=...)` records, alone: windows (B*nW, N, C) ->
-        softmax(q·kᵀ/√d + bias + mask), (B*nW, heads, N, N)."""
+        softmax(q·kᵀ/√d + bias + mask), (B*nW, heads, N, N); `additive` is bias + mask
+        when the caller has it cached."""
         q, k, _ = self.q_k_v(x)  # each B*nW, heads, N, d
-        return softmax_probabilities(q, k, additive_mask(bias, mask))
+        if additive is None:
+            additive = additive_mask(bias, mask)  # nW or 1, heads, N, N
+        return softmax_probabilities(q, k, additive)
 
     _heads = q_k_v  # the name the explain lab's probe calls
 
@@ -183,11 +191,19 @@ class WindowAttentionV2(nn.Module):
         return self.proj(out)  # B*nW, N, C
 
     def probabilities(
-        self, x: torch.Tensor, window: int, mask: torch.Tensor | None, bias: torch.Tensor
+        self,
+        x: torch.Tensor,
+        window: int,
+        mask: torch.Tensor | None,
+        bias: torch.Tensor,
+        additive: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """softmax(cos(q, k)·τ + bias + mask), (B*nW, heads, N, N), of windows (B*nW, N, C)."""
+        """softmax(cos(q, k)·τ + bias + mask), (B*nW, heads, N, N), of windows (B*nW, N, C);
+        `additive` as in `WindowAttention.probabilities`."""
         q, k, _ = self.q_k_v(x)  # each B*nW, heads, N, d
-        return softmax_probabilities(q, k, additive_mask(bias, mask))
+        if additive is None:
+            additive = additive_mask(bias, mask)  # nW or 1, heads, N, N
+        return softmax_probabilities(q, k, additive)
 
     _heads = q_k_v  # the name the explain lab's probe calls
 

@@ -63,7 +63,7 @@ def windowed_attention(
         windows = gather_windows(x, src, pad, M, norm)  # B*nWc, N, C
         whole = step >= Hp  # one chunk: rows are all of the grid, in order
         if not output:
-            keep.append(attn.probabilities(windows, M, mask, bias))  # B*nWc, heads, N, N
+            keep.append(attn.probabilities(windows, M, mask, bias, additive))  # B*nWc, h, N, N
             yield (None if whole else rows), None
             continue
         windows = attn(windows, M, mask, keep, bias, additive=additive)  # B*nWc, N, C
