@@ -32,6 +32,23 @@ def additive_mask(bias: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor
     return bias[None] if mask is None else bias[None] + mask[:, None].to(bias)
 
 
+def window_probabilities(
+    attn: nn.Module,
+    x: torch.Tensor,
+    window: int,
+    mask: torch.Tensor | None,
+    bias: torch.Tensor,
+    additive: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """What `forward(..., keep=...)` records, alone (both versions): windows (B*nW, N, C) ->
+    softmax(q·k + bias + mask), (B*nW, heads, N, N), with the version's q·k (v1 q·kᵀ/√d,
+    v2 cos(q, k)·τ); `additive` is bias + mask when the caller has it cached."""
+    q, k, _ = attn.q_k_v(x)  # each B*nW, heads, N, d
+    if additive is None:
+        additive = additive_mask(bias, mask)  # nW or 1, heads, N, N
+    return softmax_probabilities(q, k, additive)
+
+
 class WindowAttention(nn.Module):
     """Swin v1 W-MSA: dot-product attention with a relative position bias table.
 
@@ -92,21 +109,7 @@ class WindowAttention(nn.Module):
         out = out.transpose(1, 2).reshape(B_, N, C)  # B*nW, N, C
         return self.proj(out)  # B*nW, N, C
 
-    def probabilities(
-        self,
-        x: torch.Tensor,
-        window: int,
-        mask: torch.Tensor | None,
-        bias: torch.Tensor,
-        additive: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """What `forward(..., keep=...)` records, alone: windows (B*nW, N, C) ->
-        softmax(q·kᵀ/√d + bias + mask), (B*nW, heads, N, N); `additive` is bias + mask
-        when the caller has it cached."""
-        q, k, _ = self.q_k_v(x)  # each B*nW, heads, N, d
-        if additive is None:
-            additive = additive_mask(bias, mask)  # nW or 1, heads, N, N
-        return softmax_probabilities(q, k, additive)
+    probabilities = window_probabilities  # what forward(..., keep=...) records, alone
 
     _heads = q_k_v  # the name the explain lab's probe calls
 
@@ -190,20 +193,7 @@ class WindowAttentionV2(nn.Module):
         out = out.transpose(1, 2).reshape(B_, N, C)  # B*nW, N, C
         return self.proj(out)  # B*nW, N, C
 
-    def probabilities(
-        self,
-        x: torch.Tensor,
-        window: int,
-        mask: torch.Tensor | None,
-        bias: torch.Tensor,
-        additive: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """softmax(cos(q, k)·τ + bias + mask), (B*nW, heads, N, N), of windows (B*nW, N, C);
-        `additive` as in `WindowAttention.probabilities`."""
-        q, k, _ = self.q_k_v(x)  # each B*nW, heads, N, d
-        if additive is None:
-            additive = additive_mask(bias, mask)  # nW or 1, heads, N, N
-        return softmax_probabilities(q, k, additive)
+    probabilities = window_probabilities
 
     _heads = q_k_v  # the name the explain lab's probe calls
 
