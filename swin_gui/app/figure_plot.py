@@ -6,6 +6,8 @@ and place, so the scene can keep what did not change from one draw to the next.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -54,15 +56,17 @@ class PlotDrawer:
         s, p = self.s, self.p
         base = (self.box, s.info.px_per_pt, s.info.theme, p.xlim, p.ylim, p.y_up)
         for z, layer in enumerate(p.layers):
-            key = ("layer", id(layer), z, *base)
+            key = ("layer", s.layer_key(layer), z, *base)
             s.build(key, layer, old, lambda layer=layer, z=z: self.layer(layer, 1 + z * 0.01))
         # the plot's chrome, in pieces that change independently (a new title or colour
         # scale for each token must not rebuild the ticks)
         s.build(("title", p.title, *base), None, old, self.title)
         s.build(("frame", p.frame, *base), None, old, self.frame)
         s.build(("ticks", p.xticks, p.yticks, p.xlabel, p.ylabel, *base), None, old, self.ticks)
-        if p.colorbar is not None:
-            s.build(("colorbar", p.colorbar, *base), None, old, self.colorbar)
+        if p.colorbar is not None:  # the ramp stays when only the levels change
+            cb = p.colorbar
+            s.build(("colorbar", cb.cmap, cb.unit, *base), None, old, self.colorbar)
+            s.build(("colorbar-ticks", cb.levels, cb.ticks, *base), None, old, self.colorbar_ticks)
 
     def title(self) -> None:
         if self.p.title:
@@ -197,6 +201,7 @@ class PlotDrawer:
             s.add_label(x, by + bh / 2, p.ylabel, anchor="rc", color_name="muted")
 
     def colorbar(self) -> None:
+        """The colour bar's ramp, frame and unit (its ticks: `colorbar_ticks`)."""
         s, cb = self.s, self.p.colorbar
         bx, by, bw, bh = self.box
         x = bx + bw + s.px(8)
@@ -205,15 +210,58 @@ class PlotDrawer:
         s.add_item(self.picture(ramp, QRectF(x, by, w, bh), True), 1)
         frame = QPainterPath()
         frame.addRect(QRectF(x, by, w, bh))
+        s.add_path(frame, "muted", None, 0.8)
+        s.add_label(x, by + bh + s.px(2), cb.unit, anchor="lt", color_name="muted")
+
+    def colorbar_ticks(self) -> None:
+        s, cb = self.s, self.p.colorbar
+        bx, by, bw, bh = self.box
+        x = bx + bw + s.px(8)
+        w = s.px(F.COLORBAR_PT)
+        marks = QPainterPath()
         lo, hi = cb.levels
         for v in cb.tick_values():
             f = 0.0 if hi == lo else (v - lo) / (hi - lo)
             y = by + bh * (1 - min(max(f, 0.0), 1.0))
-            frame.moveTo(x + w, y)
-            frame.lineTo(x + w + s.px(3), y)
+            marks.moveTo(x + w, y)
+            marks.lineTo(x + w + s.px(3), y)
             s.add_label(x + w + s.px(4), y, F.format_tick(v), anchor="lc", color_name="muted")
-        s.add_path(frame, "muted", None, 0.8)
-        s.add_label(x, by + bh + s.px(2), cb.unit, anchor="lt", color_name="muted")
+        s.add_path(marks, "muted", None, 0.8)
+
+
+SMALL_BYTES = 16384  # arrays up to this size are keyed by their bytes, larger ones by identity
+
+
+def _value_key(v):
+    if isinstance(v, np.ndarray):
+        if v.nbytes <= SMALL_BYTES:
+            return (v.shape, v.dtype.str, v.tobytes())
+        return ("id", id(v))  # the layer (kept with its items) holds it: the id stays unique
+    if isinstance(v, (tuple, list)):
+        return tuple(_value_key(x) for x in v)
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    return v
+
+
+def layer_key(layer) -> tuple:
+    """What a layer draws, as a hashable key: its type and fields, small arrays by their
+    bytes, big ones (pictures, kept in per-trace caches) by identity. A layer rebuilt with
+    the same content (a token change rebuilds the figure) keeps the items drawn for it."""
+    return (type(layer).__name__, *(_value_key(getattr(layer, f)) for f in _fields(layer)))
+
+
+def _fields(layer) -> tuple[str, ...]:
+    cls = type(layer)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class Segments(QGraphicsItem):

@@ -144,6 +144,8 @@ class FigureScene(QGraphicsScene):
         self.addItem(self.highlight)
         self._drawn: dict[tuple, tuple[object, list[QGraphicsItem]]] = {}
         self._sink: list[QGraphicsItem] = []
+        self._keys: dict[int, tuple[object, tuple]] = {}  # id(layer) -> (layer, its key)
+        self._old_keys: dict[int, tuple[object, tuple]] = {}
         self.pixmaps = ArrayCache()  # RGB(A) arrays -> QPixmap
         self.colored = ArrayCache()  # float heatmaps -> RGBA, per (colour map, levels)
 
@@ -164,6 +166,7 @@ class FigureScene(QGraphicsScene):
         self.info = SceneInfo(figure, lay, px_per_pt, theme)
         self.setBackgroundBrush(color("bg", theme))
         old, self._drawn = self._drawn, {}
+        self._old_keys, self._keys = self._keys, {}
         if top:
             x = y = px_per_pt * F.GAP_PT / 2
             self.build(
@@ -191,7 +194,8 @@ class FigureScene(QGraphicsScene):
 
     def build(self, key: tuple, owner: object, old: dict, make) -> None:
         """Reuse the items drawn under `key` last time, else collect what `make()` adds.
-        `owner` (the layer object) is kept so that its id cannot be reused meanwhile."""
+        `owner` (the layer object) is kept so that the ids in its key (of the big arrays
+        it holds) cannot be reused meanwhile."""
         if key in old:
             self._drawn[key] = old.pop(key)
             return
@@ -199,6 +203,16 @@ class FigureScene(QGraphicsScene):
         make()
         self._drawn[key] = (owner, self._sink)
         self._sink = []
+
+    def layer_key(self, layer) -> tuple:
+        """`figure_plot.layer_key(layer)`, remembered for the layer objects drawn last time
+        (a view's cached static layers come back in every figure)."""
+        from .figure_plot import layer_key
+
+        known = self._old_keys.get(id(layer))
+        key = known[1] if known is not None and known[0] is layer else layer_key(layer)
+        self._keys[id(layer)] = (layer, key)
+        return key
 
     # ---- helpers the plot drawer uses ---------------------------------------------------
     def px(self, v: float) -> float:

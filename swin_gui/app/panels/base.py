@@ -26,6 +26,7 @@ language; subclasses with widgets of their own extend `retranslate`.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -87,12 +88,18 @@ class ElidedLabel(QWidget):
         self._elide()
 
     def _elide(self) -> None:
-        m = QFontMetrics(self.font())
+        font = self.font()
+        key = (font.key(), self.logicalDpiY())
+        m = _METRICS.get(key)
+        if m is None:
+            m = _METRICS[key] = QFontMetrics(font)
         width = max(10, self.width() - 4)
         if self.lines == 1:
             shown = m.elidedText(self.full, Qt.TextElideMode.ElideRight, width)
         else:  # wrap, then elide what does not fit in `lines` lines
-            shown = _wrap_elided(self.full, m, width, self.lines)
+            shown = _wrap_elided(
+                self.full, m, width, self.lines, functools.partial(_text_advance, key)
+            )
         if shown != self._shown:
             self._shown = shown
             self.update()
@@ -104,18 +111,50 @@ class ElidedLabel(QWidget):
         painter.drawText(self.rect().adjusted(2, 1, -2, -1), flags, self._shown)
 
 
-def _wrap_elided(text: str, m: QFontMetrics, width: int, lines: int) -> str:
+def _wrap_elided(text: str, m: QFontMetrics, width: int, lines: int, advance=None) -> str:
+    """`text` wrapped at spaces into at most `lines` lines of `width` px, the last one
+    elided: each line is the longest prefix, cut at a space (inside a word too long for a
+    line: at a character), that fits. The cuts are tried longest first as they always
+    were, but by bisection: the advance of a prefix grows with its length, so the first
+    that fits is found with a few measurements instead of one per word."""
+    advance = advance or m.horizontalAdvance
     out, rest = [], text
     for i in range(lines):
-        if m.horizontalAdvance(rest) <= width or i == lines - 1:
+        if advance(rest) <= width or i == lines - 1:
             out.append(m.elidedText(rest, Qt.TextElideMode.ElideRight, width))
             break
-        cut = len(rest)
-        while cut > 1 and m.horizontalAdvance(rest[:cut]) > width:
-            cut = rest.rfind(" ", 0, cut - 1) if " " in rest[: cut - 1] else cut - 1
+        cuts = _cuts(rest)
+        lo, hi = 0, len(cuts) - 1  # the first cut that fits (or the last one, ≤ 1)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cuts[mid] <= 1 or advance(rest[: cuts[mid]]) <= width:
+                hi = mid
+            else:
+                lo = mid + 1
+        cut = cuts[lo]
         out.append(rest[:cut])
         rest = rest[cut:].lstrip()
     return "\n".join(out)
+
+
+def _cuts(rest: str) -> list[int]:
+    """The prefix lengths a line may be cut at, longest first: the whole text, then before
+    each earlier space, then (within the first word) one character shorter each time."""
+    cut, cuts = len(rest), [len(rest)]
+    while cut > 1:
+        cut = rest.rfind(" ", 0, cut - 1) if " " in rest[: cut - 1] else cut - 1
+        cuts.append(cut)
+    return cuts
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_advance(font: tuple, text: str) -> int:
+    """A text's advance in a font (key: `QFont.key()` and the DPI), remembered: a
+    caption's lines come back on every token with the same words."""
+    return _METRICS[font].horizontalAdvance(text)
+
+
+_METRICS: dict[tuple, QFontMetrics] = {}  # font key -> its metrics (a few fonts)
 
 
 class Panel(QWidget):

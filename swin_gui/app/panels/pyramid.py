@@ -15,8 +15,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
-from ...analysis.features import channel_energy, top_channels
 from ...i18n import num, tr
+from ...render.pyramid import stage_energy, strongest_channels
 from ..state import Session
 from .base import Panel
 
@@ -154,10 +154,9 @@ class PyramidPanel(Panel):
             self._top_key = key
             with QSignalBlocker(self.top_combo):
                 self.top_combo.clear()
-                if trace is not None:
-                    f = trace.stages[sel.stage].out
-                    energy = channel_energy(f)
-                    for c in top_channels(f, TOP_K):
+                if trace is not None:  # both cached per trace and stage
+                    energy = stage_energy(trace, sel.stage)
+                    for c in strongest_channels(trace, sel.stage, TOP_K):
                         text = tr(
                             "Pyramid",
                             "ch {c} · energy {energy}",
