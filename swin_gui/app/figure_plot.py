@@ -6,8 +6,6 @@ and place, so the scene can keep what did not change from one draw to the next.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -227,41 +225,6 @@ class PlotDrawer:
             marks.lineTo(x + w + s.px(3), y)
             s.add_label(x + w + s.px(4), y, F.format_tick(v), anchor="lc", color_name="muted")
         s.add_path(marks, "muted", None, 0.8)
-
-
-SMALL_BYTES = 16384  # arrays up to this size are keyed by their bytes, larger ones by identity
-
-
-def _value_key(v):
-    if isinstance(v, np.ndarray):
-        if v.nbytes <= SMALL_BYTES:
-            return (v.shape, v.dtype.str, v.tobytes())
-        return ("id", id(v))  # the layer (kept with its items) holds it: the id stays unique
-    if isinstance(v, (tuple, list)):
-        return tuple(_value_key(x) for x in v)
-    try:
-        hash(v)
-    except TypeError:
-        return ("id", id(v))
-    return v
-
-
-def layer_key(layer) -> tuple:
-    """What a layer draws, as a hashable key: its type and fields, small arrays by their
-    bytes, big ones (pictures, kept in per-trace caches) by identity. A layer rebuilt with
-    the same content (a token change rebuilds the figure) keeps the items drawn for it."""
-    return (type(layer).__name__, *(_value_key(getattr(layer, f)) for f in _fields(layer)))
-
-
-def _fields(layer) -> tuple[str, ...]:
-    cls = type(layer)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class Segments(QGraphicsItem):

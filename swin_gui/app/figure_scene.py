@@ -5,13 +5,14 @@ The panels show this scene and `figure_file.write_figure` renders the very same 
 PNG, SVG or PDF, so a file holds exactly the figure the panel draws.
 
 Scene coordinates are pixels: figure points × `px_per_pt` (the screen's logical DPI / 72,
-or the export scale). A redraw keeps the items of every layer object it drew last time at
-the same place (the image under the grid, the static frame of a view), so a token change
-rebuilds only what changed.
+or the export scale). A redraw keeps the items of every layer it drew last time with the
+same content at the same place (`layer_key`: the image under the grid, the static frame of
+a view, a colour bar's ramp), so a token change rebuilds only what changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
@@ -205,10 +206,8 @@ class FigureScene(QGraphicsScene):
         self._sink = []
 
     def layer_key(self, layer) -> tuple:
-        """`figure_plot.layer_key(layer)`, remembered for the layer objects drawn last time
-        (a view's cached static layers come back in every figure)."""
-        from .figure_plot import layer_key
-
+        """`layer_key(layer)`, remembered for the layer objects drawn last time (a view's
+        cached static layers come back in every figure)."""
         known = self._old_keys.get(id(layer))
         key = known[1] if known is not None and known[0] is layer else layer_key(layer)
         self._keys[id(layer)] = (layer, key)
@@ -290,6 +289,41 @@ class FigureScene(QGraphicsScene):
                 path.addRect(data_rect(self, pl, (x, y, w, h)))
             self.highlight.setPen(QPen(self.qcolor(color_name), max(1.0, self.px(width_pt))))
         self.highlight.setPath(path)
+
+
+SMALL_BYTES = 16384  # arrays up to this size are keyed by their bytes, larger ones by identity
+
+
+def _value_key(v):
+    if isinstance(v, np.ndarray):
+        if v.nbytes <= SMALL_BYTES:
+            return (v.shape, v.dtype.str, v.tobytes())
+        return ("id", id(v))  # the layer (kept with its items) holds it: the id stays unique
+    if isinstance(v, (tuple, list)):
+        return tuple(_value_key(x) for x in v)
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    return v
+
+
+def layer_key(layer) -> tuple:
+    """What a layer draws, as a hashable key: its type and fields, small arrays by their
+    bytes, big ones (pictures, kept in per-trace caches) by identity. A layer rebuilt with
+    the same content (a token change rebuilds the figure) keeps the items drawn for it."""
+    return (type(layer).__name__, *(_value_key(getattr(layer, f)) for f in _fields(layer)))
+
+
+def _fields(layer) -> tuple[str, ...]:
+    cls = type(layer)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class ArrayCache:
