@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsScene
 from ..render import figure as F
 from ..render import layout as L
 from ..render.colormap import NAN_COLOR, colormap_lut
+from .figure_cache import ArrayCache
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -120,15 +121,12 @@ class PlotDrawer:
             item = self.picture(h.data, rect, h.smooth)
         else:
             data = np.ascontiguousarray(h.data, np.float32)
-            bad = ~np.isfinite(data)
-            if bad.any():  # masked / non-finite cells: the "masked" colour underneath
-                under = np.zeros((*data.shape, 4), np.uint8)
-                under[bad] = (*NAN_COLOR, 255)
-                self.s.add_item(self.picture(under, rect, False), z - 0.001)
-            lo, hi = h.levels if h.levels is not None else _finite_range(data)
-            rgba = self.s.colored.get(
-                data, (h.cmap, lo, hi), lambda: _colored(data, h.cmap, lo, hi)
+            how = (h.cmap, None if h.levels is None else tuple(h.levels))
+            rgba, under = PRECOLORED.peek(data, how) or self.s.colored.get(
+                data, how, lambda: _colouring(data, h.cmap, h.levels)
             )
+            if under is not None:  # masked / non-finite cells: the "masked" colour underneath
+                self.s.add_item(self.picture(under, rect, False), z - 0.001)
             item = self.picture(rgba, rect, h.smooth)
         item.setOpacity(h.opacity)
         self.s.add_item(item, z)
@@ -266,6 +264,34 @@ def _pixmap(rgb: np.ndarray) -> QPixmap:
     fmt = QImage.Format.Format_RGBA8888 if a.shape[2] == 4 else QImage.Format.Format_RGB888
     image = QImage(a.data, w, h, a.strides[0], fmt)
     return QPixmap.fromImage(image.copy())
+
+
+PRECOLORED = ArrayCache(size=4)  # big heatmaps coloured ahead, off the GUI thread
+
+
+def precolor(data: np.ndarray, cmap: str | None, levels: tuple[float, float] | None) -> None:
+    """Colour a big float heatmap now (on a worker thread) as the scene would colour the
+    layer `Heatmap(data, …, cmap, levels)`, so that drawing it only wraps the picture.
+    `data` must be the very array the layer will hold (float32, C-contiguous)."""
+    data = np.ascontiguousarray(data, np.float32)
+    how = (cmap, None if levels is None else tuple(levels))
+    PRECOLORED.get(data, how, lambda: _colouring(data, cmap, levels))
+
+
+def is_precolored(data: np.ndarray, cmap: str | None, levels) -> bool:
+    how = (cmap, None if levels is None else tuple(levels))
+    return PRECOLORED.peek(np.ascontiguousarray(data, np.float32), how) is not None
+
+
+def _colouring(data: np.ndarray, cmap: str | None, levels) -> tuple:
+    """(RGBA picture, the masked colour's picture under its non-finite cells or None)."""
+    bad = ~np.isfinite(data)
+    under = None
+    if bad.any():
+        under = np.zeros((*data.shape, 4), np.uint8)
+        under[bad] = (*NAN_COLOR, 255)
+    lo, hi = levels if levels is not None else _finite_range(data)
+    return _colored(data, cmap, lo, hi), under
 
 
 def _colored(data: np.ndarray, cmap: str | None, lo: float, hi: float) -> np.ndarray:

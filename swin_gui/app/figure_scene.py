@@ -13,7 +13,6 @@ a view, a colour bar's ramp), so a token change rebuilds only what changed.
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from ..render import figure as F
 from ..render import layout as L
+from .figure_cache import ArrayCache
 
 THEMES: dict[str, dict[str, str]] = {
     "dark": {
@@ -148,7 +148,7 @@ class FigureScene(QGraphicsScene):
         self._keys: dict[int, tuple[object, tuple]] = {}  # id(layer) -> (layer, its key)
         self._old_keys: dict[int, tuple[object, tuple]] = {}
         self.pixmaps = ArrayCache()  # RGB(A) arrays -> QPixmap
-        self.colored = ArrayCache()  # float heatmaps -> RGBA, per (colour map, levels)
+        self.colored = ArrayCache()  # float heatmaps -> (RGBA, masked picture), per colouring
 
     def draw(
         self,
@@ -291,7 +291,7 @@ class FigureScene(QGraphicsScene):
         self.highlight.setPath(path)
 
 
-SMALL_BYTES = 16384  # arrays up to this size are keyed by their bytes, larger ones by identity
+SMALL_BYTES = 4096  # arrays up to this size (boxes, lines) are keyed by content, others by id
 
 
 def _value_key(v):
@@ -324,27 +324,3 @@ def _fields(layer) -> tuple[str, ...]:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-class ArrayCache:
-    """What was derived from an array (its colouring, its QPixmap), by the array's identity
-    and `how` it was derived, held weakly: an array that dies takes its entry with it. At
-    most `size` entries, oldest out first."""
-
-    def __init__(self, size: int = 24) -> None:
-        self.size = size
-        self._store: dict[tuple, tuple[weakref.ref, object]] = {}
-
-    def get(self, data: np.ndarray, how: tuple, make):
-        key = (id(data), data.shape, *how)
-        hit = self._store.get(key)
-        if hit is not None and hit[0]() is data:
-            return hit[1]
-        value = make()
-        if len(self._store) >= self.size:
-            self._store.pop(next(iter(self._store)))
-        self._store[key] = (weakref.ref(data), value)
-        return value
-
-    def clear(self) -> None:
-        self._store.clear()
