@@ -9,12 +9,15 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
+_MISSING = object()
+
 
 class TraceCache:
     """Small cache of derived values keyed by (trace identity, key). Holds at most `traces`
     traces and `entries` values per trace (oldest out first); an entry dies with its trace
     (checked through a weak reference, so a recycled id() never returns a stale value and
-    the cache never keeps a trace alive)."""
+    the cache never keeps a trace alive; the weak reference's callback drops a dead
+    trace's values at once)."""
 
     def __init__(self, traces: int = 2, entries: int = 256) -> None:
         self._traces, self._entries = traces, entries
@@ -26,12 +29,32 @@ class TraceCache:
         if slot is None or slot[0]() is not trace:
             self._store.pop(id(trace), None)
             while len(self._store) >= self._traces:
-                self._store.pop(next(iter(self._store)))
-            slot = (weakref.ref(trace), {})
+                self._store.pop(next(iter(self._store)), None)
+            slot = (weakref.ref(trace, self._dropper(id(trace))), {})
             self._store[id(trace)] = slot
         entries = slot[1]
-        if key not in entries:
-            if len(entries) >= self._entries:
-                entries.pop(next(iter(entries)))
-            entries[key] = build()
-        return entries[key]
+        value = entries.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        value = build()  # a worker thread may fill the cache too (a panel's background work)
+        while len(entries) >= self._entries:
+            entries.pop(next(iter(entries)), None)
+        entries[key] = value
+        return value
+
+    def has(self, trace: Any, key: Hashable) -> bool:
+        """Whether (trace, key) is cached (nothing is built)."""
+        slot = self._store.get(id(trace))
+        return slot is not None and slot[0]() is trace and key in slot[1]
+
+    def _dropper(self, tid: int) -> Callable[[weakref.ref], None]:
+        """A weakref callback: the trace is gone, so are its values (not only at the next
+        trace's arrival), unless its id already holds a newer trace's slot."""
+        cache = weakref.ref(self)
+
+        def drop(ref: weakref.ref) -> None:
+            me = cache()
+            if me is not None and me._store.get(tid, (None,))[0] is ref:
+                me._store.pop(tid, None)
+
+        return drop

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsScene
 from ..render import figure as F
 from ..render import layout as L
 from ..render.colormap import NAN_COLOR, colormap_lut
+from .figure_cache import ArrayCache
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -54,15 +55,17 @@ class PlotDrawer:
         s, p = self.s, self.p
         base = (self.box, s.info.px_per_pt, s.info.theme, p.xlim, p.ylim, p.y_up)
         for z, layer in enumerate(p.layers):
-            key = ("layer", id(layer), z, *base)
+            key = ("layer", s.layer_key(layer), z, *base)
             s.build(key, layer, old, lambda layer=layer, z=z: self.layer(layer, 1 + z * 0.01))
         # the plot's chrome, in pieces that change independently (a new title or colour
         # scale for each token must not rebuild the ticks)
         s.build(("title", p.title, *base), None, old, self.title)
         s.build(("frame", p.frame, *base), None, old, self.frame)
         s.build(("ticks", p.xticks, p.yticks, p.xlabel, p.ylabel, *base), None, old, self.ticks)
-        if p.colorbar is not None:
-            s.build(("colorbar", p.colorbar, *base), None, old, self.colorbar)
+        if p.colorbar is not None:  # the ramp stays when only the levels change
+            cb = p.colorbar
+            s.build(("colorbar", cb.cmap, cb.unit, *base), None, old, self.colorbar)
+            s.build(("colorbar-ticks", cb.levels, cb.ticks, *base), None, old, self.colorbar_ticks)
 
     def title(self) -> None:
         if self.p.title:
@@ -118,15 +121,12 @@ class PlotDrawer:
             item = self.picture(h.data, rect, h.smooth)
         else:
             data = np.ascontiguousarray(h.data, np.float32)
-            bad = ~np.isfinite(data)
-            if bad.any():  # masked / non-finite cells: the "masked" colour underneath
-                under = np.zeros((*data.shape, 4), np.uint8)
-                under[bad] = (*NAN_COLOR, 255)
-                self.s.add_item(self.picture(under, rect, False), z - 0.001)
-            lo, hi = h.levels if h.levels is not None else _finite_range(data)
-            rgba = self.s.colored.get(
-                data, (h.cmap, lo, hi), lambda: _colored(data, h.cmap, lo, hi)
+            how = (h.cmap, None if h.levels is None else tuple(h.levels))
+            rgba, under = PRECOLORED.peek(data, how) or self.s.colored.get(
+                data, how, lambda: _colouring(data, h.cmap, h.levels)
             )
+            if under is not None:  # masked / non-finite cells: the "masked" colour underneath
+                self.s.add_item(self.picture(under, rect, False), z - 0.001)
             item = self.picture(rgba, rect, h.smooth)
         item.setOpacity(h.opacity)
         self.s.add_item(item, z)
@@ -197,6 +197,7 @@ class PlotDrawer:
             s.add_label(x, by + bh / 2, p.ylabel, anchor="rc", color_name="muted")
 
     def colorbar(self) -> None:
+        """The colour bar's ramp, frame and unit (its ticks: `colorbar_ticks`)."""
         s, cb = self.s, self.p.colorbar
         bx, by, bw, bh = self.box
         x = bx + bw + s.px(8)
@@ -205,15 +206,23 @@ class PlotDrawer:
         s.add_item(self.picture(ramp, QRectF(x, by, w, bh), True), 1)
         frame = QPainterPath()
         frame.addRect(QRectF(x, by, w, bh))
+        s.add_path(frame, "muted", None, 0.8)
+        s.add_label(x, by + bh + s.px(2), cb.unit, anchor="lt", color_name="muted")
+
+    def colorbar_ticks(self) -> None:
+        s, cb = self.s, self.p.colorbar
+        bx, by, bw, bh = self.box
+        x = bx + bw + s.px(8)
+        w = s.px(F.COLORBAR_PT)
+        marks = QPainterPath()
         lo, hi = cb.levels
         for v in cb.tick_values():
             f = 0.0 if hi == lo else (v - lo) / (hi - lo)
             y = by + bh * (1 - min(max(f, 0.0), 1.0))
-            frame.moveTo(x + w, y)
-            frame.lineTo(x + w + s.px(3), y)
+            marks.moveTo(x + w, y)
+            marks.lineTo(x + w + s.px(3), y)
             s.add_label(x + w + s.px(4), y, F.format_tick(v), anchor="lc", color_name="muted")
-        s.add_path(frame, "muted", None, 0.8)
-        s.add_label(x, by + bh + s.px(2), cb.unit, anchor="lt", color_name="muted")
+        s.add_path(marks, "muted", None, 0.8)
 
 
 class Segments(QGraphicsItem):
@@ -255,6 +264,34 @@ def _pixmap(rgb: np.ndarray) -> QPixmap:
     fmt = QImage.Format.Format_RGBA8888 if a.shape[2] == 4 else QImage.Format.Format_RGB888
     image = QImage(a.data, w, h, a.strides[0], fmt)
     return QPixmap.fromImage(image.copy())
+
+
+PRECOLORED = ArrayCache(size=4)  # big heatmaps coloured ahead, off the GUI thread
+
+
+def precolor(data: np.ndarray, cmap: str | None, levels: tuple[float, float] | None) -> None:
+    """Colour a big float heatmap now (on a worker thread) as the scene would colour the
+    layer `Heatmap(data, …, cmap, levels)`, so that drawing it only wraps the picture.
+    `data` must be the very array the layer will hold (float32, C-contiguous)."""
+    data = np.ascontiguousarray(data, np.float32)
+    how = (cmap, None if levels is None else tuple(levels))
+    PRECOLORED.get(data, how, lambda: _colouring(data, cmap, levels))
+
+
+def is_precolored(data: np.ndarray, cmap: str | None, levels) -> bool:
+    how = (cmap, None if levels is None else tuple(levels))
+    return PRECOLORED.peek(np.ascontiguousarray(data, np.float32), how) is not None
+
+
+def _colouring(data: np.ndarray, cmap: str | None, levels) -> tuple:
+    """(RGBA picture, the masked colour's picture under its non-finite cells or None)."""
+    bad = ~np.isfinite(data)
+    under = None
+    if bad.any():
+        under = np.zeros((*data.shape, 4), np.uint8)
+        under[bad] = (*NAN_COLOR, 255)
+    lo, hi = levels if levels is not None else _finite_range(data)
+    return _colored(data, cmap, lo, hi), under
 
 
 def _colored(data: np.ndarray, cmap: str | None, lo: float, hi: float) -> np.ndarray:

@@ -5,14 +5,14 @@ The panels show this scene and `figure_file.write_figure` renders the very same 
 PNG, SVG or PDF, so a file holds exactly the figure the panel draws.
 
 Scene coordinates are pixels: figure points × `px_per_pt` (the screen's logical DPI / 72,
-or the export scale). A redraw keeps the items of every layer object it drew last time at
-the same place (the image under the grid, the static frame of a view), so a token change
-rebuilds only what changed.
+or the export scale). A redraw keeps the items of every layer it drew last time with the
+same content at the same place (`layer_key`: the image under the grid, the static frame of
+a view, a colour bar's ramp), so a token change rebuilds only what changed.
 """
 
 from __future__ import annotations
 
-import weakref
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from ..render import figure as F
 from ..render import layout as L
+from .figure_cache import ArrayCache
 
 THEMES: dict[str, dict[str, str]] = {
     "dark": {
@@ -144,8 +145,10 @@ class FigureScene(QGraphicsScene):
         self.addItem(self.highlight)
         self._drawn: dict[tuple, tuple[object, list[QGraphicsItem]]] = {}
         self._sink: list[QGraphicsItem] = []
+        self._keys: dict[int, tuple[object, tuple]] = {}  # id(layer) -> (layer, its key)
+        self._old_keys: dict[int, tuple[object, tuple]] = {}
         self.pixmaps = ArrayCache()  # RGB(A) arrays -> QPixmap
-        self.colored = ArrayCache()  # float heatmaps -> RGBA, per (colour map, levels)
+        self.colored = ArrayCache()  # float heatmaps -> (RGBA, masked picture), per colouring
 
     def draw(
         self,
@@ -164,6 +167,7 @@ class FigureScene(QGraphicsScene):
         self.info = SceneInfo(figure, lay, px_per_pt, theme)
         self.setBackgroundBrush(color("bg", theme))
         old, self._drawn = self._drawn, {}
+        self._old_keys, self._keys = self._keys, {}
         if top:
             x = y = px_per_pt * F.GAP_PT / 2
             self.build(
@@ -191,7 +195,8 @@ class FigureScene(QGraphicsScene):
 
     def build(self, key: tuple, owner: object, old: dict, make) -> None:
         """Reuse the items drawn under `key` last time, else collect what `make()` adds.
-        `owner` (the layer object) is kept so that its id cannot be reused meanwhile."""
+        `owner` (the layer object) is kept so that the ids in its key (of the big arrays
+        it holds) cannot be reused meanwhile."""
         if key in old:
             self._drawn[key] = old.pop(key)
             return
@@ -199,6 +204,14 @@ class FigureScene(QGraphicsScene):
         make()
         self._drawn[key] = (owner, self._sink)
         self._sink = []
+
+    def layer_key(self, layer) -> tuple:
+        """`layer_key(layer)`, remembered for the layer objects drawn last time (a view's
+        cached static layers come back in every figure)."""
+        known = self._old_keys.get(id(layer))
+        key = known[1] if known is not None and known[0] is layer else layer_key(layer)
+        self._keys[id(layer)] = (layer, key)
+        return key
 
     # ---- helpers the plot drawer uses ---------------------------------------------------
     def px(self, v: float) -> float:
@@ -278,25 +291,36 @@ class FigureScene(QGraphicsScene):
         self.highlight.setPath(path)
 
 
-class ArrayCache:
-    """What was derived from an array (its colouring, its QPixmap), by the array's identity
-    and `how` it was derived, held weakly: an array that dies takes its entry with it. At
-    most `size` entries, oldest out first."""
+SMALL_BYTES = 4096  # arrays up to this size (boxes, lines) are keyed by content, others by id
 
-    def __init__(self, size: int = 24) -> None:
-        self.size = size
-        self._store: dict[tuple, tuple[weakref.ref, object]] = {}
 
-    def get(self, data: np.ndarray, how: tuple, make):
-        key = (id(data), data.shape, *how)
-        hit = self._store.get(key)
-        if hit is not None and hit[0]() is data:
-            return hit[1]
-        value = make()
-        if len(self._store) >= self.size:
-            self._store.pop(next(iter(self._store)))
-        self._store[key] = (weakref.ref(data), value)
-        return value
+def _value_key(v):
+    if isinstance(v, np.ndarray):
+        if v.nbytes <= SMALL_BYTES:
+            return (v.shape, v.dtype.str, v.tobytes())
+        return ("id", id(v))  # the layer (kept with its items) holds it: the id stays unique
+    if isinstance(v, (tuple, list)):
+        return tuple(_value_key(x) for x in v)
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    return v
 
-    def clear(self) -> None:
-        self._store.clear()
+
+def layer_key(layer) -> tuple:
+    """What a layer draws, as a hashable key: its type and fields, small arrays by their
+    bytes, big ones (pictures, kept in per-trace caches) by identity. A layer rebuilt with
+    the same content (a token change rebuilds the figure) keeps the items drawn for it."""
+    return (type(layer).__name__, *(_value_key(getattr(layer, f)) for f in _fields(layer)))
+
+
+def _fields(layer) -> tuple[str, ...]:
+    cls = type(layer)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}

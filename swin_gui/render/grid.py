@@ -169,10 +169,13 @@ def fit_note(trace: Trace) -> str | None:
 def _region_layer(trace: Trace, block: BlockTrace, shift: int) -> F.Heatmap:
     """The 9 regions as an RGBA layer at token resolution (region 0 faint)."""
     labels = original_regions(block, shift)  # Hp, Wp
-    palette = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in REGION_COLORS])
-    rgba = np.empty((*labels.shape, 4), np.uint8)
-    rgba[..., :3] = palette[labels]
-    rgba[..., 3] = np.where(labels == 0, REGION0_ALPHA, REGION_ALPHA)
+    palette = np.array(
+        [[int(c[i : i + 2], 16) for i in (1, 3, 5)] + [REGION_ALPHA] for c in REGION_COLORS],
+        np.uint8,
+    )
+    palette[0, 3] = REGION0_ALPHA
+    words = palette.view(np.uint32).reshape(-1)  # one RGBA word per region
+    rgba = np.take(words, labels).view(np.uint8).reshape(*labels.shape, 4)  # one lookup
     tp = trace.token_pixels(block.stage)
     Hp, Wp = block.padded
     return F.Heatmap(rgba, (0, 0, Wp * tp, Hp * tp))

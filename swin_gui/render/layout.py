@@ -6,7 +6,9 @@ leave. The screen and every file format use this one layout, in points.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from ..i18n import language
 from .figure import (
     COLORBAR_PT,
     GAP_PT,
@@ -68,15 +70,28 @@ class FigureLayout:
 
 def _margins(p: Plot) -> tuple[float, float, float, float]:
     """left, top, right, bottom around the data area: ticks, labels, title, colour bar."""
-    left = max((text_width_pt(t, TICK_PT) for _, t in p.yticks), default=0.0)
-    left += (4.0 if p.yticks else 0.0) + (text_width_pt(p.ylabel, TICK_PT) + 4 if p.ylabel else 0)
-    top = TITLE_PT * 1.7 if p.title else 2.0
-    bottom = (TICK_PT * 1.6 if p.xticks else 0.0) + (TICK_PT * 1.6 if p.xlabel else 0.0)
+    args = (p.yticks, p.ylabel, bool(p.title), bool(p.xticks), bool(p.xlabel), p.colorbar)
+    try:
+        return _margins_of(*args, language())
+    except TypeError:  # a list where a tuple belongs: not hashable, computed each time
+        return _margins_of.__wrapped__(*args, language())
+
+
+@lru_cache(maxsize=1024)
+def _margins_of(
+    yticks, ylabel: str, title: bool, xticks: bool, xlabel: bool, colorbar, _language: str
+) -> tuple[float, float, float, float]:
+    """`_margins` from what they depend on (a layout asks for them many times over; the
+    language is there for the tick labels' decimal separator)."""
+    left = max((text_width_pt(t, TICK_PT) for _, t in yticks), default=0.0)
+    left += (4.0 if yticks else 0.0) + (text_width_pt(ylabel, TICK_PT) + 4 if ylabel else 0)
+    top = TITLE_PT * 1.7 if title else 2.0
+    bottom = (TICK_PT * 1.6 if xticks else 0.0) + (TICK_PT * 1.6 if xlabel else 0.0)
     right = 2.0
-    if p.colorbar is not None:
-        labels = [format_tick(v) for v in p.colorbar.tick_values()]
+    if colorbar is not None:
+        labels = [format_tick(v) for v in colorbar.tick_values()]
         ticks = COLORBAR_PT + 4.0 + max(text_width_pt(t, TICK_PT) for t in labels)
-        right += 8.0 + max(ticks, text_width_pt(p.colorbar.unit, TICK_PT))  # unit under the bar
+        right += 8.0 + max(ticks, text_width_pt(colorbar.unit, TICK_PT))  # unit under the bar
         bottom = max(bottom, TICK_PT * 1.8)  # the unit under the bar
     return left, top, right, max(bottom, 2.0)
 

@@ -88,11 +88,16 @@ class Mosaic:
 
 
 def mosaic(trace: Trace, block: BlockTrace, shift: int) -> Mosaic:
-    return _CACHE.get(
-        trace,
-        ("mosaic", block.stage, block.index, shift, language()),  # its hit regions hold text
-        lambda: Mosaic(block, shift),
-    )
+    return _CACHE.get(trace, _mosaic_key(block, shift), lambda: Mosaic(block, shift))
+
+
+def mosaic_cached(trace: Trace, block: BlockTrace, shift: int) -> bool:
+    """Whether `mosaic` would answer at once (a big block's is built in the background)."""
+    return _CACHE.has(trace, _mosaic_key(block, shift))
+
+
+def _mosaic_key(block: BlockTrace, shift: int) -> tuple:
+    return ("mosaic", block.stage, block.index, shift, language())  # its hit regions hold text
 
 
 def _matrix(block: BlockTrace, mask: np.ndarray, tokens: np.ndarray, w: int, shift: int):

@@ -19,6 +19,18 @@ from ...render.selection import Selection
 from ..state import BACKGROUND_BYTES, Pending, attention_bytes
 from .base import Panel
 
+BACKGROUND_MACS = 3 * 10**8  # attention costing more multiply-adds is computed off-thread
+
+
+def attention_macs(trace, stage: int, block: int) -> int:
+    """About what a block's on-demand attention costs: q, k, v for every (padded) token
+    (3·C² each) and its N scores (N·C): Swin-T's stage 3 at 1536² is ~4·10⁹ (0.2 s on
+    the GUI thread although its 11 MB of attention are under `BACKGROUND_BYTES`)."""
+    bt = trace.block(stage, block)
+    Hp, Wp = bt.padded
+    C = trace.stages[stage].dim
+    return Hp * Wp * (3 * C * C + bt.tokens_per_window * C)
+
 
 class AttentionPanel(Panel):
     """Per-head attention (`view_name` "attention")."""
@@ -36,10 +48,13 @@ class AttentionPanel(Panel):
         )
 
     def background_work(self, trace, selection: Selection) -> Pending | None:
-        """A big block's attention (and mask) is computed off the GUI thread."""
+        """A big or costly block's attention (and mask) is computed off the GUI thread."""
         s, b = selection.stage, selection.block
         bt = trace.block(s, b)
-        if bt.computed("attn") or attention_bytes(trace, s, b) < BACKGROUND_BYTES:
+        if bt.computed("attn") or (
+            attention_bytes(trace, s, b) < BACKGROUND_BYTES
+            and attention_macs(trace, s, b) < BACKGROUND_MACS
+        ):
             return None
         text = tr("Main", "computing attention… (stage {s} · block {b})", s=s, b=b)
         return Pending(("attn", id(trace), s, b), lambda: (bt.attn, bt.mask), text, "attention")

@@ -13,7 +13,8 @@ user intent with no per-panel code for the common cases (payload keys of `HitReg
 
 A panel whose figure needs something slow first (a big block's on-demand attention) says
 so in `background_work`; the session's background runner computes it off the GUI thread
-while the panel shows a placeholder, then the panel draws.
+while the panel shows a placeholder, then the panel draws. The job starts a frame
+(`FRAME_S`) later, so that the change paints before the job competes with the GUI thread.
 
 Hovering a cell tells every panel which tokens are under the mouse (`Hover`) and puts the
 value under the cursor, with its unit, and the tokens in the status bar; tokens hovered
@@ -26,13 +27,14 @@ language; subclasses with widgets of their own extend `retranslate`.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ... import i18n
 from ...i18n import tr
@@ -41,81 +43,9 @@ from ...render.registry import view as registry_view
 from ...render.selection import Selection
 from ..figure_view import FigureView
 from ..state import Hover, Pending, Session
+from .elided import ElidedLabel
 
-
-class ElidedLabel(QWidget):
-    """A line (or `lines` lines) of text of fixed height that never asks for more width:
-    the text is elided to fit and the whole of it is the tooltip. It paints the text
-    itself, so a change repaints this label alone — a QLabel would ask its window to
-    re-lay out, and repaint, on every token."""
-
-    def __init__(self, lines: int = 1, bold: bool = False, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.full = ""
-        self._shown = ""
-        if bold:
-            f = self.font()
-            f.setBold(True)
-            self.setFont(f)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.set_lines(lines)
-
-    def set_lines(self, lines: int) -> None:
-        self.lines = lines
-        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * lines + 2)
-        self._elide()
-
-    def sizeHint(self) -> QSize:  # never wider for a longer text
-        return QSize(60, self.height())
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(20, self.height())
-
-    def text(self) -> str:
-        """What is shown (elided)."""
-        return self._shown
-
-    def set_full_text(self, text: str) -> None:
-        if text == self.full:
-            return
-        self.full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        m = QFontMetrics(self.font())
-        width = max(10, self.width() - 4)
-        if self.lines == 1:
-            shown = m.elidedText(self.full, Qt.TextElideMode.ElideRight, width)
-        else:  # wrap, then elide what does not fit in `lines` lines
-            shown = _wrap_elided(self.full, m, width, self.lines)
-        if shown != self._shown:
-            self._shown = shown
-            self.update()
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-        painter.drawText(self.rect().adjusted(2, 1, -2, -1), flags, self._shown)
-
-
-def _wrap_elided(text: str, m: QFontMetrics, width: int, lines: int) -> str:
-    out, rest = [], text
-    for i in range(lines):
-        if m.horizontalAdvance(rest) <= width or i == lines - 1:
-            out.append(m.elidedText(rest, Qt.TextElideMode.ElideRight, width))
-            break
-        cut = len(rest)
-        while cut > 1 and m.horizontalAdvance(rest[:cut]) > width:
-            cut = rest.rfind(" ", 0, cut - 1) if " " in rest[: cut - 1] else cut - 1
-        out.append(rest[:cut])
-        rest = rest[cut:].lstrip()
-    return "\n".join(out)
+__all__ = ["ElidedLabel", "Panel"]
 
 
 class Panel(QWidget):
@@ -195,7 +125,7 @@ class Panel(QWidget):
         if trace is None:
             return
         pending = None if wait else self.background_work(trace, self.session.selection)
-        if pending is not None and self.session.compute_later(pending):
+        if pending is not None and self.session.compute_later(_after_a_frame(pending)):
             self._waiting = pending
             self.show_placeholder(pending.text)
             return
@@ -364,6 +294,23 @@ class Panel(QWidget):
         if self.figure.data is not None:
             written.append(save_npy(self.figure.data, path.with_suffix(".npy"), overwrite))
         return written
+
+
+FRAME_S = 0.02  # what a background job leaves the GUI thread before it starts
+
+
+def _after_a_frame(pending: Pending) -> Pending:
+    """`pending` whose work, on a worker thread, first sleeps one frame: the GUI thread
+    paints the placeholder and the other panels' change before the job competes with it
+    for the interpreter (it took 10–20 ms off a new block's frame at 1536²)."""
+    work = pending.work
+
+    def later():
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(FRAME_S)
+        return work()
+
+    return dataclasses.replace(pending, work=later)
 
 
 def _tok(v) -> tuple[int, int]:

@@ -14,9 +14,13 @@ import numpy as np
 from ...i18n import tr
 from ...render import figure as F
 from ...render.common import selected_window
+from ...render.mask import CMAP, LEVELS, block_masks, mosaic, mosaic_cached
 from ...render.selection import Selection, view_shift
-from ..state import Hover
+from ..figure_plot import is_precolored, precolor
+from ..state import Hover, Pending
 from .base import Panel
+
+MOSAIC_BACKGROUND_BYTES = 4 * 2**20  # a bigger mosaic is built and coloured off-thread (~30 ms)
 
 
 class MaskPanel(Panel):
@@ -48,6 +52,27 @@ class MaskPanel(Panel):
         block = trace.block(new.stage, new.block)
         shift = view_shift(block, new)
         return selected_window(block, new, shift) != selected_window(block, old, shift)
+
+    def background_work(self, trace, selection: Selection) -> Pending | None:
+        """A big block's masks (nW, N, N), their mosaic and its colouring are made off the
+        GUI thread (at 1536² they took 0.1–0.3 s on it, for every block shown)."""
+        block = trace.block(selection.stage, selection.block)
+        shift = view_shift(block, selection)
+        nWh, nWw = block.window_grid
+        if nWh * nWw * block.tokens_per_window**2 * 4 < MOSAIC_BACKGROUND_BYTES:
+            return None
+        if mosaic_cached(trace, block, shift) and is_precolored(
+            mosaic(trace, block, shift).data, CMAP, LEVELS
+        ):
+            return None
+
+        def work():
+            block_masks(block, shift)  # the block's own mask, on demand
+            precolor(mosaic(trace, block, shift).data, CMAP, LEVELS)
+
+        s, b = selection.stage, selection.block
+        text = tr("Mask", "computing the masks… (stage {s} · block {b})", s=s, b=b)
+        return Pending(("mask", id(trace), s, b, shift), work, text, "mask")
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "window":

@@ -5,7 +5,9 @@ Controls, all two-way synced with the session:
 - mode combo (channel | norm | PCA) <-> `Selection.feature_mode`;
 - channel spin box ("top" = the channel with the most energy) <-> `Selection.channel`;
 - "top channels" combo: the current stage's 8 strongest channels with their energy;
-  picking one selects that channel (and channel mode).
+  picking one selects that channel (and channel mode); every stage's energy is computed
+  off the GUI thread when a trace comes in (and kept per trace), so a stage change only
+  reads it.
 Mouse (the base panel's generic hit handling): hover reads the value and the token; a
 click selects that stage's token, and the stage (block 0) when it is another one.
 """
@@ -15,9 +17,9 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
-from ...analysis.features import channel_energy, top_channels
 from ...i18n import num, tr
-from ..state import Session
+from ...render.pyramid import stage_energy, strongest_channels
+from ..state import Pending, Session
 from .base import Panel
 
 MODES = ("channel", "norm", "pca")  # Selection.feature_mode, in the combo's order
@@ -127,6 +129,13 @@ class PyramidPanel(Panel):
         super().retranslate()
 
     # ---- rendering ---------------------------------------------------------------------------
+    def _on_trace_changed(self, trace) -> None:
+        super()._on_trace_changed(trace)
+        if trace is not None:  # every stage's energy, off the GUI thread: a stage change reads it
+            stages = range(len(trace.stages))
+            work = lambda: [stage_energy(trace, s) for s in stages]  # noqa: E731
+            self.session.compute_later(Pending(("energy", id(trace)), work, "", "energy"))
+
     def refresh(self) -> None:
         self._sync_controls()
         super().refresh()
@@ -154,10 +163,9 @@ class PyramidPanel(Panel):
             self._top_key = key
             with QSignalBlocker(self.top_combo):
                 self.top_combo.clear()
-                if trace is not None:
-                    f = trace.stages[sel.stage].out
-                    energy = channel_energy(f)
-                    for c in top_channels(f, TOP_K):
+                if trace is not None:  # both cached per trace and stage
+                    energy = stage_energy(trace, sel.stage)
+                    for c in strongest_channels(trace, sel.stage, TOP_K):
                         text = tr(
                             "Pyramid",
                             "ch {c} · energy {energy}",

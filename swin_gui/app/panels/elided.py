@@ -1,0 +1,126 @@
+"""`ElidedLabel`: a line (or a few lines) of text that elides instead of asking its window
+for more room, and `_wrap_elided`, its wrapping. A panel's heading and caption change on
+every token, so both are cheap: the label paints itself (no re-layout) and the wrapping
+measures a few prefixes, remembered per font (`_text_advance`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class ElidedLabel(QWidget):
+    """A line (or `lines` lines) of text of fixed height that never asks for more width:
+    the text is elided to fit and the whole of it is the tooltip. It paints the text
+    itself, so a change repaints this label alone — a QLabel would ask its window to
+    re-lay out, and repaint, on every token."""
+
+    def __init__(self, lines: int = 1, bold: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full = ""
+        self._shown = ""
+        if bold:
+            f = self.font()
+            f.setBold(True)
+            self.setFont(f)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.set_lines(lines)
+
+    def set_lines(self, lines: int) -> None:
+        self.lines = lines
+        self.setFixedHeight(QFontMetrics(self.font()).lineSpacing() * lines + 2)
+        self._elide()
+
+    def sizeHint(self) -> QSize:  # never wider for a longer text
+        return QSize(60, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(20, self.height())
+
+    def text(self) -> str:
+        """What is shown (elided)."""
+        return self._shown
+
+    def set_full_text(self, text: str) -> None:
+        if text == self.full:
+            return
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        font = self.font()
+        key = (font.key(), self.logicalDpiY())
+        m = _METRICS.get(key)
+        if m is None:
+            m = _METRICS[key] = QFontMetrics(font)
+        width = max(10, self.width() - 4)
+        if self.lines == 1:
+            shown = m.elidedText(self.full, Qt.TextElideMode.ElideRight, width)
+        else:  # wrap, then elide what does not fit in `lines` lines
+            shown = _wrap_elided(
+                self.full, m, width, self.lines, functools.partial(_text_advance, key)
+            )
+        if shown != self._shown:
+            self._shown = shown
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        painter.drawText(self.rect().adjusted(2, 1, -2, -1), flags, self._shown)
+
+
+def _wrap_elided(text: str, m: QFontMetrics, width: int, lines: int, advance=None) -> str:
+    """`text` wrapped at spaces into at most `lines` lines of `width` px, the last one
+    elided: each line is the longest prefix, cut at a space (inside a word too long for a
+    line: at a character), that fits. The cuts are tried longest first as they always
+    were, but by bisection: the advance of a prefix grows with its length, so the first
+    that fits is found with a few measurements instead of one per word."""
+    advance = advance or m.horizontalAdvance
+    out, rest = [], text
+    for i in range(lines):
+        if advance(rest) <= width or i == lines - 1:
+            out.append(m.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            break
+        cuts = _cuts(rest)
+        lo, hi = 0, len(cuts) - 1  # the first cut that fits (or the last one, ≤ 1)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cuts[mid] <= 1 or advance(rest[: cuts[mid]]) <= width:
+                hi = mid
+            else:
+                lo = mid + 1
+        cut = cuts[lo]
+        out.append(rest[:cut])
+        rest = rest[cut:].lstrip()
+    return "\n".join(out)
+
+
+def _cuts(rest: str) -> list[int]:
+    """The prefix lengths a line may be cut at, longest first: the whole text, then before
+    each earlier space, then (within the first word) one character shorter each time."""
+    cut, cuts = len(rest), [len(rest)]
+    while cut > 1:
+        cut = rest.rfind(" ", 0, cut - 1) if " " in rest[: cut - 1] else cut - 1
+        cuts.append(cut)
+    return cuts
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_advance(font: tuple, text: str) -> int:
+    """A text's advance in a font (key: `QFont.key()` and the DPI), remembered: a
+    caption's lines come back on every token with the same words."""
+    return _METRICS[font].horizontalAdvance(text)
+
+
+_METRICS: dict[tuple, QFontMetrics] = {}  # font key -> its metrics (a few fonts)
