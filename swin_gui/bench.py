@@ -9,7 +9,8 @@ absolute times):
      pixel ratio (linear cost in image size); with `--only scaling` (not `--quick`) also
      2048² and 4000×3000 at native size, one child process each: plain ms, first-panel ms
      (lazy capture + one block's attention), peak RSS, and RSS after switching back to a
-     224 image and to another model;
+     224 image and to another model; then `swin-gui export`'s per-image work (trace.npz
+     and PNGs) with the default options and with `--attention none`: MB, s, peak RSS;
   4. UI latency: median repaint time after changing the token, head or block, from the
      cached Trace (offscreen Qt);
   5. batching: images/s of a batch-8 forward and a batch-8 export capture against batch 1;
