@@ -9,7 +9,8 @@ absolute times):
      pixel ratio (linear cost in image size); with `--only scaling` (not `--quick`) also
      2048² and 4000×3000 at native size, one child process each: plain ms, first-panel ms
      (lazy capture + one block's attention), peak RSS, and RSS after switching back to a
-     224 image and to another model;
+     224 image and to another model; then `swin-gui export`'s per-image work (trace.npz
+     and PNGs) with the default options and with `--attention none`: MB, s, peak RSS;
   4. UI latency: median repaint time after changing the token, head or block, from the
      cached Trace (offscreen Qt);
   5. batching: images/s of a batch-8 forward and a batch-8 export capture against batch 1;
@@ -186,14 +187,34 @@ def _plain_ms(model, image) -> float:
     return (time.perf_counter() - t0) * 1e3
 
 
+def _export(trace, attention: str) -> dict:
+    """`swin-gui export`'s per-image work (trace.npz, the PNGs, the manifest) into a
+    temporary folder: seconds and the trace.npz MB."""
+    import tempfile
+    from pathlib import Path
+
+    from .export import export_image
+    from .export_stream import NpzOptions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        export_image(trace, Path(tmp) / "big", npz=NpzOptions(attention))
+        took = time.perf_counter() - t0
+        return {
+            "export_s": took,
+            "npz_mb": (Path(tmp) / "big" / "trace.npz").stat().st_size / 2**20,
+        }
+
+
 def measure_big(model_name: str, height: int, width: int, mode: str) -> dict:
     """In this process, at native H x W. Mode "plain": one plain forward (time, peak RSS).
     Mode "capture": a plain forward for the time next to it, then a lazy capture plus one
     SW-MSA block's attention and mask (the first panel; time, peak RSS), then a switch back
     to a 224 image and one to another model, reading RSS after each. The plain forward's
-    memory is handed back first and peaks lower, so the peak is the capture's. Mode "npz":
-    a lazy capture streamed into trace NPZ files as `swin-gui export` writes them, with the
-    default options and with `--attention none` (MB and seconds each, peak RSS)."""
+    memory is handed back first and peaks lower, so the peak is the capture's. Modes
+    "export" and "export-none": a lazy capture, then `swin-gui export`'s whole per-image
+    work (trace.npz, PNGs, manifest) with the default options or `--attention none`
+    (seconds, trace.npz MB, peak RSS)."""
     import gc
 
     from .api import load_model
@@ -205,7 +226,7 @@ def measure_big(model_name: str, height: int, width: int, mode: str) -> dict:
     gc.collect()
     result = {"rss_before_mb": rss_mb()}
     image = _noise_image(height, width)
-    if mode != "npz":  # the npz child only writes
+    if not mode.startswith("export"):  # the export children only export
         result["plain_ms"] = _plain_ms(model, image)
     if mode == "plain":
         result["peak_rss_mb"] = peak_rss_mb()
@@ -214,22 +235,9 @@ def measure_big(model_name: str, height: int, width: int, mode: str) -> dict:
     t0 = time.perf_counter()
     trace = capture(model, image, "native")
     result["capture_ms"] = (time.perf_counter() - t0) * 1e3
-    if mode == "npz":
-        import os
-        import tempfile
-
-        from .export_stream import NpzOptions, write_trace_npz
-
-        with tempfile.TemporaryDirectory() as tmp:
-            for key, options in (("npz", NpzOptions()), ("npz_none", NpzOptions("none"))):
-                path = os.path.join(tmp, f"{key}.npz")
-                t0 = time.perf_counter()
-                with open(path, "wb") as f:
-                    write_trace_npz(trace, f, options)
-                result[f"{key}_s"] = time.perf_counter() - t0
-                result[f"{key}_mb"] = os.path.getsize(path) / 2**20
-                os.remove(path)
-        result["npz_peak_rss_mb"] = peak_rss_mb()
+    if mode.startswith("export"):
+        result.update(_export(trace, "none" if mode == "export-none" else "all"))
+        result["export_peak_rss_mb"] = peak_rss_mb()
         return result
     _show(trace=trace)  # the first panels: one SW-MSA block's attention and mask
     result["first_panel_ms"] = (time.perf_counter() - t0) * 1e3
@@ -267,32 +275,36 @@ def measure_in_child(model_name: str, height: int, width: int, mode: str, thread
 
 def bench_big(sizes=BIG_SIZES, model_name: str = SWIN_T) -> None:
     print(
-        "[scaling] large images at native size, Swin-T, three child processes per row "
-        "(plain alone; plain then lazy capture; lazy capture then NPZ); bounds: capture peak "
-        "≤ 4096 MB, first panel ≤ 1.5× plain, after a switch ≤ before + 300 MB; NPZ MB as "
-        "`swin-gui export` writes it: default options (--attention all) and --attention none"
+        "[scaling] large images at native size, Swin-T, four child processes per row "
+        "(plain alone; plain then lazy capture; lazy capture then `swin-gui export`'s work "
+        "with the default options, and with --attention none); bounds: capture and export "
+        "peaks ≤ 4096 MB, first panel ≤ 1.5× plain, after a switch ≤ before + 300 MB"
     )
     print(
         f"  {'size':>9} {'plain ms':>9} {'plain MB':>9} {'capture ms':>11} {'1st panel':>10} "
         f"{'panel×':>7} {'peak MB':>8} {'before MB':>10} {'back 224':>9} {'other model':>12} "
-        f"{'NPZ MB':>8} {'NPZ none':>9} {'export peak':>12}"
+        f"{'NPZ MB':>8} {'export s':>9} {'export MB':>10} {'NPZ none':>9} {'none s':>7} "
+        f"{'none MB':>8}"
     )
     for h, w in sizes:
-        plain = measure_in_child(model_name, h, w, "plain")
-        cap = measure_in_child(model_name, h, w, "capture")
-        npz = measure_in_child(model_name, h, w, "npz")
-        failed = [r["error"] for r in (plain, cap, npz) if "error" in r]
+        runs = [measure_in_child(model_name, h, w, m) for m in BIG_MODES]
+        failed = [r["error"] for r in runs if "error" in r]
         if failed:
             print(f"  {w}×{h}: {failed[0]}")
             continue
+        plain, cap, full, none = runs
         ratio = cap["first_panel_ms"] / cap["plain_ms"]  # measured side by side
         print(
             f"  {f'{w}×{h}':>9} {cap['plain_ms']:9.0f} {plain['peak_rss_mb']:9.0f} "
             f"{cap['capture_ms']:11.0f} {cap['first_panel_ms']:10.0f} {ratio:7.2f} "
             f"{cap['peak_rss_mb']:8.0f} {cap['rss_before_mb']:10.0f} "
             f"{cap['rss_after_224_mb']:9.0f} {cap['rss_other_model_mb']:12.0f} "
-            f"{npz['npz_mb']:8.0f} {npz['npz_none_mb']:9.0f} {npz['npz_peak_rss_mb']:12.0f}"
+            f"{full['npz_mb']:8.0f} {full['export_s']:9.0f} {full['export_peak_rss_mb']:10.0f} "
+            f"{none['npz_mb']:9.0f} {none['export_s']:7.0f} {none['export_peak_rss_mb']:8.0f}"
         )
+
+
+BIG_MODES = ("plain", "capture", "export", "export-none")
 
 
 def bench_ui(repeats: int) -> None:

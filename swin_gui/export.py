@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .analysis.features import top_channels
 from .export_stream import NpzOptions
+from .model.ondemand import trim_heap
 from .render.features import align_to_image, render_feature_map, render_pyramid
 from .safe_write import save_json, save_png, staged_folder
 from .trace import Trace
@@ -93,9 +94,12 @@ def export_image(
     names = export_plan(trace)
     with staged_folder(out, names, overwrite) as tmp:
         save_npz(trace, tmp / "trace.npz", options=npz)
+        trim_heap()  # a 12 MP photo's freed temporaries back to the OS before the pictures
         save_png(trace.image, tmp / "input.png")
         for name, rgb in _stage_pictures(trace, cmap):
             save_png(rgb, tmp / name)
+            del rgb
+            trim_heap()
         for mode, channel, tag in (
             ("norm", 0, "norm"),
             ("pca", 0, "pca"),
@@ -103,5 +107,7 @@ def export_image(
         ):
             pyramid = render_pyramid(trace, mode, channel, cmap, include_image=True)
             save_png(pyramid, tmp / f"pyramid_{tag}.png")
+            del pyramid  # not alive while the next one is drawn (180 MB at 12 MP)
+            trim_heap()
         save_json(_manifest(trace, cmap, npz), tmp / "manifest.json")
     return [out / n for n in names]

@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .model.ondemand import trim_heap
 from .model.regions import labels_to_mask, window_labels
 from .safe_write import json_safe
 
@@ -99,9 +100,9 @@ def mask_to_regions(
     M, nW, n = window, mask.shape[0], mask.shape[-1]
     if nW != (Hp // M) * (Wp // M) or n != M * M:
         return None
-    dtype = np.uint8 if n <= 256 else np.uint16
     given = regions is not None and np.shape(regions) == (Hp, Wp)
-    win = window_labels(np.asarray(regions), M) if given else np.empty((nW, n), dtype)
+    labels = np.uint8 if n <= 256 else np.uint16
+    win = window_labels(np.asarray(regions), M) if given else np.empty((nW, n), labels)
     for start in range(0, nW, chunk):
         part = mask[start : start + chunk]
         if not given:
@@ -109,12 +110,60 @@ def mask_to_regions(
         if not np.array_equal(labels_to_mask(win[start : start + chunk], part.dtype), part):
             return None
     grid = win.reshape(Hp // M, Wp // M, M, M).transpose(0, 2, 1, 3).reshape(Hp, Wp)
+    return _labels(grid, n)
+
+
+def regions_grid(regions, window: int, padded: tuple[int, int]) -> np.ndarray | None:
+    """The `.regions` entry of a block whose mask is derived from its own (Hp, Wp) labels
+    (`regions_to_mask`): those labels, which restore the mask by construction, so the
+    (nW, N, N) mask is never built. None when they are not such a grid."""
+    Hp, Wp = padded
+    if regions is None or np.shape(regions) != (Hp, Wp) or Hp % window or Wp % window:
+        return None
+    return _labels(np.asarray(regions), window * window)
+
+
+def _labels(grid: np.ndarray, n: int) -> np.ndarray | None:
+    """uint8 labels (uint16 past 256 tokens a window), or None when they do not fit."""
+    dtype = np.uint8 if n <= 256 else np.uint16
     return grid.astype(dtype) if grid.min() >= 0 and grid.max() <= np.iinfo(dtype).max else None
 
 
 # ---- writing --------------------------------------------------------------------------------
-def _chw(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(a).transpose(2, 0, 1))  # H, W, C -> C, H, W
+CHUNK_BYTES = 16 * 2**20  # what one write converts or transposes at a time
+TRIM_BYTES = 32 * 2**20  # after a block this large, freed heap goes back to the OS
+
+
+def _rows(total: int, row_bytes: int) -> range:
+    return range(0, total, max(1, CHUNK_BYTES // max(1, row_bytes)))
+
+
+class _Member:
+    """One `.npy` member being written: numpy's header, then the data in pieces. `expect`
+    counts the leading-axis rows still owed, so a short stream fails instead of writing a
+    file that does not load."""
+
+    def __init__(self, zf: zipfile.ZipFile, key: str, shape: tuple, dtype: np.dtype):
+        self.file = zf.open(key + ".npy", "w", force_zip64=True)
+        self.dtype, self.key, self.expect = np.dtype(dtype), key, shape[0] if shape else 0
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False}
+        np.lib.format.write_array_header_1_0(self.file, {**header, "shape": tuple(shape)})
+
+    def write(self, part) -> None:
+        """The next rows (a C-order piece of the leading axis), in the member's dtype."""
+        part = np.ascontiguousarray(part, dtype=self.dtype)
+        self.expect -= part.shape[0]
+        if part.size:
+            self.file.write(memoryview(part).cast("B"))
+
+    def append(self, chunk) -> None:
+        """`windowed_attention`'s keep protocol: a (B*nWc, heads, N, N) tensor, B = 1."""
+        self.write(chunk.float().cpu().numpy())
+
+    def close(self) -> None:
+        self.file.close()
+        if self.expect:
+            raise RuntimeError(f"{self.key}: {self.expect} rows were never written")
 
 
 class _Writer:
@@ -123,17 +172,44 @@ class _Writer:
         self.zip = zipfile.ZipFile(f, "w", compression=compression, allowZip64=True)
         self.options = options
 
-    def put(self, key: str, array) -> None:
-        a = np.asarray(array)
+    def dtype(self, key: str, a: np.ndarray) -> np.dtype:
+        """float16 for the float arrays --dtype float16 covers, else the array's own."""
         if (
             self.options.dtype == "float16"
             and a.dtype.kind == "f"
             and key not in FULL_PRECISION
             and not key.endswith(".logit_scale")
         ):
-            a = a.astype(np.float16)
-        with self.zip.open(key + ".npy", "w", force_zip64=True) as member:
-            np.lib.format.write_array(member, a, allow_pickle=False)
+            return np.dtype(np.float16)
+        return a.dtype
+
+    def open(self, key: str, shape: tuple, like: np.dtype) -> _Member:
+        """A member to stream into; `like` (float32 here) maps through --dtype."""
+        return _Member(self.zip, key, shape, self.dtype(key, np.empty(0, like)))
+
+    def put(self, key: str, array) -> None:
+        """One array, converted a piece of its leading axis at a time (never a whole copy)."""
+        a = np.asarray(array)
+        if a.ndim == 0 or a.dtype.kind not in "fiub":  # scalars, strings: as numpy writes them
+            with self.zip.open(key + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, a, allow_pickle=False)
+            return
+        m = self.open(key, a.shape, a.dtype)
+        rows = _rows(len(a), a[:1].nbytes)
+        for i in rows:
+            m.write(a[i : i + rows.step])
+        m.close()
+
+    def put_chw(self, key: str, a) -> None:
+        """An (H, W, C) map stored channel-first, (C, H, W), a few channel planes at a time
+        (no transposed copy of the whole map)."""
+        a = np.asarray(a)
+        H, W, C = a.shape
+        m = self.open(key, (C, H, W), a.dtype)
+        step = _rows(C, H * W * a.itemsize).step
+        for c in range(0, C, step):
+            m.write(a[:, :, c : c + step].transpose(2, 0, 1))  # planes c..c+step
+        m.close()
 
     def close(self) -> None:
         self.zip.close()
@@ -156,17 +232,17 @@ def write_trace_npz(trace, f: BinaryIO, options: NpzOptions | None = None) -> No
         w.put("class_names", np.array(trace.class_names, dtype=str))
         w.put("input", trace.input)
         w.put("image", trace.image)
-        w.put("embed.out", _chw(trace.embed))
-        w.put("norm.out", _chw(trace.norm_out))
+        w.put_chw("embed.out", trace.embed)
+        w.put_chw("norm.out", trace.norm_out)
         w.put("pooled", trace.pooled)
         if trace.logits is not None:
             w.put("logits", trace.logits)
         for st in trace.stages:
             s = f"stage{st.index}"
-            w.put(f"{s}.out", _chw(st.out))
+            w.put_chw(f"{s}.out", st.out)
             if st.merge_in is not None:
-                w.put(f"{s}.merge.in", _chw(st.merge_in))
-                w.put(f"{s}.merge.out", _chw(st.merge_out))
+                w.put_chw(f"{s}.merge.in", st.merge_in)
+                w.put_chw(f"{s}.merge.out", st.merge_out)
             for b in range(len(st.blocks)):
                 _put_block(w, trace.block(st.index, b), f"{s}.block{b}", options)
     finally:
@@ -174,23 +250,57 @@ def write_trace_npz(trace, f: BinaryIO, options: NpzOptions | None = None) -> No
 
 
 def _put_block(w: _Writer, bt, k: str, options: NpzOptions) -> None:
-    """One block; its attention is read here and dropped before the next block."""
+    """One block; its attention is written as it is read or computed and dropped before
+    the next block. A lazily captured block whose attention and `mid` are not at hand
+    computes both in one chunked pass that streams the attention into its member
+    (`OnDemand.stream`): one chunk of windows alive, never the block's whole attention."""
     w.put(f"{k}.shift", np.array(bt.shift))
     w.put(f"{k}.window", np.array(bt.window))
     w.put(f"{k}.padded", np.array(bt.padded))
-    if options.keeps_attention(bt.stage, bt.index):
+    keep = options.keeps_attention(bt.stage, bt.index)
+    mid = None
+    if _streams(bt, "mid") and not (keep and bt.computed("attn")):
+        member = None
+        if keep:
+            nW = (bt.padded[0] // bt.window) * (bt.padded[1] // bt.window)
+            N = bt.window * bt.window
+            member = w.open(f"{k}.attn", (nW, bt.heads, N, N), np.float32)
+        mid = bt.source.stream(bt, member)  # H, W, C; the attention went into `member`
+        if member is not None:
+            member.close()
+    elif keep:
         w.put(f"{k}.attn", bt.attn)
     w.put(f"{k}.bias", bt.bias)
-    mask = bt.mask
-    if mask is not None:
-        regions = getattr(bt, "regions", None)
-        grid = mask_to_regions(mask, bt.window, bt.padded, regions)
-        if grid is None:
-            w.put(f"{k}.mask", mask)
-        else:
-            w.put(f"{k}.regions", grid)
-    del mask
+    name, value = _mask_entry(bt)
+    if value is not None:
+        w.put(f"{k}.{name}", value)
     if bt.logit_scale is not None:
         w.put(f"{k}.logit_scale", bt.logit_scale)
-    w.put(f"{k}.mid", _chw(bt.mid))
-    w.put(f"{k}.out", _chw(bt.out))
+    w.put_chw(f"{k}.mid", bt.mid if mid is None else mid)
+    del mid
+    w.put_chw(f"{k}.out", bt.out)
+    if bt.out.nbytes > TRIM_BYTES:  # the chunked pass's freed temporaries back to the OS
+        trim_heap()
+
+
+def _streams(bt, name: str) -> bool:
+    """Whether `name` of this block would be computed now by an `OnDemand` source (not
+    stored, not cached), so the writer computes it itself, uncached and streamed."""
+    source = getattr(bt, "source", None)
+    return hasattr(source, "stream") and bt.input is not None and not bt.computed(name)
+
+
+def _mask_entry(bt) -> tuple[str, np.ndarray | None]:
+    """("regions", labels) when (Hp, Wp) labels restore the block's shift mask, else
+    ("mask", the mask); ("mask", None) without one. A mask the block derives from its own
+    `regions` (every lazily captured block) is not built: its labels are written."""
+    regions = getattr(bt, "regions", None)
+    if bt.shift and not bt.computed("mask"):
+        grid = regions_grid(regions, bt.window, bt.padded)
+        if grid is not None:
+            return "regions", grid
+    mask = bt.mask
+    if mask is None:
+        return "mask", None
+    grid = mask_to_regions(mask, bt.window, bt.padded, regions)
+    return ("mask", mask) if grid is None else ("regions", grid)

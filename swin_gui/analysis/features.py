@@ -12,6 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 ROBUST_PERCENTILES = (1.0, 99.0)  # PCA components are scaled between these percentiles
+SLAB = 1 << 21  # float64 values converted at a time (16 MB): a 12 MP photo's maps stay small
+
+
+def _step(per_unit: int) -> int:
+    """How many rows (or channels) of `per_unit` values make one SLAB."""
+    return max(1, SLAB // max(1, per_unit))
 
 
 def _check(f: np.ndarray) -> np.ndarray:
@@ -23,8 +29,18 @@ def _check(f: np.ndarray) -> np.ndarray:
 
 def channel_energy(f: np.ndarray) -> np.ndarray:
     """(C,) mean squared activation of each channel over all tokens."""
-    f = _check(f).astype(np.float64)
-    return np.mean(f * f, axis=(0, 1))  # C
+    f = _check(f)
+    C = f.shape[2]
+    # float64 a slab of channels at a time; never a one-channel slab of several (numpy
+    # would then sum it pairwise, not in the token order the whole map is summed in)
+    starts = list(range(0, C, max(2, _step(f.shape[0] * f.shape[1]))))
+    if len(starts) > 1 and C - starts[-1] == 1:
+        starts.pop()
+    parts = []
+    for a, b in zip(starts, [*starts[1:], C], strict=True):
+        x = f[:, :, a:b].astype(np.float64)
+        parts.append(np.mean(np.multiply(x, x, out=x), axis=(0, 1)))
+    return np.concatenate(parts) if parts else np.zeros(0)  # C
 
 
 def top_channels(f: np.ndarray, k: int = 8) -> np.ndarray:
@@ -44,8 +60,13 @@ def channel_map(f: np.ndarray, channel: int) -> np.ndarray:
 
 def norm_map(f: np.ndarray) -> np.ndarray:
     """(H, W) float32 L2 norm of each token's feature vector over its channels."""
-    f = _check(f).astype(np.float64)
-    return np.sqrt(np.sum(f * f, axis=2)).astype(np.float32)  # H, W
+    f = _check(f)
+    out = np.empty(f.shape[:2], np.float32)  # H, W
+    rows = _step(f.shape[1] * f.shape[2])
+    for r in range(0, f.shape[0], rows):  # float64 a band of rows at a time
+        x = f[r : r + rows].astype(np.float64)
+        out[r : r + rows] = np.sqrt(np.sum(np.multiply(x, x, out=x), axis=2))
+    return out
 
 
 @dataclass(frozen=True)
@@ -89,14 +110,15 @@ def pca(f: np.ndarray, k: int = 3) -> PCAResult:
     """
     f = _check(f)
     H, W, C = f.shape
-    X = f.reshape(-1, C).astype(np.float64)  # H*W, C
-    X = X - X.mean(axis=0, keepdims=True)
+    X = f.reshape(-1, C).astype(np.float64)  # H*W, C (the one float64 copy)
+    X -= X.mean(axis=0, keepdims=True)
     values, comps = _principal_axes(X, k)  # k', C
     flip = np.sign(comps[np.arange(len(comps)), np.argmax(np.abs(comps), axis=1)])
     comps = comps * np.where(flip == 0, 1.0, flip)[:, None]
-    total = float((X * X).sum() / max(len(X), 1))  # trace of the covariance
-    explained = values.clip(min=0) / total if total > 0 else np.zeros(len(values))
     scores = X @ comps.T  # H*W, k'
+    total = float(np.multiply(X, X, out=X).sum() / max(len(X), 1))  # trace of the covariance
+    del X
+    explained = values.clip(min=0) / total if total > 0 else np.zeros(len(values))
     if len(values) < k:  # pad when C < k
         scores = np.pad(scores, ((0, 0), (0, k - len(values))))
         comps = np.pad(comps, ((0, k - len(values)), (0, 0)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import ctypes
 import threading
+import warnings
 import weakref
 from collections import OrderedDict
 
@@ -51,9 +52,11 @@ class BlockAttention(nn.Module):
         return keep.result()
 
     @torch.no_grad()
-    def mid(self, x: torch.Tensor, window: int, shift: int) -> torch.Tensor:
-        """Block input (B, H, W, C) -> the residual stream after the attention branch."""
-        return attention_residual(x, self.attn, self.norm1, self.version, window, shift)
+    def mid(self, x: torch.Tensor, window: int, shift: int, keep=None) -> torch.Tensor:
+        """Block input (B, H, W, C) -> the residual stream after the attention branch;
+        `keep.append` receives that same pass's probabilities a chunk of windows at a time
+        (B*nWc, heads, N, N), in `probabilities` order."""
+        return attention_residual(x, self.attn, self.norm1, self.version, window, shift, keep)
 
     @torch.no_grad()
     def bias(self, window: int) -> torch.Tensor:
@@ -155,6 +158,26 @@ class OnDemand:
                 total -= self._cache.pop(old).nbytes
         return value
 
+    def stream(self, block, keep=None) -> np.ndarray:
+        """The block's `mid` (H, W, C), computed afresh and not cached; with `keep`, the
+        same pass hands its attention probabilities to `keep.append` a chunk of windows
+        (1*nWc, heads, N, N) at a time, in `attn` order, so a large block's attention is
+        never held whole (the NPZ writer). Equal to `get(block, "mid")` / `"attn"` exactly."""
+        weights = self._blocks[block.stage][block.index]
+        mid = weights.mid(self._input(block), block.window, block.shift, keep)  # 1, H, W, C
+        return mid[0].float().cpu().numpy()
+
+    def _input(self, block) -> torch.Tensor:
+        """The recorded block input as (1, H, W, C) on the device, without a copy on the
+        CPU: the chunked attention only reads it (it gathers windows into new tensors;
+        `tests/model/test_lazy_capture.py` checks the trace's array stays unchanged)."""
+        if block.input is None:
+            raise LookupError(f"stage {block.stage} block {block.index}: no recorded input")
+        with warnings.catch_warnings():  # read-only array: torch warns it cannot protect it
+            warnings.simplefilter("ignore", UserWarning)
+            x = torch.as_tensor(block.input)
+        return x[None].to(self.device)  # 1, H, W, C
+
     def _compute(self, block, name: str) -> np.ndarray:
         if name == "mask":
             from .regions import regions_to_mask
@@ -165,9 +188,7 @@ class OnDemand:
             return weights.bias(block.window).float().cpu().numpy()
         if name not in ("attn", "mid"):
             raise KeyError(name)
-        if block.input is None:
-            raise LookupError(f"stage {block.stage} block {block.index}: no recorded input")
-        x = torch.tensor(block.input)[None].to(self.device)  # 1, H, W, C (a copy: read-only)
+        x = self._input(block)
         if name == "mid":
             return weights.mid(x, block.window, block.shift)[0].float().cpu().numpy()  # H, W, C
         probs = weights.probabilities(x, block.window, block.shift)  # nW, heads, N, N

@@ -36,7 +36,8 @@ def labels_to_mask(labels: np.ndarray, dtype=np.float32) -> np.ndarray:
     """(nW, N) labels -> the (nW, N, N) additive mask: 0 within a region, -100 between."""
     labels = np.asarray(labels)
     same = labels[:, :, None] == labels[:, None, :]
-    return np.where(same, 0.0, MASK_VALUE).astype(dtype)
+    dtype = np.dtype(dtype).type
+    return np.where(same, dtype(0.0), dtype(MASK_VALUE))  # made in `dtype` (no float64 copy)
 
 
 def regions_to_mask(grid: np.ndarray, window: int) -> np.ndarray:

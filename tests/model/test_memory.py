@@ -22,3 +22,14 @@ def test_rss_returns_after_switching_back_from_a_large_image():
     assert grew > 2 * SLACK_MB, r  # the large capture really used memory
     assert r["rss_after_224_mb"] <= r["rss_before_mb"] + SLACK_MB, r
     assert r["rss_other_model_mb"] <= r["rss_before_mb"] + SLACK_MB, r
+
+
+def test_export_children_run_the_real_export_and_report_their_own_peak():
+    """The bench's export rows run `swin-gui export`'s per-image work (NPZ, PNGs) in a
+    child: attention kept makes a bigger trace.npz than --attention none."""
+    full = measure_in_child("demo", 512, 384, "export", threads=1)
+    none = measure_in_child("demo", 512, 384, "export-none", threads=1)
+    assert "error" not in full and "error" not in none, (full, none)
+    assert full["npz_mb"] > none["npz_mb"] > 0, (full, none)
+    for r in (full, none):
+        assert r["export_peak_rss_mb"] >= r["rss_before_mb"] and r["export_s"] > 0, r
