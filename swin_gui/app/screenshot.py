@@ -1,7 +1,8 @@
 """`swin-gui --screenshot FILE.png`: wait for the first trace (and the place asked for with
 --view/--stage/--block/--token/--head), grab the whole window, write it atomically (never
 over an existing file) and quit. Exit code 0; 1 with a one-line message on stderr when
-inference or writing fails; 2 after the safety timeout."""
+inference or writing fails; 2 after the safety timeout: `timeout_s` with no progress (a 12 MP
+capture reports each stage, so a long one is not cut off while it moves)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s
     from ..safe_write import atomic_write
 
     result = {"code": 2, "error": tr("CLI", "no trace after {s} s", s=timeout_s), "done": False}
+    watchdog = QTimer(window, singleShot=True, interval=timeout_s * 1000)
+    watchdog.timeout.connect(lambda: finish(2, str(result["error"])))
 
     def finish(code: int, error: str | None) -> None:
         if result["done"]:
@@ -55,7 +58,8 @@ def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s
 
     window.placed.connect(lambda: QTimer.singleShot(300, save))
     window.inferenceFailed.connect(lambda message: finish(1, message))
-    QTimer.singleShot(timeout_s * 1000, lambda: finish(2, str(result["error"])))
+    window.controller.progressed.connect(lambda *_: watchdog.start())  # progress: wait on
+    watchdog.start()
     if window.session.trace is not None and window.place_done:  # synchronous mode
         QTimer.singleShot(300, save)
     elif window.last_error:  # synchronous mode: already failed
