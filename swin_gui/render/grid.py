@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..analysis.cache import TraceCache
-from ..i18n import ntr, tr
+from ..i18n import language, ntr, tr
 from ..trace import BlockTrace, Trace
 from . import figure as F
 from .common import (
@@ -266,7 +266,8 @@ def figure_grid(trace: Trace, sel: Selection) -> F.Figure:
     static = _CACHE.get(
         trace, ("static", sel.stage, sel.block, shift), lambda: _static_layers(trace, block, shift)
     )
-    hit = _CACHE.get(trace, ("hit", sel.stage, sel.block, shift), lambda: _hit(trace, block, shift))
+    key = ("hit", sel.stage, sel.block, shift, language())  # the hit region names "window"
+    hit = _CACHE.get(trace, key, lambda: _hit(trace, block, shift))
     chosen, window = _selection_layers(trace, block, sel, shift)
     k = LONG_SIDE_PT / max(He, We)
     step = block.window * trace.token_pixels(sel.stage)  # one window, in input pixels

@@ -293,7 +293,9 @@ def figure_internals(trace, selection: Selection) -> F.Figure:
     band = F.Rects(F.rects([(i - 0.5, 0.0, 1.0, chart.ylim[1])]), None, "selected-band")
     chart = replace(chart, layers=(band, *chart.layers))
     diagram = _CACHE.get(
-        trace, ("diagram", sel.stage, sel.block), lambda: _diagram(trace, sel.stage, sel.block)
+        trace,
+        ("diagram", sel.stage, sel.block, lang),
+        lambda: _diagram(trace, sel.stage, sel.block),
     )
     heat = _CACHE.get(
         trace,
