@@ -19,37 +19,26 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..i18n import ntr, tr
+from ..i18n import tr
 from . import figure as F
 from .colormap import symmetric_levels
+from .merging_facts import (
+    NEIGHBOUR_OFFSETS,
+    crop_notes,
+    merge_dims,
+    merge_neighbours,
+    merge_notes,
+    merge_parts,
+    merge_steps,
+    neighbour_rows,
+)
 from .selection import Selection
 
-NEIGHBOUR_OFFSETS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1))  # (dr, dc)
 CONTEXT = 1  # stage-s tokens shown on each side of the selected one
 CROP_PT = 96.0
 VECTOR_PT = 300.0  # width of the 4C row; the 2C row is half as long
 DIVERGING = "coolwarm"  # signed vectors: zero in the middle of the map
 PAD_COLOR = "#ff7878"
-
-
-def merge_neighbours(row: int, col: int) -> list[tuple[int, int]]:
-    """Stage s-1 tokens that merge into stage-s token (row, col), in concat order 0..3."""
-    return [(2 * row + dr, 2 * col + dc) for dr, dc in NEIGHBOUR_OFFSETS]
-
-
-def merge_dims(config, stage: int) -> tuple[int, int, int]:
-    """(C_in, 4·C_in, C_out) of the merging into `stage` (>= 1)."""
-    c = config.stage_dim(stage - 1)
-    return c, 4 * c, config.stage_dim(stage)
-
-
-def merge_steps(config, stage: int) -> list[tuple[str, str]]:
-    """The operations of the merging into `stage`, in this model's order (two lines each)."""
-    _, c4, c2 = merge_dims(config, stage)
-    concat = (tr("Merging", "concat 2×2"), f"4C = {c4}")
-    if config.version == 1:
-        return [concat, ("LayerNorm", f"({c4})"), ("Linear", f"{c4} → {c2}")]
-    return [concat, ("Linear", f"{c4} → {c2}"), ("LayerNorm", f"({c2})")]
 
 
 def selected_token(trace, sel: Selection) -> tuple[int, int]:
@@ -245,95 +234,13 @@ def _vector_plot(
 
 
 # ---- the two figures -------------------------------------------------------------------
-def _merge_parts(trace, stage: int) -> tuple[str, str]:
-    """("96 → 384 → 192 channels", "56×56 → 28×28") of the merging into `stage`."""
-    c, c4, c2 = merge_dims(trace.config, stage)
-    (Hi, Wi), (Ho, Wo) = trace.stages[stage - 1].resolution, trace.stages[stage].resolution
-    channels = tr("Merging", "{c} → {c4} → {c2} channels", c=c, c4=c4, c2=c2)
-    return channels, f"{Hi}×{Wi} → {Ho}×{Wo}"
-
-
-def merge_notes(trace, stage: int) -> list[str]:
-    """Resolution change, channel change and padding, as one-line notes."""
-    (Hi, Wi) = trace.stages[stage - 1].resolution
-    channels, resolution = _merge_parts(trace, stage)
-    if trace.config.version == 1:
-        order = tr("Merging", "LayerNorm then Linear")
-    else:
-        order = tr("Merging", "Linear then LayerNorm")
-    notes = [
-        f"{channels} (v{trace.config.version}: {order})",
-        tr("Merging", "{resolution} tokens (H×W)", resolution=resolution),
-        tr(
-            "Merging",
-            "neighbour order 0..3 = x[0::2,0::2], x[1::2,0::2], x[0::2,1::2], x[1::2,1::2]",
-        ),
-    ]
-    if Hi % 2 or Wi % 2:
-        notes.append(
-            tr(
-                "Merging",
-                "stage {prev} grid {Hi}×{Wi} is odd: zero-padded to {Hp}×{Wp} before merging",
-                prev=stage - 1,
-                Hi=Hi,
-                Wi=Wi,
-                Hp=Hi + Hi % 2,
-                Wp=Wi + Wi % 2,
-            )
-        )
-    return notes
-
-
-def _neighbour_rows(trace, stage: int, token: tuple[int, int]):
-    """(4, C) stage s-1 vectors entering the merge (zeros for padding), their names, their
-    short names and the padding neighbours' indices."""
-    x = trace.stages[stage].merge_in  # H_{s-1}, W_{s-1}, C
-    H, W = x.shape[:2]
-    rows, names, short, pads = np.zeros((4, x.shape[2]), np.float32), [], [], []
-    for k, (r, c) in enumerate(merge_neighbours(*token)):
-        if r < H and c < W:
-            rows[k] = x[r, c]
-            names.append(tr("Merging", "neighbour {k} ({r}, {c})", k=k, r=r, c=c))
-            short.append(f"{k} ({r}, {c})")
-        else:
-            names.append(tr("Merging", "neighbour {k} pad", k=k))
-            short.append(tr("Merging", "{k} pad", k=k))
-            pads.append(k)
-    return rows, names, short, pads
-
-
-def _extra_notes(s: int, pads: list[int], rows: np.ndarray, merged: np.ndarray) -> list[str]:
-    """The crop's legend, padding neighbours and non-finite values."""
-    notes = [
-        tr(
-            "Merging",
-            "crop: thin lines = stage {prev} tokens, thick = stage {s} tokens",
-            prev=s - 1,
-            s=s,
-        )
-    ]
-    if pads:
-        notes.append(
-            ntr(
-                "Merging",
-                "neighbour {which}: padding, zeros enter the merge",
-                "neighbours {which}: padding, zeros enter the merge",
-                len(pads),
-                which=", ".join(str(k) for k in pads),
-            )
-        )
-    if not np.isfinite(merged).all() or not np.isfinite(rows).all():
-        notes.append(tr("Merging", "non-finite values in the vectors (drawn in the masked colour)"))
-    return notes
-
-
 def _figure_merge(trace, sel: Selection) -> F.Figure:
     s, token = sel.stage, selected_token(trace, sel)
     c, c4, c2 = merge_dims(trace.config, s)
-    rows, names, short, pads = _neighbour_rows(trace, s, token)
+    rows, names, short, pads = neighbour_rows(trace, s, token)
     merged = np.asarray(trace.stages[s].merge_out[token], np.float32)  # 2C
     notes = merge_notes(trace, s)
-    channels, resolution = _merge_parts(trace, s)
+    channels, resolution = merge_parts(trace, s)
     boxes = [
         (tr("Merging", "stage {s}", s=s - 1), tr("Merging", "{c} ch", c=c)),
         *merge_steps(trace.config, s),
@@ -369,7 +276,7 @@ def _figure_merge(trace, sel: Selection) -> F.Figure:
             tr("Merging", "merged token: {c} ch", c=c2),
         ),
     )
-    notes += _extra_notes(s, pads, rows, merged)
+    notes += crop_notes(s, pads, rows, merged)
     title = tr(
         "Merging",
         "Patch merging into stage {s} · {c} → {c4} → {c2} · {resolution}",

@@ -22,12 +22,11 @@ import numpy as np
 
 from ..analysis.cache import TraceCache
 from ..analysis.regions import shift_region_labels
-from ..i18n import language, ntr, num, tr
+from ..i18n import language, ntr, tr
 from ..trace import BlockTrace, Trace
 from . import figure as F
 from .common import (
     REGION_COLORS,
-    finite_levels,
     mode_label,
     no_shift_reason,
     original_regions,
@@ -37,6 +36,7 @@ from .common import (
     window_pieces,
 )
 from .selection import Selection, view_shift
+from .shift_ablation import ablation_applies, ablation_plot
 
 GRID_PT = 200.0  # preferred side of each token grid
 REGION_MIX = 150  # of 256: how strongly region colours cover the token colours
@@ -226,7 +226,7 @@ def figure_shift(
     plots += [legend] if legend is not None else []
     notes = list(_notes(trace, block, s, base.mixed))
     if ablation_applies(trace, sel):
-        plot, more = _ablation_plot(block, sel, ablation)
+        plot, more = ablation_plot(block, sel, ablation, GRID_PT)
         plots.append(plot)
         notes += more
     return F.Figure(
@@ -331,91 +331,3 @@ def _notes(trace: Trace, block: BlockTrace, s: int, mixed: np.ndarray) -> tuple[
         reason = no_shift_reason(trace, block, s) or ""
         notes.append(tr("Shift", "{reason}: nothing is rolled, no mask", reason=reason))
     return tuple(notes)
-
-
-# ---- ablation ------------------------------------------------------------------------------
-def ablation_applies(trace: Trace, sel: Selection) -> bool:
-    """True on a real SW-MSA block viewed with the shift toggled off."""
-    block = trace.block(sel.stage, sel.block)
-    return block.shift > 0 and view_shift(block, sel) == 0
-
-
-_LAST_DELTA: list = [None, None, None]  # ablation, block, result: a token change reuses it
-
-
-def _last_ablation(block: BlockTrace, ablation: np.ndarray, cmap: str = "viridis"):
-    """(delta, rel, heatmap layer), kept for the last (block, ablation, colormap): a token
-    change reuses the very same layer (the backend keeps its drawn items)."""
-    if _LAST_DELTA[0] is ablation and _LAST_DELTA[1] is block and _LAST_DELTA[2][2].cmap == cmap:
-        return _LAST_DELTA[2]
-    delta, rel = _ablation_delta(block, ablation)
-    H, W = delta.shape
-    levels = finite_levels(delta, lo=0.0)
-    delta_name = tr("Shift", "‖Δ output‖")
-    heat = F.Heatmap(delta, (0.0, 0.0, float(W), float(H)), cmap, levels, delta_name, "L2")
-    _LAST_DELTA[:] = [ablation, block, (delta, rel, heat)]
-    return _LAST_DELTA[2]
-
-
-def _ablation_delta(block: BlockTrace, ablation: np.ndarray) -> tuple[np.ndarray, float]:
-    diff = np.asarray(ablation, np.float64) - block.out
-    delta = np.sqrt(np.einsum("hwc,hwc->hw", diff, diff))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = float(np.linalg.norm(diff) / max(float(np.linalg.norm(block.out)), 1e-12))
-    return delta.astype(np.float32), rel
-
-
-def _ablation_plot(block: BlockTrace, sel: Selection, ablation) -> tuple[F.Plot, list[str]]:
-    if ablation is None or np.shape(ablation) != block.out.shape:
-        text = F.Text(
-            0,
-            10,
-            tr("Shift", "computing ablation… (block re-run with the shift off)"),
-            10,
-            "selected",
-            "lc",
-        )
-        plot = F.Plot(
-            "ablation",
-            (0.0, 380.0),
-            (0.0, 20.0),
-            (380.0, 20.0),
-            (text,),
-            group="ablation",
-            aspect=False,
-        )
-        return plot, [tr("Shift", "computing the shift ablation…")]
-    delta, rel, heat = _last_ablation(block, ablation, sel.colormap)
-    H, W = delta.shape
-    levels, extent = heat.levels, heat.extent
-    layers: list[F.Layer] = [heat]
-    if sel.token is not None and sel.token[0] < H and sel.token[1] < W:
-        layers.append(F.Rects(F.rects([(sel.token[1], sel.token[0], 1, 1)]), "selected", None, 1.5))
-    hit = F.HitRegion(
-        "grid",
-        extent,
-        (H, W),
-        delta,
-        tr("Shift", "‖Δ output‖"),
-        "L2",
-        {"origin": (0, 0), "stage": block.stage},
-    )
-    rel_text = tr("Shift", "non-finite") if not np.isfinite(rel) else f"{num(100 * rel, '.1f')} %"
-    plot = F.Plot(
-        "ablation",
-        (0.0, float(W)),
-        (0.0, float(H)),
-        (GRID_PT, GRID_PT * H / W),
-        tuple(layers),
-        title=tr("Shift", "ablation: s=0 vs s={s}", s=block.shift),
-        fill=True,
-        max_scale=3.0,
-        colorbar=F.ColorBar(sel.colormap, levels, tr("Shift", "‖Δ output‖ (L2)")),
-        hits=(hit,),
-    )
-    note = tr(
-        "Shift",
-        "shift ablation: relative change ‖Δ output‖ / ‖output‖ = {rel}",
-        rel=rel_text,
-    )
-    return plot, [note]
