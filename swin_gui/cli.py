@@ -78,8 +78,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from .api import capture
-    from .render.snapshot import render_snapshot
+    from .api import ablate_shift, capture
+    from .render.snapshot import needs_ablation, render_snapshot
 
     try:  # refuse a bad file name before the model runs
         _figure_writer().figure_format(args.out)
@@ -87,19 +87,21 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         raise CLIError(one_line(e)) from None
     model = load(args.model, args.device, args.key)
     trace = capture(model, args.image, size=args.size, fit=getattr(args, "fit", None))
+    selection = dict(
+        stage=args.stage,
+        block=args.block,
+        head=args.head,
+        token=args.token,
+        shift_view=SHIFT_VIEWS[args.shift_view],
+        feature_mode=args.feature_mode,
+        channel=args.channel,
+        colormap=args.cmap,
+    )
     try:
-        figure = render_snapshot(
-            trace,
-            args.view,
-            stage=args.stage,
-            block=args.block,
-            head=args.head,
-            token=args.token,
-            shift_view=SHIFT_VIEWS[args.shift_view],
-            feature_mode=args.feature_mode,
-            channel=args.channel,
-            colormap=args.cmap,
-        )
+        ablation = None
+        if needs_ablation(trace, args.view, **selection):  # the Shift view, shift off
+            ablation = ablate_shift(model, trace, args.stage, args.block)
+        figure = render_snapshot(trace, args.view, ablation=ablation, **selection)
         path = _figure_writer().write_figure(
             figure,
             args.out,

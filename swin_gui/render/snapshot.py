@@ -112,11 +112,22 @@ def snapshot_selection(
     )
 
 
-def render_snapshot(trace, view: str, **selection: Any) -> Figure:
+def render_snapshot(trace, view: str, ablation=None, **selection: Any) -> Figure:
     """The figure of `view` (any name in the registry) for the selection given by the
     keywords of `snapshot_selection` (stage, block, head, token, shift_view, feature_mode,
     channel, colormap); indices are 0-based (token = (row, col) on the stage grid; head
-    None = mean of heads). Raises a one-line ValueError for an unknown view or an
-    out-of-range index."""
+    None = mean of heads). `ablation`: the Shift view's block output re-run with s = 0
+    (`api.ablate_shift`), drawn when the shift is toggled off on an SW-MSA block. Raises a
+    one-line ValueError for an unknown view or an out-of-range index."""
     fn = registry_view(view).figure_function()
-    return fn(trace, snapshot_selection(trace, **selection))
+    sel = snapshot_selection(trace, **selection)
+    if view == "shift":
+        return fn(trace, sel, ablation=ablation)
+    return fn(trace, sel)
+
+
+def needs_ablation(trace, view: str, **selection: Any) -> bool:
+    """Whether `render_snapshot(trace, view, ...)` draws the shift ablation."""
+    from .shift_ablation import ablation_applies
+
+    return view == "shift" and ablation_applies(trace, snapshot_selection(trace, **selection))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import swin_gui.render as render_package
@@ -74,3 +75,26 @@ def test_unknown_view(trace224):
         render_snapshot(trace224, "nope")
     with pytest.raises(ValueError, match="unknown view"):
         view("nope")
+
+
+def test_a_snapshot_of_the_shift_turned_off_draws_the_ablation(trace224, tiny_model):
+    from swin_gui.api import ablate_shift
+    from swin_gui.render.snapshot import needs_ablation
+
+    off = dict(stage=0, block=1, shift_view=False)
+    assert needs_ablation(trace224, "shift", **off)
+    assert not needs_ablation(trace224, "shift", stage=0, block=1, shift_view=True)
+    assert not needs_ablation(trace224, "shift", stage=0, block=0, shift_view=False)  # W-MSA
+    assert not needs_ablation(trace224, "mask", **off)
+    waiting = render_snapshot(trace224, "shift", **off)
+    ablation = ablate_shift(tiny_model, trace224, 0, 1)
+    done = render_snapshot(trace224, "shift", ablation=ablation, **off)
+    heat = next(p for p in done.plots if p.key == "ablation").layers[0]
+    expected = np.linalg.norm(ablation - trace224.block(0, 1).out, axis=-1)
+    np.testing.assert_allclose(heat.data, expected, rtol=1e-5, atol=1e-6)
+    assert not any(
+        getattr(lay, "data", None) is not None
+        for p in waiting.plots
+        if p.key == "ablation"
+        for lay in p.layers
+    )  # only the "computing" line
