@@ -229,6 +229,17 @@ sys.exit(cli.main(["export", {image!r}, "--out", {out!r}, "--overwrite"]))
 """
 
 
+def _as_from_a_terminal() -> None:
+    """The child starts with the signal state a shell gives a command: default dispositions
+    and nothing blocked. A process started with SIGINT ignored keeps it ignored (Python then
+    installs no KeyboardInterrupt handler), and in the full suite this pytest process had
+    SIGINT ignored by the time this test ran (SIGTERM and SIGHUP, which the export handles
+    itself, still passed): the child must not inherit that."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 @pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"])
 def test_signal_mid_export_leaves_the_old_export(tmp_path, signum):
     out = tmp_path / "out"
@@ -237,7 +248,11 @@ def test_signal_mid_export_leaves_the_old_export(tmp_path, signum):
     script = SCRIPT.format(here=str(HERE), image=str(tmp_path / "cat.png"), out=str(out))
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=_as_from_a_terminal,
     )
     try:
         assert proc.stdout.readline().strip() == b"READY", proc.stderr.read().decode()
