@@ -75,7 +75,7 @@ def query_attention(block, token: tuple[int, int] | None = None) -> QueryAttenti
     """Attention of `token` (default: the centre token) over its window, every head + mean."""
     row, col = default_token(block) if token is None else (int(token[0]), int(token[1]))
     window, pos = block.locate(row, col)  # the partition the block computed
-    per_head = block.attn[window, :, pos, :]  # heads, N
+    per_head = block.window_attention(window)[:, pos, :]  # heads, N
     rows = np.concatenate([per_head, per_head.mean(axis=0, keepdims=True)])  # heads+1, N
     keys, padding = window_keys(block, window)
     return QueryAttention((row, col), window, pos, rows.astype(np.float32), keys, padding)
@@ -110,16 +110,17 @@ def attention_maps(block, token: tuple[int, int] | None = None) -> tuple[np.ndar
 
 def window_matrix(block, window: int, head: int | None) -> np.ndarray:
     """(N, N) attention of one window: a head, or the mean over heads when `head` is None."""
-    a = block.attn[window]  # heads, N, N
+    a = block.window_attention(window)  # heads, N, N
     return a.mean(axis=0) if head is None else a[head]
 
 
 def masked_entries(block, window: int) -> np.ndarray:
     """(N, N) bool: True where the shift mask separated query i from key j in `window`."""
-    N = block.tokens_per_window
-    if block.mask is None:
+    mask = block.window_mask(window)
+    if mask is None:
+        N = block.tokens_per_window
         return np.zeros((N, N), bool)
-    return block.mask[window] < MASKED_BELOW
+    return mask < MASKED_BELOW
 
 
 # ---- relative position bias ------------------------------------------------------------------

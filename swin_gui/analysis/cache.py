@@ -12,6 +12,20 @@ from typing import Any
 _MISSING = object()
 
 
+def weak_dropper(cache: Any, key: Hashable) -> Callable[[weakref.ref], None]:
+    """A weakref callback that drops `cache._store[key]` (a (weak reference, …) tuple) when
+    its referent dies, at once rather than at the next miss; only that entry: a newer
+    object under the same key (a recycled id()) has a weak reference of its own."""
+    owner = weakref.ref(cache)
+
+    def drop(ref: weakref.ref) -> None:
+        me = owner()
+        if me is not None and me._store.get(key, (None,))[0] is ref:
+            me._store.pop(key, None)
+
+    return drop
+
+
 class TraceCache:
     """Small cache of derived values keyed by (trace identity, key). Holds at most `traces`
     traces and `entries` values per trace (oldest out first); an entry dies with its trace
@@ -30,7 +44,7 @@ class TraceCache:
             self._store.pop(id(trace), None)
             while len(self._store) >= self._traces:
                 self._store.pop(next(iter(self._store)), None)
-            slot = (weakref.ref(trace, self._dropper(id(trace))), {})
+            slot = (weakref.ref(trace, weak_dropper(self, id(trace))), {})
             self._store[id(trace)] = slot
         entries = slot[1]
         value = entries.get(key, _MISSING)
@@ -46,15 +60,3 @@ class TraceCache:
         """Whether (trace, key) is cached (nothing is built)."""
         slot = self._store.get(id(trace))
         return slot is not None and slot[0]() is trace and key in slot[1]
-
-    def _dropper(self, tid: int) -> Callable[[weakref.ref], None]:
-        """A weakref callback: the trace is gone, so are its values (not only at the next
-        trace's arrival), unless its id already holds a newer trace's slot."""
-        cache = weakref.ref(self)
-
-        def drop(ref: weakref.ref) -> None:
-            me = cache()
-            if me is not None and me._store.get(tid, (None,))[0] is ref:
-                me._store.pop(tid, None)
-
-        return drop

@@ -36,6 +36,8 @@ from .settings import AppSettings
 from .state import Captured, CaptureRequest, Pending, Session, ShiftAblation
 from .worker import InferenceWorker
 
+FRAME_S = 0.02  # what a panel's background job leaves the GUI thread before it starts
+
 CHECKPOINT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
 
 
@@ -205,7 +207,8 @@ class Controller(QObject):
         key in flight); `session.computed(key)` when done."""
         if pending.key not in self._computing:
             group = f"compute:{pending.group}"
-            self._computing[pending.key] = self.worker.compute(pending.key, pending.work, group)
+            job = self.worker.compute(pending.key, pending.work, group, delay=FRAME_S)
+            self._computing[pending.key] = job
         return True
 
     def _on_computed(self, job_id: int, key) -> None:

@@ -10,6 +10,8 @@ import weakref
 
 import numpy as np
 
+from ..analysis.cache import weak_dropper
+
 
 class ArrayCache:
     """What was derived from an array (its colouring, its QPixmap), by the array's identity
@@ -36,20 +38,8 @@ class ArrayCache:
         with self._lock:
             while len(self._store) >= self.size:
                 self._store.pop(next(iter(self._store)), None)
-            self._store[key] = (weakref.ref(data, self._dropper(key)), value)
+            self._store[key] = (weakref.ref(data, weak_dropper(self, key)), value)
         return value
-
-    def _dropper(self, key: tuple):
-        """A weakref callback that drops `key` when its array dies (and only its entry: a
-        later array of the same id has a new one)."""
-        cache = weakref.ref(self)
-
-        def drop(ref: weakref.ref) -> None:
-            me = cache()
-            if me is not None and me._store.get(key, (None,))[0] is ref:
-                me._store.pop(key, None)
-
-        return drop
 
     def __len__(self) -> int:
         return len(self._store)

@@ -7,19 +7,29 @@ PNG, SVG or PDF, so a file holds exactly the figure the panel draws.
 Scene coordinates are pixels: figure points × `px_per_pt` (the screen's logical DPI / 72,
 or the export scale). A redraw keeps the items of every layer it drew last time with the
 same content at the same place (`layer_key`: the image under the grid, the static frame of
-a view, a colour bar's ramp), so a token change rebuilds only what changed.
+a view, a colour bar's ramp), so a token change rebuilds only what changed. The groups of
+items the last figures drew and this one does not are kept hidden (up to `SPARE_GROUPS`
+and `SPARE_BYTES`), so stepping back to a block, or between blocks that share a frame,
+shows them again instead of rebuilding them; a panel lets them go when the trace changes
+(`forget_spare`: they hold the old trace's arrays).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+)
 
 from ..render import figure as F
 from ..render import layout as L
@@ -132,6 +142,10 @@ class SceneInfo:
     theme: str
 
 
+SPARE_GROUPS = 64  # item groups no longer drawn, kept hidden to come back without a rebuild
+SPARE_BYTES = 8 * 2**20  # ... holding at most this much in pictures and layer arrays (per scene)
+
+
 class FigureScene(QGraphicsScene):
     """A figure laid out at a width (and height) in points and drawn as scene items."""
 
@@ -147,6 +161,8 @@ class FigureScene(QGraphicsScene):
         self._sink: list[QGraphicsItem] = []
         self._keys: dict[int, tuple[object, tuple]] = {}  # id(layer) -> (layer, its key)
         self._old_keys: dict[int, tuple[object, tuple]] = {}
+        self._spare: OrderedDict[tuple, tuple[object, list[QGraphicsItem]]] = OrderedDict()
+        self._spare_bytes: dict[tuple, int] = {}
         self.pixmaps = ArrayCache()  # RGB(A) arrays -> QPixmap
         self.colored = ArrayCache()  # float heatmaps -> (RGBA, masked picture), per colouring
 
@@ -180,9 +196,14 @@ class FigureScene(QGraphicsScene):
             )
         for placement in lay.placements:
             PlotDrawer(self, placement).draw(old)
-        for _, items in old.values():  # what this figure no longer draws
-            for item in items:
-                self.removeItem(item)
+        for key, group in old.items():  # what this figure no longer draws: hidden, kept
+            for item in group[1]:
+                item.setVisible(False)
+            self._spare[key], self._spare_bytes[key] = group, _held_bytes(group)
+        while len(self._spare) > SPARE_GROUPS or sum(self._spare_bytes.values()) > SPARE_BYTES:
+            key, (_, items) = self._spare.popitem(last=False)
+            del self._spare_bytes[key]
+            self._remove(items)
         self.labels = [
             i for _, items in self._drawn.values() for i in items if isinstance(i, Label)
         ]
@@ -200,10 +221,28 @@ class FigureScene(QGraphicsScene):
         if key in old:
             self._drawn[key] = old.pop(key)
             return
+        spare = self._spare.pop(key, None)
+        if spare is not None:
+            del self._spare_bytes[key]
+            for item in spare[1]:
+                item.setVisible(True)
+            self._drawn[key] = spare
+            return
         self._sink = []
         make()
         self._drawn[key] = (owner, self._sink)
         self._sink = []
+
+    def forget_spare(self) -> None:
+        """Remove the hidden item groups (and let go of the arrays their layers hold)."""
+        for _, items in self._spare.values():
+            self._remove(items)
+        self._spare.clear()
+        self._spare_bytes.clear()
+
+    def _remove(self, items: list[QGraphicsItem]) -> None:
+        for item in items:
+            self.removeItem(item)
 
     def layer_key(self, layer) -> tuple:
         """`layer_key(layer)`, remembered for the layer objects drawn last time (a view's
@@ -289,6 +328,17 @@ class FigureScene(QGraphicsScene):
                 path.addRect(data_rect(self, pl, (x, y, w, h)))
             self.highlight.setPen(QPen(self.qcolor(color_name), max(1.0, self.px(width_pt))))
         self.highlight.setPath(path)
+
+
+def _held_bytes(group: tuple[object, list[QGraphicsItem]]) -> int:
+    """About what a hidden group keeps alive: its pictures and its layer's array."""
+    owner, items = group
+    data = getattr(owner, "data", None)
+    held = data.nbytes if isinstance(data, np.ndarray) else 0
+    for item in items:
+        if isinstance(item, QGraphicsPixmapItem):
+            held += item.pixmap().width() * item.pixmap().height() * 4
+    return held
 
 
 SMALL_BYTES = 4096  # arrays up to this size (boxes, lines) are keyed by content, others by id

@@ -1,8 +1,10 @@
 """`swin-gui --screenshot FILE.png`: wait for the first trace (and the place asked for with
---view/--stage/--block/--token/--head), grab the whole window, write it atomically (never
-over an existing file) and quit. Exit code 0; 1 with a one-line message on stderr when
-inference or writing fails; 2 after the safety timeout: `timeout_s` with no progress (a 12 MP
-capture reports each stage, so a long one is not cut off while it moves)."""
+--view/--stage/--block/--token/--head, and what the panels on screen compute in the
+background for it: a big block's attention, its masks), grab the whole window, write it
+atomically (never over an existing file) and quit. Exit code 0; 1 with a one-line message
+on stderr when inference or writing fails; 2 after the safety timeout: `timeout_s` with no
+progress (a 12 MP capture reports each stage, so a long one is not cut off while it
+moves)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,9 @@ def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s
         if result["done"]:
             return
         app.processEvents()
+        if any(p.waiting and p.isVisible() for p in window.panels.values()):
+            QTimer.singleShot(100, save)  # a shown panel's background work is not in yet
+            return
         try:
             data = window_png(window)
             atomic_write(path, lambda f: f.write(data), overwrite=False)
@@ -59,6 +64,7 @@ def save_screenshot(app: QApplication, window: MainWindow, path: Path, timeout_s
     window.placed.connect(lambda: QTimer.singleShot(300, save))
     window.inferenceFailed.connect(lambda message: finish(1, message))
     window.controller.progressed.connect(lambda *_: watchdog.start())  # progress: wait on
+    window.session.computed.connect(lambda *_: watchdog.start())
     watchdog.start()
     if window.session.trace is not None and window.place_done:  # synchronous mode
         QTimer.singleShot(300, save)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -102,12 +103,25 @@ class InferenceWorker(QObject):
 
         return self.jobs.submit("ablate", work)
 
-    def compute(self, key: Any, work: Callable[[], Any], group: str = "compute") -> int:
+    def compute(
+        self, key: Any, work: Callable[[], Any], group: str = "compute", delay: float = 0.0
+    ) -> int:
         """Run `work()` (fills a cache, e.g. a block's on-demand attention); a newer job of
-        the same `group` supersedes an older one still queued. `computed` carries `key`."""
+        the same `group` supersedes an older one not started yet. `computed` carries `key`.
+        `delay` s first (on the worker thread: the GUI thread paints the change before the
+        job competes with it); a job superseded meanwhile is dropped without running."""
+        from ..model import CaptureCancelled
+
+        def job(progress, should_cancel):
+            if delay and threading.current_thread() is not threading.main_thread():
+                time.sleep(delay)
+                if should_cancel():
+                    raise CaptureCancelled("superseded")
+            return work()
+
         job_id = self.jobs.next_id()
         self._keys[job_id] = key
-        return self.jobs.submit(group, lambda p, c: work(), job_id, supersede=True)
+        return self.jobs.submit(group, job, job_id, supersede=True)
 
     def export(
         self,

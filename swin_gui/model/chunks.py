@@ -29,6 +29,7 @@ def windowed_attention(
     keep=None,
     output: bool = True,
     chunk_tokens: int | None = None,
+    band: tuple[int, int] | None = None,
 ) -> Iterator[tuple[torch.Tensor | None, torch.Tensor | None]]:
     """The (S)W-MSA branch of a block, in chunks of whole window rows.
 
@@ -41,6 +42,8 @@ def windowed_attention(
             (B*nW_chunk, heads, N, N).
         output: False computes the probabilities only (on-demand attention).
         chunk_tokens: tokens per chunk (default CHUNK_TOKENS).
+        band: only the rolled, padded rows [r0, r1) (multiples of M): the windows there,
+            computed exactly as in the whole pass (a window's attention on demand).
     Yields:
         (rows, branch) per chunk: the grid rows it covers (ascending) and the branch
         output there (B, len(rows), W, C), or None when `output` is False; a grid that
@@ -56,12 +59,13 @@ def windowed_attention(
     M, s = window, shift
     Hp, Wp = padded_size(H, M), padded_size(W, M)
     step = M * max(1, (chunk_tokens or CHUNK_TOKENS) // (B * M * Wp))  # rolled rows per chunk
-    for r0 in range(0, Hp, step):
-        r1 = min(Hp, r0 + step)
+    lo, hi = band or (0, Hp)
+    for r0 in range(lo, hi, step):
+        r1 = min(hi, r0 + step)
         src, pad, rows, dst = window_index(H, W, M, s, r0, r1, x.device)
         bias, mask, additive = block_additive(attn, M, Hp, Wp, s, r0, r1)  # mask: nWc, N, N
         windows = gather_windows(x, src, pad, M, norm)  # B*nWc, N, C
-        whole = step >= Hp  # one chunk: rows are all of the grid, in order
+        whole = band is None and step >= Hp  # one chunk: rows are all of the grid, in order
         if not output:
             keep.append(attn.probabilities(windows, M, mask, bias, additive))  # B*nWc, h, N, N
             yield (None if whole else rows), None

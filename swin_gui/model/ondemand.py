@@ -28,6 +28,8 @@ from .chunks import WindowProbs, attention_residual, windowed_attention
 from .swin import SwinBlock
 
 CACHE_BYTES = 256 * 2**20  # on-demand results kept per trace (the latest block always is)
+WINDOW_ROWS = 16  # rows of windows kept per trace for `window_attention` (a few MB each)
+WHOLE_BYTES = CACHE_BYTES // 2  # a block's attention up to this is computed whole for a window
 
 
 class BlockAttention(nn.Module):
@@ -41,13 +43,18 @@ class BlockAttention(nn.Module):
         self.requires_grad_(False)
 
     @torch.no_grad()
-    def probabilities(self, x: torch.Tensor, window: int, shift: int) -> torch.Tensor:
-        """Block input x (B, H, W, C) -> softmax probabilities (B*nW, heads, N, N)."""
+    def probabilities(
+        self, x: torch.Tensor, window: int, shift: int, row: int | None = None
+    ) -> torch.Tensor:
+        """Block input x (B, H, W, C) -> softmax probabilities (B*nW, heads, N, N); with
+        `row`, only that row of windows of the rolled, padded grid (B*nWw, heads, N, N)."""
         B, H, W, _ = x.shape
-        nW = -(-H // window) * -(-W // window)
-        keep = WindowProbs(B, nW, self.attn.num_heads, window * window, x)
+        nWh, nWw = -(-H // window), -(-W // window)
+        band = None if row is None else (row * window, (row + 1) * window)
+        keep = WindowProbs(B, nWw if band else nWh * nWw, self.attn.num_heads, window**2, x)
         pre = self.norm1 if self.version == 1 else None
-        for _ in windowed_attention(x, self.attn, window, shift, pre, keep, output=False):
+        run = windowed_attention(x, self.attn, window, shift, pre, keep, False, band=band)
+        for _ in run:
             pass
         return keep.result()
 
@@ -113,13 +120,21 @@ def trim_heap_soon(delay: float = 0.2) -> None:
 class OnDemand:
     """Computes a lazily captured block's `attn`, `bias` and `mask` and caches them, least
     recently used first out, while the cache holds more than `max_bytes`; everything of the
-    block read last stays (its attention and mask are drawn together)."""
+    block read last stays (its attention and mask are drawn together).
+
+    `window_attention` reads one window: from the whole block's attention when that is at
+    most `WHOLE_BYTES` (computed and cached like `attn`, so the next token is free), else
+    from the row of windows (of the rolled, padded grid) that holds it, computed alone:
+    the same chunk the whole pass computes, so it equals `attn[window]` exactly. Swin-T
+    on a 12 MP photo: one row of stage 0 is 4 MB, the block 445 MB (and its mask 148 MB).
+    The last `WINDOW_ROWS` rows are kept."""
 
     def __init__(self, blocks, device: torch.device | str = "cpu", max_bytes: int = CACHE_BYTES):
         self._blocks = blocks
         self.device = torch.device(device)
         self.max_bytes = max_bytes
         self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
+        self._rows: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -139,6 +154,47 @@ class OnDemand:
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._rows.clear()
+
+    def computes_whole(self, block) -> bool:
+        """Whether `window_attention` computes the block's whole attention (a small one,
+        then cached like `attn`) rather than one row of windows."""
+        nWh, nWw = block.window_grid
+        heads = self._blocks[block.stage][block.index].attn.num_heads
+        return nWh * nWw * heads * block.tokens_per_window**2 * 4 <= WHOLE_BYTES
+
+    def holds_window(self, block, window: int) -> bool:
+        """Whether `window_attention(block, window)` is free now."""
+        row = window // block.window_grid[1]
+        with self._lock:
+            return (block.stage, block.index, "attn") in self._cache or (
+                block.stage,
+                block.index,
+                row,
+            ) in self._rows
+
+    def window_attention(self, block, window: int) -> np.ndarray:
+        """(heads, N, N) softmax of one window of `block` (rolled, padded window order)."""
+        if self.computes_whole(block):
+            return self.get(block, "attn")[window]
+        nWw = block.window_grid[1]
+        row, key = window // nWw, (block.stage, block.index, window // nWw)
+        with self._lock:
+            whole = self._cache.get((block.stage, block.index, "attn"))
+            if whole is not None:
+                return whole[window]
+            if key in self._rows:
+                self._rows.move_to_end(key)
+                return self._rows[key][window % nWw]
+        weights = self._blocks[block.stage][block.index]
+        probs = weights.probabilities(self._input(block), block.window, block.shift, row)
+        value = probs.float().cpu().numpy()  # nWw, heads, N, N
+        value.setflags(write=False)
+        with self._lock:
+            self._rows[key] = value
+            while len(self._rows) > WINDOW_ROWS:
+                self._rows.popitem(last=False)
+        return value[window % nWw]
 
     def get(self, block, name: str) -> np.ndarray:
         key = (block.stage, block.index, name)

@@ -196,6 +196,15 @@ def _tile(geo: WindowGeometry, q: QueryAttention, k: int, rgb, size: float, look
     )
 
 
+def _piece(keys: np.ndarray, values: np.ndarray, r0: int, c0: int, r1: int, c1: int):
+    """(r1 - r0, c1 - c0) float32: the values of the keys inside rows r0:r1, cols c0:c1 of
+    the padded grid, NaN elsewhere (a window's piece, without a grid-sized array)."""
+    part = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
+    inside = (keys[:, 0] >= r0) & (keys[:, 0] < r1) & (keys[:, 1] >= c0) & (keys[:, 1] < c1)
+    part[keys[inside, 0] - r0, keys[inside, 1] - c0] = values[inside]
+    return part
+
+
 def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
     """The selected head's attention at the keys' real positions on the image (the window's
     pieces: up to four when the roll wrapped it), the padded border hatched."""
@@ -207,14 +216,12 @@ def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
     ih, iw = trace.image.shape[0] / tp, trace.image.shape[1] / tp
     thumb = _CACHE.get(trace, "thumbnail", lambda: _thumbnail(trace))
     row = q.rows[q.heads if sel.head is None else sel.head]
-    grid = np.full((Hp, Wp), np.nan, np.float32)
-    grid[q.keys[:, 0], q.keys[:, 1]] = row
     layers: list[F.Layer] = [F.Heatmap(thumb, (0, 0, iw, ih), smooth=True)]
     hits = [F.HitRegion("token", (0, 0, W, H), (H, W), None, payload={"origin": (0, 0)})]
     outlines = []
     probability = tr("Attention", "probability")
     for r0, c0, r1, c1 in window_pieces(bt, q.window, bt.shift):
-        part = grid[r0:r1, c0:c1]
+        part = _piece(q.keys, row, r0, c0, r1, c1)
         layers.append(F.Heatmap(part, (c0, r0, c1, r1), cmap, levels, probability, opacity=OPACITY))
         outlines.append((c0, r0, c1 - c0, r1 - r0))
         hits.append(
@@ -370,7 +377,6 @@ def figure_attention(trace, selection: Selection) -> F.Figure:
         query=q.position,
         masked=masked,
     )
-    maps, _ = map_to_grid(q.rows, q.keys, bt.resolution)  # heads+1, H, W
     r, c = q.token
     return F.Figure(
         title=tr(
@@ -387,6 +393,6 @@ def figure_attention(trace, selection: Selection) -> F.Figure:
         ),
         plots=(*tiles, matrix, _overview(trace, sel, q, look)),
         notes=_notes(trace, sel, q, levels[1], int(masked.sum()), geo),
-        data=maps,
+        data=lambda: map_to_grid(q.rows, q.keys, bt.resolution)[0],  # heads+1, H, W
         view="attention",
     )

@@ -23,6 +23,7 @@ resolves for the dark or light theme: the "selected" colour is written in one pl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -243,13 +244,19 @@ class Plot:
 @dataclass(frozen=True)
 class Figure:
     """A view's figure: `title` (the panel heading), `plots`, one-line `notes`, and `data`,
-    the numbers behind it (saved as .npy beside an exported figure)."""
+    the numbers behind it (saved as .npy beside an exported figure): an array, or a
+    function that makes it, for numbers as big as the stage grid that only an export reads
+    (`numbers()`), so that a token change does not build them."""
 
     title: str
     plots: tuple[Plot, ...]
     notes: tuple[str, ...] = ()
-    data: np.ndarray | None = None
+    data: np.ndarray | Callable[[], np.ndarray] | None = None
     view: str = ""
+
+    def numbers(self) -> np.ndarray | None:
+        """`data`, made now if it is a function."""
+        return self.data() if callable(self.data) else self.data
 
     def plot(self, key: str) -> Plot:
         for p in self.plots:

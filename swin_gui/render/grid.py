@@ -31,6 +31,7 @@ from .selection import Selection, view_shift
 
 DISPLAY_MAX = 2048  # the image layer is drawn from a copy at most this many pixels wide
 LONG_SIDE_PT = 420.0  # the natural size of the picture's long side
+DENSE_WINDOW_PT = 8.0  # windows smaller than this on the figure get thin, translucent lines
 REGION_ALPHA, REGION0_ALPHA = 110, 40  # of 255: regions 1-8 (moved by the roll), region 0
 LETTERBOX_FILL = "#000000a0"  # dims the letterbox bands (not the picture)
 LETTERBOX_HATCH = "#9e9e9e"  # unlike the window padding's magenta hatch
@@ -182,7 +183,9 @@ def _region_layer(trace: Trace, block: BlockTrace, shift: int) -> F.Heatmap:
 
 
 def _window_lines(trace: Trace, block: BlockTrace, shift: int) -> list[F.Layer]:
-    """Faint token lines (when tokens are big enough to see), then the window boundaries."""
+    """Faint token lines (when tokens are big enough to see), then the window boundaries
+    (thin and translucent when the windows are only a few points wide: a 12 MP photo's
+    stage 0 has 143 windows across)."""
     tp = trace.token_pixels(block.stage)
     Hp, Wp = block.padded
     M = block.window
@@ -193,7 +196,11 @@ def _window_lines(trace: Trace, block: BlockTrace, shift: int) -> list[F.Layer]:
     rows = sorted({0, Y, *((k * M + shift) * tp for k in range(Hp // M))})
     cols = sorted({0, X, *((k * M + shift) * tp for k in range(Wp // M))})
     seg = [((0, y), (X, y)) for y in rows] + [((x, 0), (x, Y)) for x in cols]
-    out.append(F.Lines(np.asarray(seg, np.float32), "grid", 1.5))
+    window_pt = M * tp * LONG_SIDE_PT / max(extent(trace, block.stage))
+    if window_pt < DENSE_WINDOW_PT:  # 1.5 pt lines every few pt would hide the image
+        out.append(F.Lines(np.asarray(seg, np.float32), "#ffffff80", 0.5))
+    else:
+        out.append(F.Lines(np.asarray(seg, np.float32), "grid", 1.5))
     return out
 
 
@@ -263,10 +270,11 @@ def figure_grid(trace: Trace, sel: Selection) -> F.Figure:
     block = trace.block(sel.stage, sel.block)
     shift = view_shift(block, sel)
     He, We = extent(trace, sel.stage)
-    static = _CACHE.get(
-        trace, ("static", sel.stage, sel.block, shift), lambda: _static_layers(trace, block, shift)
-    )
-    key = ("hit", sel.stage, sel.block, shift, language())  # the hit region names "window"
+    # the blocks of a stage share the grid, so its frame (one set of layer objects, whose
+    # scene items come back when another block with the same shift is shown)
+    frame = ("static", sel.stage, block.window, shift)
+    static = _CACHE.get(trace, frame, lambda: _static_layers(trace, block, shift))
+    key = ("hit", sel.stage, block.window, shift, language())  # the region names "window"
     hit = _CACHE.get(trace, key, lambda: _hit(trace, block, shift))
     chosen, window = _selection_layers(trace, block, sel, shift)
     k = LONG_SIDE_PT / max(He, We)
@@ -295,7 +303,7 @@ def figure_grid(trace: Trace, sel: Selection) -> F.Figure:
         ),
         plots=(plot,),
         notes=_notes(trace, block, shift, window),
-        data=hit.values[:H, :W].astype(np.int64),
+        data=lambda: hit.values[:H, :W].astype(np.int64),  # window of each token
         view="grid",
     )
 

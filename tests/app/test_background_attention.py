@@ -127,3 +127,36 @@ def test_big_block_norms_are_computed_in_the_background(
     assert "chart" in keys(panel)
     panel.refresh()  # computed once per trace: drawn at once now
     assert "pending" not in keys(panel)
+
+
+def test_a_huge_block_computes_the_row_of_windows_of_the_token(
+    threaded, qtbot, monkeypatch, make_window, tiny_model, make_image
+):
+    """A block too big to hold whole (a 12 MP photo's stage 0) computes, in the background,
+    only the row of windows holding the selected token; a token in that row draws at once,
+    one in another row waits for its own row."""
+    monkeypatch.setattr(attention_panel, "BACKGROUND_BYTES", 0)
+    monkeypatch.setattr(ondemand, "WHOLE_BYTES", 0)
+    window = make_window(tiny_model, make_image("a.png", 96, 96), size=224)
+    panel, s = window.panels["attention"], window.session
+    qtbot.waitUntil(lambda: "pending" not in keys(panel), timeout=20_000)
+    s.select(step="block", stage=0, block=1, token=(0, 0))
+    assert keys(panel) == ["pending"]
+    qtbot.waitUntil(lambda: "pending" not in keys(panel), timeout=20_000)
+    bt = s.trace.block(0, 1)
+    nWh, nWw = bt.window_grid
+    assert nWh > 1 and not bt.computed("attn") and not bt.computed("mask")
+    row = bt.locate(0, 0)[0] // nWw
+    same_row = next(
+        (r, c)
+        for r in range(bt.resolution[0])
+        for c in range(bt.resolution[1])
+        if bt.locate(r, c)[0] // nWw == row and bt.locate(r, c)[0] != bt.locate(0, 0)[0]
+    )
+    s.select(token=same_row)  # another window of the computed row: drawn at once
+    assert "pending" not in keys(panel)
+    other = next((r, 0) for r in range(bt.resolution[0]) if bt.locate(r, 0)[0] // nWw != row)
+    s.select(token=other)  # another row: computed in the background in its turn
+    assert keys(panel) == ["pending"]
+    qtbot.waitUntil(lambda: "pending" not in keys(panel), timeout=20_000)
+    assert not bt.computed("attn")

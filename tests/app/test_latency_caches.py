@@ -52,17 +52,27 @@ def _figure(token: tuple[int, int]) -> F.Figure:
 _PICTURE = np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8)
 
 
+def _shown(scene) -> set:
+    return {i for i in scene.items() if i.isVisible()}
+
+
 def test_a_rebuilt_figure_keeps_the_items_of_unchanged_layers(qapp):
     scene = FigureScene()
     scene.draw(_figure((1, 1)), 300, 300, 1.0)
-    before = set(scene.items())
+    before = _shown(scene)
     scene.draw(_figure((1, 1)), 300, 300, 1.0)  # equal content, new objects: nothing rebuilt
-    assert set(scene.items()) == before
+    assert _shown(scene) == before and set(scene.items()) == before
     scene.draw(_figure((2, 3)), 300, 300, 1.0)  # the token moved: only its box is new
-    after = set(scene.items())
+    after = _shown(scene)
     assert len(after - before) == 1 and len(before - after) == 1
     (new,) = after - before
     assert new.boundingRect().width() > 0  # the new box item, the picture and grid kept
+    (old_box,) = before - after
+    assert old_box.scene() is scene and not old_box.isVisible()  # kept hidden
+    scene.draw(_figure((1, 1)), 300, 300, 1.0)  # back: the first box shows again, not rebuilt
+    assert _shown(scene) == before
+    scene.forget_spare()
+    assert set(scene.items()) == before and new.scene() is None
     scene.deleteLater()
 
 

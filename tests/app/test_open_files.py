@@ -179,7 +179,7 @@ def test_export_view_writes_the_figure_and_its_numbers(
     name, panel = window.active_panel()
     assert name == "grid"  # nothing clicked yet: the main canvas
     assert proposals[0].endswith("cat_grid_s0b0.png")
-    np.testing.assert_array_equal(np.load(npy), panel.figure.data)
+    np.testing.assert_array_equal(np.load(npy), panel.figure.numbers())
     q = window.settings.qsettings  # the options and the format are remembered
     assert (q.value("export/scale", type=int), q.value("export/theme")) == (2, "light")
     window.acts["export"].trigger()

@@ -15,26 +15,14 @@ import numpy as np
 import pytest
 import torch
 from fake_trace import fake_trace
+from lazy_models import SMALL_V1, SMALL_V2, make
 
 import swin_gui.analysis.features as features
 import swin_gui.export_stream as export_stream
 import swin_gui.model.chunks as chunks
 import swin_gui.model.regions as regions
 from swin_gui.api import capture
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.model.ondemand import OnDemand
-
-SMALL_V1 = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-SMALL_V2 = SMALL_V1.with_(version=2, window_size=8, img_size=256)
-
-
-def make(cfg: SwinConfig) -> SwinTransformer:
-    torch.manual_seed(0)
-    m = SwinTransformer(cfg).eval()
-    with torch.no_grad():  # non-trivial norms and biases so mistakes show
-        for p in m.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    return m
 
 
 def whole(a: np.ndarray) -> bytes:

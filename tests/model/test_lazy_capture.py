@@ -11,26 +11,15 @@ import weakref
 import numpy as np
 import pytest
 import torch
+from lazy_models import SMALL_V1, SMALL_V2, make
 
 import swin_gui.model.chunks as chunks
 from swin_gui.api import capture
-from swin_gui.model import SwinConfig, SwinTransformer
 from swin_gui.model.geometry import pad_tokens, shift_mask, window_partition, window_reverse
 from swin_gui.model.ondemand import OnDemand, snapshot
 from swin_gui.trace_io import load_npz, save_npz
 
-SMALL_V1 = SwinConfig(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), num_classes=8)
-SMALL_V2 = SMALL_V1.with_(version=2, window_size=8, img_size=256)
 SIZES = [(224, 224), (250, 333)]  # H, W; 250 x 333 divides by neither 4 nor M
-
-
-def make(cfg: SwinConfig) -> SwinTransformer:
-    torch.manual_seed(0)
-    m = SwinTransformer(cfg).eval()
-    with torch.no_grad():  # non-trivial norms and biases so mistakes show
-        for p in m.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    return m
 
 
 @pytest.fixture(scope="module", params=[SMALL_V1, SMALL_V2], ids=["v1", "v2"])
@@ -126,6 +115,34 @@ def test_odd_size_shifts_stage3_on_demand():
     assert (b.shift, b.padded, b.attn.shape) == (3, (14, 14), (4, 4, 49, 49))
     masked = np.broadcast_to(b.mask[:, None] < 0, b.attn.shape)
     assert b.attn[masked].max() < 1e-30
+
+
+@pytest.mark.parametrize("hw", SIZES)
+def test_one_window_equals_the_eager_block_exactly(model, hw, monkeypatch):
+    """`window_attention` computes the row of windows holding the window (the same chunk
+    the whole pass computes), not the block; its mask comes from the region labels."""
+    import swin_gui.model.ondemand as ondemand
+
+    x = torch.randn(1, 3, *hw)
+    eager = capture(model, x, eager=True)
+    for whole in (True, False):
+        monkeypatch.setattr(ondemand, "WHOLE_BYTES", 2**40 if whole else 0)
+        lazy = capture(model, x)
+        for e, z in zip(eager.blocks(), lazy.blocks(), strict=True):
+            nWh, nWw = z.window_grid
+            rows = set()  # rows of windows computed so far
+            for w in sorted({0, nWw - 1, (nWh // 2) * nWw + nWw // 2, nWh * nWw - 1}):
+                held = z.computed("attn") if whole else w // nWw in rows
+                assert z.window_computed(w) == held
+                np.testing.assert_array_equal(z.window_attention(w), e.attn[w])
+                assert z.window_computed(w)
+                rows.add(w // nWw)
+                if e.mask is None:
+                    assert z.window_mask(w) is None
+                else:
+                    np.testing.assert_array_equal(z.window_mask(w), e.mask[w])
+            assert z.computed("attn") == whole  # a row of windows only, unless small
+            assert not z.computed("mask")
 
 
 def read(trace, stage: int, block: int) -> tuple[int, ...]:

@@ -121,7 +121,7 @@ def test_selected_head_is_framed_and_levels_span_the_query(trace224):
 
 def test_maps_and_padding_mass_sum_to_one(trace_native):
     fig = figure_attention(trace_native, Selection(stage=3, block=1, token=(0, 0)))
-    maps = fig.data  # heads + 1, H, W
+    maps = fig.numbers()  # heads + 1, H, W
     assert maps.shape == (5, 8, 11)
     tokens = fig.plot("mean").hits[0].payload["tokens"]
     row = fig.plot("mean").hits[0].values

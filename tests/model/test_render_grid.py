@@ -67,7 +67,7 @@ def test_hover_values_are_the_window_of_every_token(trace224):
     for r, c in [(0, 0), (2, 2), (3, 3), (55, 10), (30, 26)]:
         hit = fig.hit("image", c * 4 + 1, r * 4 + 1)
         assert hit.cell == (r, c) and hit.value == block.locate(r, c)[0]
-    np.testing.assert_array_equal(fig.data, region.values.astype(np.int64))
+    np.testing.assert_array_equal(fig.numbers(), region.values.astype(np.int64))
 
 
 def test_nine_region_labels_sit_in_their_regions(trace224):

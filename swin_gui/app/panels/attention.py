@@ -13,23 +13,30 @@ Everything goes through the figure's hit regions (`Panel` base):
 
 from __future__ import annotations
 
+from ...analysis.attention import default_token
 from ...i18n import tr
 from ...render import figure as F
 from ...render.selection import Selection
 from ..state import BACKGROUND_BYTES, Pending, attention_bytes
 from .base import Panel
 
-BACKGROUND_MACS = 3 * 10**8  # attention costing more multiply-adds is computed off-thread
+BACKGROUND_MACS = 10**8  # attention costing more multiply-adds is computed off-thread (~5 ms)
 
 
-def attention_macs(trace, stage: int, block: int) -> int:
-    """About what a block's on-demand attention costs: q, k, v for every (padded) token
-    (3·C² each) and its N scores (N·C): Swin-T's stage 3 at 1536² is ~4·10⁹ (0.2 s on
-    the GUI thread although its 11 MB of attention are under `BACKGROUND_BYTES`)."""
+def window_work(trace, stage: int, block: int) -> tuple[int, int]:
+    """(bytes, multiply-adds) of what showing one window's attention computes when it is
+    not held: the whole block for a small one, else the row of windows holding it
+    (`BlockTrace.window_attention`). The multiply-adds are q, k, v for every padded token
+    (3·C² each) and its N scores (N·C); Swin-T's stage 3 at 1536² is ~4·10⁹ for the whole
+    block (0.2 s on the GUI thread although its 11 MB of attention are small)."""
     bt = trace.block(stage, block)
     Hp, Wp = bt.padded
     C = trace.stages[stage].dim
-    return Hp * Wp * (3 * C * C + bt.tokens_per_window * C)
+    nbytes, tokens = attention_bytes(trace, stage, block), Hp * Wp
+    if bt.source is not None and not bt.source.computes_whole(bt):
+        rows = bt.window_grid[0]
+        nbytes, tokens = nbytes // rows, tokens // rows
+    return nbytes, tokens * (3 * C * C + bt.tokens_per_window * C)
 
 
 class AttentionPanel(Panel):
@@ -48,16 +55,19 @@ class AttentionPanel(Panel):
         )
 
     def background_work(self, trace, selection: Selection) -> Pending | None:
-        """A big or costly block's attention (and mask) is computed off the GUI thread."""
+        """The selected window's attention, when it is costly to compute (a big block's
+        row of windows, or a small block with wide channels), off the GUI thread."""
         s, b = selection.stage, selection.block
         bt = trace.block(s, b)
-        if bt.computed("attn") or (
-            attention_bytes(trace, s, b) < BACKGROUND_BYTES
-            and attention_macs(trace, s, b) < BACKGROUND_MACS
-        ):
+        token = default_token(bt) if selection.token is None else selection.token
+        window = bt.locate(*token)[0]
+        nbytes, macs = window_work(trace, s, b)
+        if bt.window_computed(window) or (nbytes < BACKGROUND_BYTES and macs < BACKGROUND_MACS):
             return None
+        row = window // bt.window_grid[1]
         text = tr("Main", "computing attention… (stage {s} · block {b})", s=s, b=b)
-        return Pending(("attn", id(trace), s, b), lambda: (bt.attn, bt.mask), text, "attention")
+        key = ("attn", id(trace), s, b, row)
+        return Pending(key, lambda: bt.window_attention(window), text, "attention")
 
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "key" and not tokens:

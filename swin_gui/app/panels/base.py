@@ -14,7 +14,8 @@ user intent with no per-panel code for the common cases (payload keys of `HitReg
 A panel whose figure needs something slow first (a big block's on-demand attention) says
 so in `background_work`; the session's background runner computes it off the GUI thread
 while the panel shows a placeholder, then the panel draws. The job starts a frame
-(`FRAME_S`) later, so that the change paints before the job competes with the GUI thread.
+(`controller.FRAME_S`) later, so that the change paints before the job competes with the
+GUI thread; one superseded meanwhile never starts.
 
 Hovering a cell tells every panel which tokens are under the mouse (`Hover`) and puts the
 value under the cursor, with its unit, and the tokens in the status bar; tokens hovered
@@ -27,9 +28,6 @@ language; subclasses with widgets of their own extend `retranslate`.
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +83,11 @@ class Panel(QWidget):
         self.view.hovered.connect(self.on_hit_hovered)
         self.view.clicked.connect(self.on_hit_clicked)
 
+    @property
+    def waiting(self) -> bool:
+        """Whether the panel shows a placeholder while its figure's work runs."""
+        return self._waiting is not None
+
     def tooltip_text(self) -> str:
         """The panel's tooltip in the current language ("" for none); subclasses return
         `tr(...)` here so that a language switch re-translates it."""
@@ -125,7 +128,7 @@ class Panel(QWidget):
         if trace is None:
             return
         pending = None if wait else self.background_work(trace, self.session.selection)
-        if pending is not None and self.session.compute_later(_after_a_frame(pending)):
+        if pending is not None and self.session.compute_later(pending):
             self._waiting = pending
             self.show_placeholder(pending.text)
             return
@@ -169,6 +172,7 @@ class Panel(QWidget):
     def _on_trace_changed(self, trace) -> None:
         self.view.fit()  # a new image resets the zoom
         self.view.figure_scene.set_highlight([])
+        self.view.figure_scene.forget_spare()  # hidden items of the old trace's figures
         self._request_refresh()
 
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
@@ -291,26 +295,10 @@ class Panel(QWidget):
                 overwrite=overwrite,
             )
         ]
-        if self.figure.data is not None:
-            written.append(save_npy(self.figure.data, path.with_suffix(".npy"), overwrite))
+        numbers = self.figure.numbers()
+        if numbers is not None:
+            written.append(save_npy(numbers, path.with_suffix(".npy"), overwrite))
         return written
-
-
-FRAME_S = 0.02  # what a background job leaves the GUI thread before it starts
-
-
-def _after_a_frame(pending: Pending) -> Pending:
-    """`pending` whose work, on a worker thread, first sleeps one frame: the GUI thread
-    paints the placeholder and the other panels' change before the job competes with it
-    for the interpreter (it took 10–20 ms off a new block's frame at 1536²)."""
-    work = pending.work
-
-    def later():
-        if threading.current_thread() is not threading.main_thread():
-            time.sleep(FRAME_S)
-        return work()
-
-    return dataclasses.replace(pending, work=later)
 
 
 def _tok(v) -> tuple[int, int]:

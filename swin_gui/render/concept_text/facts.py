@@ -159,18 +159,18 @@ class QueryFacts:
 
 
 def query_facts(trace, sel: Selection) -> QueryFacts | None:
-    """None unless the attention of the selected block is already computed."""
+    """None unless the attention of the selected token's window is already computed."""
     bt = trace.block(sel.stage, sel.block)
-    if not bt.computed("attn"):
-        return None
     f = block_facts(trace, sel.with_(shift_view=None))
-    rows = bt.attn[f.window_facts.index, :, f.position, :].mean(axis=0)  # N
-    keys = bt.window_tokens(f.window_facts.index)
+    window = f.window_facts.index
+    if not bt.window_computed(window):
+        return None
+    rows = bt.window_attention(window)[:, f.position, :].mean(axis=0)  # N
+    keys = bt.window_tokens(window)
     H, W = bt.resolution
     padding = (keys[:, 0] >= H) | (keys[:, 1] >= W)
-    masked = (
-        np.zeros_like(padding) if bt.mask is None else bt.mask[f.window_facts.index, f.position] < 0
-    )
+    mask = bt.window_mask(window)
+    masked = np.zeros_like(padding) if mask is None else mask[f.position] < 0
     j = int(np.argmax(rows))
     return QueryFacts(
         (int(keys[j, 0]), int(keys[j, 1])),
