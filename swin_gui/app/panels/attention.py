@@ -20,7 +20,8 @@ from ...render.selection import Selection
 from ..state import BACKGROUND_BYTES, Pending, attention_bytes
 from .base import Panel
 
-BACKGROUND_MACS = 10**8  # attention costing more multiply-adds is computed off-thread (~5 ms)
+BACKGROUND_MACS = 3 * 10**8  # a block's attention costing more multiply-adds: off-thread
+ROW_BACKGROUND_MACS = 3 * 10**7  # the same for a row of windows (a token change may need one)
 
 
 def window_work(trace, stage: int, block: int) -> tuple[int, int]:
@@ -56,15 +57,20 @@ class AttentionPanel(Panel):
 
     def background_work(self, trace, selection: Selection) -> Pending | None:
         """The selected window's attention, when it is costly to compute (a big block's
-        row of windows, or a small block with wide channels), off the GUI thread."""
+        row of windows, or a small block with wide channels), off the GUI thread. A small
+        block is computed whole, once (one job whatever the token); a huge one a row of
+        windows at a time, each row its own job."""
         s, b = selection.stage, selection.block
         bt = trace.block(s, b)
         token = default_token(bt) if selection.token is None else selection.token
         window = bt.locate(*token)[0]
-        nbytes, macs = window_work(trace, s, b)
-        if bt.window_computed(window) or (nbytes < BACKGROUND_BYTES and macs < BACKGROUND_MACS):
+        if bt.window_computed(window):
             return None
-        row = window // bt.window_grid[1]
+        nbytes, macs = window_work(trace, s, b)
+        whole = bt.source is None or bt.source.computes_whole(bt)
+        if nbytes < BACKGROUND_BYTES and macs < (BACKGROUND_MACS if whole else ROW_BACKGROUND_MACS):
+            return None
+        row = None if whole else window // bt.window_grid[1]
         text = tr("Main", "computing attention… (stage {s} · block {b})", s=s, b=b)
         key = ("attn", id(trace), s, b, row)
         return Pending(key, lambda: bt.window_attention(window), text, "attention")
