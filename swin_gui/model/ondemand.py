@@ -165,13 +165,9 @@ class OnDemand:
 
     def holds_window(self, block, window: int) -> bool:
         """Whether `window_attention(block, window)` is free now."""
-        row = window // block.window_grid[1]
+        row = (block.stage, block.index, window // block.window_grid[1])
         with self._lock:
-            return (block.stage, block.index, "attn") in self._cache or (
-                block.stage,
-                block.index,
-                row,
-            ) in self._rows
+            return (block.stage, block.index, "attn") in self._cache or row in self._rows
 
     def window_attention(self, block, window: int) -> np.ndarray:
         """(heads, N, N) softmax of one window of `block` (rolled, padded window order)."""
