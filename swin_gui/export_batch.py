@@ -255,7 +255,7 @@ def run_export(args, load, error_line, say) -> int:
             done=done,
             out=args.out,
             s=num(elapsed, ".1f"),
-            rate=num(done / elapsed, ".2f"),
+            rate=num(done / elapsed, ".0f" if done >= 100 * elapsed else ".3g"),  # not 0.00
         )
     )
     return 1 if failed else 0

@@ -244,7 +244,7 @@ def test_cli_folders_and_globs_with_progress_and_summary(model_file, tmp_path, c
     assert any(re.fullmatch(r"\[1/5\] a\.png \.\.\. ok \(\d+\.\d s\) -> .*a", ln) for ln in err)
     assert any("none/*.png: no file matches this pattern" in ln for ln in err), err
     assert re.fullmatch(
-        r"exported 4 of 5 images to .* in \d+\.\d s \(\d+\.\d\d images/s\)", err[-1]
+        r"exported 4 of 5 images to .* in \d+\.\d s \((\d+\.)?\d+ images/s\)", err[-1]
     )
     manifest = json.loads((out / "x" / "manifest.json").read_text())
     assert manifest["npz"] == {"attention": "none", "dtype": "float16", "compress": True}
