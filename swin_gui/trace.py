@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .model.config import SwinConfig
-from .model.regions import labels_to_mask, region_labels, regions_to_mask
+from .model.regions import region_labels, regions_to_mask
 
 
 def read_only(a: Any) -> Any:
@@ -149,27 +149,28 @@ class BlockTrace:
     def window_attention(self, window: int) -> np.ndarray:
         """(heads, N, N) softmax of one window: `attn[window]`, where a lazily captured
         block whose attention is not held computes only the row of windows holding it."""
-        if self.__dict__.get("_stored_attn") is not None or self.source is None:
-            return self.attn[window]
-        return self.source.window_attention(self, window)
+        if self._lazy_attention:
+            return self.source.window_attention(self, window)
+        return self.attn[window]
 
     def window_computed(self, window: int) -> bool:
         """Whether `window_attention(window)` is free now."""
-        if self.__dict__.get("_stored_attn") is not None or self.source is None:
-            return True
-        return self.source.holds_window(self, window)
+        return not self._lazy_attention or self.source.holds_window(self, window)
+
+    @property
+    def _lazy_attention(self) -> bool:
+        return self.__dict__.get("_stored_attn") is None and self.source is not None
 
     def window_mask(self, window: int) -> np.ndarray | None:
         """(N, N) additive shift mask of one window (`mask[window]`, made from the region
         labels when the whole mask is not held); None when shift == 0."""
         if not self.shift:
             return None
-        if self.__dict__.get("_stored_mask") is not None or self.computed("mask"):
+        if self.computed("mask"):
             return self.mask[window]
         M = self.window
         wr, wc = divmod(window, self.window_grid[1])
-        labels = self.regions[wr * M : (wr + 1) * M, wc * M : (wc + 1) * M].reshape(1, -1)
-        return labels_to_mask(labels)[0]  # N, N
+        return regions_to_mask(self.regions[wr * M : (wr + 1) * M, wc * M : (wc + 1) * M], M)[0]
 
     @property
     def kind(self) -> str:

@@ -88,14 +88,15 @@ def map_to_grid(
 
     Args:
         values: (K, N) one row of N key values per map (e.g. heads + 1 attention rows).
-        keys: (N, 2) original (row, col) of each key; rows >= H or cols >= W are padding.
+        keys: (N, 2) original (row, col) of each key; keys outside [0, H) x [0, W) (padding,
+            or outside a piece of the grid) are left out of the maps.
         resolution: (H, W) of the stage grid.
     Returns:
         ((K, H, W) float32 maps, NaN outside the window; (K,) mass of the padding keys).
     """
     values = np.asarray(values, dtype=np.float32)
     H, W = resolution
-    inside = (keys[:, 0] < H) & (keys[:, 1] < W)  # N
+    inside = (keys[:, 0] >= 0) & (keys[:, 0] < H) & (keys[:, 1] >= 0) & (keys[:, 1] < W)  # N
     maps = np.full((values.shape[0], H, W), np.nan, np.float32)  # K, H, W
     maps[:, keys[inside, 0], keys[inside, 1]] = values[:, inside]
     return maps, values[:, ~inside].sum(axis=1)

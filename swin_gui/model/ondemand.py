@@ -156,25 +156,27 @@ class OnDemand:
             self._cache.clear()
             self._rows.clear()
 
-    def computes_whole(self, block) -> bool:
-        """Whether `window_attention` computes the block's whole attention (a small one,
-        then cached like `attn`) rather than one row of windows."""
+    def window_row(self, block, window: int) -> int | None:
+        """The row of windows `window_attention(block, window)` computes, or None when it
+        computes the block's whole attention (one at most `WHOLE_BYTES`, then cached like
+        `attn`)."""
         nWh, nWw = block.window_grid
         heads = self._blocks[block.stage][block.index].attn.num_heads
-        return nWh * nWw * heads * block.tokens_per_window**2 * 4 <= WHOLE_BYTES
+        whole = nWh * nWw * heads * block.tokens_per_window**2 * 4 <= WHOLE_BYTES
+        return None if whole else window // nWw
 
     def holds_window(self, block, window: int) -> bool:
         """Whether `window_attention(block, window)` is free now."""
-        row = (block.stage, block.index, window // block.window_grid[1])
+        row = (block.stage, block.index, self.window_row(block, window))
         with self._lock:
             return (block.stage, block.index, "attn") in self._cache or row in self._rows
 
     def window_attention(self, block, window: int) -> np.ndarray:
         """(heads, N, N) softmax of one window of `block` (rolled, padded window order)."""
-        if self.computes_whole(block):
+        row = self.window_row(block, window)
+        if row is None:
             return self.get(block, "attn")[window]
-        nWw = block.window_grid[1]
-        row, key = window // nWw, (block.stage, block.index, window // nWw)
+        nWw, key = block.window_grid[1], (block.stage, block.index, row)
         with self._lock:
             whole = self._cache.get((block.stage, block.index, "attn"))
             if whole is not None:

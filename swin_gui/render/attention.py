@@ -196,15 +196,6 @@ def _tile(geo: WindowGeometry, q: QueryAttention, k: int, rgb, size: float, look
     )
 
 
-def _piece(keys: np.ndarray, values: np.ndarray, r0: int, c0: int, r1: int, c1: int):
-    """(r1 - r0, c1 - c0) float32: the values of the keys inside rows r0:r1, cols c0:c1 of
-    the padded grid, NaN elsewhere (a window's piece, without a grid-sized array)."""
-    part = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
-    inside = (keys[:, 0] >= r0) & (keys[:, 0] < r1) & (keys[:, 1] >= c0) & (keys[:, 1] < c1)
-    part[keys[inside, 0] - r0, keys[inside, 1] - c0] = values[inside]
-    return part
-
-
 def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
     """The selected head's attention at the keys' real positions on the image (the window's
     pieces: up to four when the roll wrapped it), the padded border hatched."""
@@ -221,7 +212,7 @@ def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
     outlines = []
     probability = tr("Attention", "probability")
     for r0, c0, r1, c1 in window_pieces(bt, q.window, bt.shift):
-        part = _piece(q.keys, row, r0, c0, r1, c1)
+        part = map_to_grid(row[None], q.keys - (r0, c0), (r1 - r0, c1 - c0))[0][0]
         layers.append(F.Heatmap(part, (c0, r0, c1, r1), cmap, levels, probability, opacity=OPACITY))
         outlines.append((c0, r0, c1 - c0, r1 - r0))
         hits.append(

@@ -24,9 +24,9 @@ BACKGROUND_MACS = 3 * 10**8  # a block's attention costing more multiply-adds: o
 ROW_BACKGROUND_MACS = 3 * 10**7  # the same for a row of windows (a token change may need one)
 
 
-def window_work(trace, stage: int, block: int) -> tuple[int, int]:
+def window_work(trace, stage: int, block: int, row: int | None) -> tuple[int, int]:
     """(bytes, multiply-adds) of what showing one window's attention computes when it is
-    not held: the whole block for a small one, else the row of windows holding it
+    not held: the whole block (`row` None), else one row of windows
     (`BlockTrace.window_attention`). The multiply-adds are q, k, v for every padded token
     (3·C² each) and its N scores (N·C); Swin-T's stage 3 at 1536² is ~4·10⁹ for the whole
     block (0.2 s on the GUI thread although its 11 MB of attention are small)."""
@@ -34,7 +34,7 @@ def window_work(trace, stage: int, block: int) -> tuple[int, int]:
     Hp, Wp = bt.padded
     C = trace.stages[stage].dim
     nbytes, tokens = attention_bytes(trace, stage, block), Hp * Wp
-    if bt.source is not None and not bt.source.computes_whole(bt):
+    if row is not None:
         rows = bt.window_grid[0]
         nbytes, tokens = nbytes // rows, tokens // rows
     return nbytes, tokens * (3 * C * C + bt.tokens_per_window * C)
@@ -64,13 +64,14 @@ class AttentionPanel(Panel):
         bt = trace.block(s, b)
         token = default_token(bt) if selection.token is None else selection.token
         window = bt.locate(*token)[0]
-        if bt.window_computed(window):
+        if bt.window_computed(window):  # held, or an eager trace (then no source)
             return None
-        nbytes, macs = window_work(trace, s, b)
-        whole = bt.source is None or bt.source.computes_whole(bt)
-        if nbytes < BACKGROUND_BYTES and macs < (BACKGROUND_MACS if whole else ROW_BACKGROUND_MACS):
+        row = bt.source.window_row(bt, window)
+        nbytes, macs = window_work(trace, s, b, row)
+        if nbytes < BACKGROUND_BYTES and macs < (
+            BACKGROUND_MACS if row is None else ROW_BACKGROUND_MACS
+        ):
             return None
-        row = None if whole else window // bt.window_grid[1]
         text = tr("Main", "computing attention… (stage {s} · block {b})", s=s, b=b)
         key = ("attn", id(trace), s, b, row)
         return Pending(key, lambda: bt.window_attention(window), text, "attention")

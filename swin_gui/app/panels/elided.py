@@ -23,6 +23,7 @@ class ElidedLabel(QWidget):
         super().__init__(parent)
         self.full = ""
         self._shown = ""
+        self._font_key: tuple | None = None  # (QFont.key(), DPI), reset on a font change
         if bold:
             f = self.font()
             f.setBold(True)
@@ -75,7 +76,7 @@ class ElidedLabel(QWidget):
             self._font_key = None
 
     def _elide(self) -> None:
-        key = getattr(self, "_font_key", None)
+        key = self._font_key
         if key is None:
             key = self._font_key = (self.font().key(), self.logicalDpiY())
         m = _METRICS.get(key)

@@ -11,6 +11,7 @@ and the mask they imply (`analysis.regions`), the residual-stream norms
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def block_facts(trace, sel: Selection) -> BlockFacts:
     token = sel.token if sel.token is not None else (H // 2, W // 2)
     token = (min(token[0], H - 1), min(token[1], W - 1))
     window, position = bt.locate(*token, shift=shift)
-    labels = window_labels(*bt.padded, bt.window, shift)  # nW, N
+    labels, mixed, masked_total = _grid_regions(*bt.padded, bt.window, shift)
     win = labels[window]
     counts = np.bincount(win, minlength=9)
     regions = tuple((int(k), int(n)) for k, n in enumerate(counts) if n)
@@ -112,8 +113,6 @@ def block_facts(trace, sel: Selection) -> BlockFacts:
     region_tokens: dict[int, tuple[int, int]] = {}
     for i in np.flatnonzero(real):
         region_tokens.setdefault(int(win[i]), (int(keys[i, 0]), int(keys[i, 1])))
-    per_window = (labels[:, :, None] == np.arange(9)).sum(axis=1).astype(np.int64)  # nW, 9
-    mixed = np.flatnonzero((per_window > 0).sum(axis=1) > 1)
     return BlockFacts(
         stage=sel.stage,
         block=sel.block,
@@ -133,9 +132,22 @@ def block_facts(trace, sel: Selection) -> BlockFacts:
         position=position,
         window_facts=WindowFacts(window, regions, N * N, masked, int((~real).sum()), region_tokens),
         mixed_windows=len(mixed),
-        mixed_list=tuple(int(i) for i in mixed),
-        masked_pairs_total=int(N * N * len(labels) - (per_window**2).sum()),
+        mixed_list=mixed,
+        masked_pairs_total=masked_total,
     )
+
+
+@lru_cache(maxsize=16)
+def _grid_regions(Hp: int, Wp: int, M: int, s: int) -> tuple[np.ndarray, tuple[int, ...], int]:
+    """(nW, N) region labels, the windows holding more than one region and the masked
+    pairs of all windows together: geometry only, so computed once per grid and shift, not
+    per token (a 12 MP photo's stage 0 has 15444 windows)."""
+    labels = window_labels(Hp, Wp, M, s)  # nW, N
+    labels.setflags(write=False)
+    per_window = (labels[:, :, None] == np.arange(9)).sum(axis=1).astype(np.int64)  # nW, 9
+    mixed = tuple(int(i) for i in np.flatnonzero((per_window > 0).sum(axis=1) > 1))
+    N = M * M
+    return labels, mixed, int(N * N * len(labels) - (per_window**2).sum())
 
 
 def recorded_mask_pairs(trace, sel: Selection) -> int | None:
