@@ -51,6 +51,21 @@ class PlotDrawer:
         fx, fy = self.points(np.array([[x, y]], np.float64))
         return float(fx[0]), float(fy[0])
 
+    def rects_path(self, rects: np.ndarray) -> QPainterPath:
+        """(n, 4) data rects (x, y, w, h) as one path of scene-pixel rectangles."""
+        r = np.asarray(rects, np.float64).reshape(-1, 4)
+        path = QPainterPath()
+        if len(r):
+            fx, fy = self.points(np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]]))
+            n = len(r)
+            x0, x1 = np.minimum(fx[:n], fx[n:]), np.maximum(fx[:n], fx[n:])
+            y0, y1 = np.minimum(fy[:n], fy[n:]), np.maximum(fy[:n], fy[n:])
+            for x, y, w, h in zip(
+                x0.tolist(), y0.tolist(), (x1 - x0).tolist(), (y1 - y0).tolist(), strict=True
+            ):
+                path.addRect(x, y, w, h)
+        return path
+
     def draw(self, old: dict) -> None:
         s, p = self.s, self.p
         base = (self.box, s.info.px_per_pt, s.info.theme, p.xlim, p.ylim, p.y_up)
@@ -92,11 +107,14 @@ class PlotDrawer:
                 pen = QPen(s.qcolor(layer.color), max(1.0, s.px(layer.width_pt)))
                 if layer.dash:
                     pen.setStyle(Qt.PenStyle.DashLine)
-                s.add_item(Segments(xy, pen), 5 + z)
+                halo = None
+                if layer.halo is not None:
+                    halo = QPen(s.qcolor(layer.halo), s.px(layer.width_pt + F.HALO_PT))
+                s.add_item(Segments(xy, pen, halo), 5 + z)
         elif isinstance(layer, F.Rects):
-            path = QPainterPath()
-            for r in np.asarray(layer.rects).reshape(-1, 4):
-                path.addRect(data_rect(s, self.pl, r))
+            path = self.rects_path(layer.rects)
+            if layer.halo is not None:
+                s.add_path(path, layer.halo, None, layer.width_pt + F.HALO_PT, z=5 + z - 0.001)
             s.add_path(path, layer.edge, layer.fill, layer.width_pt, layer.dash, z=5 + z)
         elif isinstance(layer, F.Polygons):
             path = QPainterPath()
@@ -227,13 +245,13 @@ class PlotDrawer:
 
 class Segments(QGraphicsItem):
     """Many straight lines as one item, painted with one `drawLines` call (stroking them
-    as one path was 20× slower for a token grid)."""
+    as one path was 20× slower for a token grid), over the same lines in the `halo` pen."""
 
-    def __init__(self, xy: np.ndarray, pen: QPen) -> None:
+    def __init__(self, xy: np.ndarray, pen: QPen, halo: QPen | None = None) -> None:
         super().__init__()
         self.lines = [QLineF(*row) for row in np.asarray(xy, np.float64).tolist()]
-        self.pen = pen
-        w = pen.widthF()
+        self.pen, self.halo = pen, halo
+        w = max(pen.widthF(), 0.0 if halo is None else halo.widthF())
         lo, hi = xy.reshape(-1, 2).min(0), xy.reshape(-1, 2).max(0)
         self.rect = QRectF(lo[0] - w, lo[1] - w, hi[0] - lo[0] + 2 * w, hi[1] - lo[1] + 2 * w)
         if pen.color().alpha() < 255:  # translucent lines are stroked as one slow path:
@@ -243,6 +261,9 @@ class Segments(QGraphicsItem):
         return self.rect
 
     def paint(self, painter, *_) -> None:
+        if self.halo is not None:
+            painter.setPen(self.halo)
+            painter.drawLines(self.lines)
         painter.setPen(self.pen)
         painter.drawLines(self.lines)
 

@@ -11,7 +11,9 @@ a view, a colour bar's ramp), so a token change rebuilds only what changed. The 
 items the last figures drew and this one does not are kept hidden (up to `SPARE_GROUPS`
 and `SPARE_BYTES`), so stepping back to a block, or between blocks that share a frame,
 shows them again instead of rebuilding them; a panel lets them go when the trace changes
-(`forget_spare`: they hold the old trace's arrays).
+(`forget_spare`: they hold the old trace's arrays). A view draws only the plots near what
+it shows (`draw(visible=…)`); the others are laid out (hits, hover and layout are whole)
+and built by `fill` when a scroll, zoom or resize brings them near; a file gets them all.
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ class FigureScene(QGraphicsScene):
         self.highlight.setZValue(100)
         self.addItem(self.highlight)
         self._drawn: dict[tuple, tuple[object, list[QGraphicsItem]]] = {}
+        self._unbuilt: list[L.Placement] = []  # laid out, not drawn: outside the view
         self._sink: list[QGraphicsItem] = []
         self._keys: dict[int, tuple[object, tuple]] = {}  # id(layer) -> (layer, its key)
         self._old_keys: dict[int, tuple[object, tuple]] = {}
@@ -174,10 +177,11 @@ class FigureScene(QGraphicsScene):
         px_per_pt: float,
         theme: str = "dark",
         heading: bool = False,
+        visible: QRectF | None = None,
     ) -> SceneInfo:
-        """Lay out and draw `figure`; `heading` draws its title above the plots (files)."""
-        from .figure_plot import PlotDrawer
-
+        """Lay out and draw `figure`; `heading` draws its title above the plots (files).
+        With `visible` (scene pixels: what a view shows) the plots outside it are laid out
+        but not built until `fill` is asked for a rectangle they meet (a file gets all)."""
         top = L.HEADING_PT * 2.0 if heading and figure.title else 0.0
         lay = L.layout(figure, width_pt, height_pt, top)
         self.info = SceneInfo(figure, lay, px_per_pt, theme)
@@ -194,8 +198,8 @@ class FigureScene(QGraphicsScene):
                     x, y, figure.title, size_pt=L.HEADING_PT, anchor="lt", bold=True
                 ),
             )
-        for placement in lay.placements:
-            PlotDrawer(self, placement).draw(old)
+        self._unbuilt = list(lay.placements)
+        self._build_plots(visible, old)
         for key, group in old.items():  # what this figure no longer draws: hidden, kept
             for item in group[1]:
                 item.setVisible(False)
@@ -204,15 +208,37 @@ class FigureScene(QGraphicsScene):
             key, (_, items) = self._spare.popitem(last=False)
             del self._spare_bytes[key]
             self._remove(items)
-        self.labels = [
-            i for _, items in self._drawn.values() for i in items if isinstance(i, Label)
-        ]
         w, h = lay.size
         if top:
             w = max(w, F.text_width_pt(figure.title, L.HEADING_PT) + F.GAP_PT)
         self.setSceneRect(QRectF(0, 0, w * px_per_pt, h * px_per_pt))
         self.set_highlight([])
         return self.info
+
+    def fill(self, visible: QRectF) -> None:
+        """Build the plots laid out last time that meet `visible` and are not built yet."""
+        if self._unbuilt:
+            self._build_plots(visible, {})
+
+    def _build_plots(self, visible: QRectF | None, old: dict) -> None:
+        from .figure_plot import PlotDrawer
+
+        px, unbuilt = self.info.px_per_pt, []
+        for placement in self._unbuilt:
+            x, y, w, h = placement.outer
+            if visible is None or visible.intersects(QRectF(x * px, y * px, w * px, h * px)):
+                PlotDrawer(self, placement).draw(old)
+            else:
+                unbuilt.append(placement)
+        self._unbuilt = unbuilt
+        self.labels = [
+            i for _, items in self._drawn.values() for i in items if isinstance(i, Label)
+        ]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every plot of the figure is built (not only those a view showed)."""
+        return not self._unbuilt
 
     def build(self, key: tuple, owner: object, old: dict, make) -> None:
         """Reuse the items drawn under `key` last time, else collect what `make()` adds.

@@ -11,7 +11,7 @@ that the figure's text is drawn at its size in points (≥ 9 pt) on any screen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
@@ -34,6 +34,7 @@ class FigureView(QGraphicsView):
         self.setScene(self.figure_scene)
         self.theme = theme
         self.figure: F.Figure | None = None
+        self._floor: QRectF | None = None  # the least scene extent (see `show_figure`)
         self.zoom = 1.0
         self.setFrameShape(QFrame.Shape.NoFrame)
         # the overlays are axis-aligned: antialiasing would only blur them and cost time
@@ -49,6 +50,9 @@ class FigureView(QGraphicsView):
         self.setMinimumSize(160, 120)
         self._relayout = QTimer(self, singleShot=True, interval=40)
         self._relayout.timeout.connect(self._draw)
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.valueChanged.connect(self._fill)
+            bar.rangeChanged.connect(self._fill)
         self._last_hit: object = ()
 
     # ---- content -----------------------------------------------------------------------
@@ -56,7 +60,11 @@ class FigureView(QGraphicsView):
     def px_per_pt(self) -> float:
         return self.logicalDpiY() / 72.0
 
-    def show_figure(self, figure: F.Figure) -> None:
+    def show_figure(self, figure: F.Figure, keep_extent: bool = False) -> None:
+        """Draw `figure`; `keep_extent` (a placeholder) keeps the scene at least as big as
+        the figure before it, so the scroll bars stay: toggling them resized the viewport,
+        which re-laid out the panel twice more for every block visited."""
+        self._floor = self.figure_scene.sceneRect() if keep_extent else None
         self.figure = figure
         self._draw()
 
@@ -65,11 +73,30 @@ class FigureView(QGraphicsView):
             return
         vp = self.viewport()
         ppt = self.px_per_pt
-        self.figure_scene.draw(self.figure, vp.width() / ppt, vp.height() / ppt, ppt, self.theme)
+        scene = self.figure_scene
+        scene.draw(
+            self.figure, vp.width() / ppt, vp.height() / ppt, ppt, self.theme, False, self.shown()
+        )
+        if self._floor is not None:
+            scene.setSceneRect(scene.sceneRect().united(self._floor))
+
+    def shown(self) -> QRectF:
+        """The scene rectangle the viewport shows, with half a viewport around it (the
+        plots outside are built when a scroll, zoom or resize brings them near)."""
+        vp = self.viewport().rect()
+        rect = self.mapToScene(vp).boundingRect()
+        return rect.adjusted(
+            -rect.width() / 2, -rect.height() / 2, rect.width() / 2, rect.height() / 2
+        )
+
+    def _fill(self, *_) -> None:
+        if self.figure is not None and not self.figure_scene.complete:
+            self.figure_scene.fill(self.shown())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.figure is not None:
+            self._fill()  # what the new size shows now, the re-layout shortly after
             self._relayout.start()
 
     # ---- zoom --------------------------------------------------------------------------
@@ -86,6 +113,7 @@ class FigureView(QGraphicsView):
             return
         self.scale(zoom / self.zoom, zoom / self.zoom)
         self.zoom = zoom
+        self._fill()
 
     def fit(self) -> None:
         """Back to the laid-out size (1:1, every label at its point size), top-left."""
@@ -93,6 +121,7 @@ class FigureView(QGraphicsView):
         self.zoom = 1.0
         self.horizontalScrollBar().setValue(0)
         self.verticalScrollBar().setValue(0)
+        self._fill()
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0

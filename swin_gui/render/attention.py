@@ -102,10 +102,14 @@ class WindowGeometry:
 def merged_rects(cells: np.ndarray) -> np.ndarray:
     """(n, 4) rects (x, y, w, h) covering the True cells of a bool grid: runs along each
     row, merged down while the rows below repeat them (padding is a few bands)."""
+    cells = np.asarray(cells, bool)
+    if not cells.any():
+        return F.rects([])
+    steps = np.diff(np.pad(cells.astype(np.int8), ((0, 0), (1, 1))), axis=1)
     out: dict[tuple[int, int], list[int]] = {}  # (c0, c1) -> [x, y, w, h] still growing
     done = []
-    for i, row in enumerate(np.asarray(cells, bool)):
-        edges = np.flatnonzero(np.diff(np.r_[0, row.astype(np.int8), 0]))
+    for i, row in enumerate(steps):
+        edges = np.flatnonzero(row)
         runs = {(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)}
         for key in list(out):
             if key not in runs:
@@ -172,7 +176,7 @@ def _tile(geo: WindowGeometry, q: QueryAttention, k: int, rgb, size: float, look
     if geo.wrapped:
         layers.append(F.Lines(geo.seams, "#ffffff", 1.2, dash=True))
     box = F.rects([(qj, qi, 1, 1)])
-    layers += [F.Rects(box, "#000000", None, 2.6), F.Rects(box, "#ffffff", None, 1.2)]
+    layers.append(F.Rects(box, "#ffffff", None, 1.2, halo="#000000"))
     hit = F.HitRegion(
         "key",
         (0, 0, M, M),
@@ -231,10 +235,7 @@ def _overview(trace, sel: Selection, q: QueryAttention, look) -> F.Plot:
         layers.append(F.Hatch(F.rects(pad), PAD_HATCH))
     layers.append(F.Rects(F.rects(outlines), "fg", None, 1.0))
     r, c = q.token
-    layers += [
-        F.Rects(F.rects([(c, r, 1, 1)]), "#000000", None, 2.6),
-        F.Rects(F.rects([(c, r, 1, 1)]), "#ffffff", None, 1.2),
-    ]
+    layers.append(F.Rects(F.rects([(c, r, 1, 1)]), "#ffffff", None, 1.2, halo="#000000"))
     scale = OVERVIEW_PT / max(Hp, Wp)
     head = tr("Attention", "mean") if sel.head is None else tr("Attention", "head {k}", k=sel.head)
     return F.Plot(

@@ -57,8 +57,7 @@ def window_matrix_plot(
     if window < n:
         layers.append(F.Lines(_group_lines(n, window), "#9aa0a6", 0.8))
     if query is not None:
-        layers.append(F.Rects(F.rects([(0, query, n, 1)]), "#000000", None, 2.6))
-        layers.append(F.Rects(F.rects([(0, query, n, 1)]), "#ffffff", None, 1.2))
+        layers.append(F.Rects(F.rects([(0, query, n, 1)]), "#ffffff", None, 1.2, halo="#000000"))
     hit = F.HitRegion(
         "matrix",
         (0, 0, n, n),

@@ -10,6 +10,7 @@ import numpy as np
 from ..analysis.regions import shift_region_labels
 from ..i18n import tr
 from ..trace import BlockTrace, Trace
+from . import figure as F
 from .selection import Selection
 
 # Nine distinct region colours (Tableau 10 minus grey), shared by the grid, shift and mask.
@@ -24,6 +25,15 @@ REGION_COLORS: tuple[str, ...] = (
     "#bcbd22",
     "#17becf",
 )
+
+
+def crosshair(token: tuple[int, int], tp: float) -> F.Lines:
+    """A cross on the centre of a stage token (`tp` input pixels a token), in the
+    selection colour with a dark halo, so it reads on any picture."""
+    cy, cx = (token[0] + 0.5) * tp, (token[1] + 0.5) * tp
+    arm = max(tp, 6.0)
+    seg = [((cx - arm, cy), (cx + arm, cy)), ((cx, cy - arm), (cx, cy + arm))]
+    return F.Lines(np.asarray(seg, np.float32), "selected", 1.5, halo="#000000")
 
 
 def mode_label(trace: Trace, block: BlockTrace, shift: int) -> str:

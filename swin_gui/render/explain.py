@@ -21,7 +21,7 @@ from ..explain.view import ExplainView, clamp_token, structural
 from ..i18n import num, tr
 from ..trace import Trace
 from . import figure as F
-from .common import finite_levels
+from .common import crosshair, finite_levels
 from .selection import Selection
 
 MAIN_PT = 300.0  # long side of the main map
@@ -48,17 +48,6 @@ def _grid(trace: Trace, stage: int, block: int, shift: bool) -> F.Lines:
     cols = sorted({(k * M + s) % Wp * tp for k in range(Wp // M)} - {0})
     seg = [((0, y), (W, y)) for y in rows if y < H] + [((x, 0), (x, H)) for x in cols if x < W]
     return F.Lines(np.asarray(seg, np.float32).reshape(-1, 2, 2), "#ffffffa0", 0.8)
-
-
-def _marker(trace: Trace, stage: int, token) -> list[F.Layer]:
-    tp = trace.token_pixels(stage)
-    cy, cx = (token[0] + 0.5) * tp, (token[1] + 0.5) * tp
-    arm = max(tp, 6.0)
-    seg = np.asarray([((cx - arm, cy), (cx + arm, cy)), ((cx, cy - arm), (cx, cy + arm))])
-    return [
-        F.Lines(seg.astype(np.float32), "#000000", 3.5),
-        F.Lines(seg.astype(np.float32), "selected", 1.5),
-    ]
 
 
 def _token_hit(trace: Trace, stage: int, values: np.ndarray, quantity: str, unit: str):
@@ -132,7 +121,7 @@ def _main_plot(trace: Trace, sel: Selection, view: ExplainView) -> F.Plot:
         xlim=(0, W),
         ylim=(0, H),
         size=_size(trace, MAIN_PT),
-        layers=(_image(trace), layer, grid, *_marker(trace, view.stage, view.token)),
+        layers=(_image(trace), layer, grid, crosshair(view.token, trace.token_pixels(view.stage))),
         title=f"{what} · {_on_off(view.shift)}",
         colorbar=bar,
         hits=(hit,),
@@ -157,7 +146,7 @@ def _pair(trace: Trace, view: ExplainView, kind: str, maps: dict) -> list[F.Plot
                     _image(trace),
                     layer,
                     _grid(trace, view.stage, view.block, name == "on"),
-                    *_marker(trace, view.stage, view.token),
+                    crosshair(view.token, trace.token_pixels(view.stage)),
                 ),
                 title=f"{_kind(kind)} · {_on_off(name == 'on')}{extra}",
                 group=kind,

@@ -77,17 +77,24 @@ class Lines:
     color: str = "fg"
     width_pt: float = 1.0
     dash: bool = False
+    halo: str | None = None  # as `Rects.halo`
 
 
 @dataclass(frozen=True)
 class Rects:
-    """Rectangles (n, 4) as (x, y, w, h) in data units, outlined and/or filled."""
+    """Rectangles (n, 4) as (x, y, w, h) in data units, outlined and/or filled; a `halo`
+    colour draws a wider outline (`HALO_PT`) in it underneath, so a thin outline reads on
+    any picture (the selected query: white on black)."""
 
     rects: np.ndarray
     edge: str | None = "fg"
     fill: str | None = None
     width_pt: float = 1.0
     dash: bool = False
+    halo: str | None = None
+
+
+HALO_PT = 1.4  # a halo outline (or line) is this much wider than what it surrounds
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ..trace import BlockTrace, Trace
 from . import figure as F
 from .common import (
     REGION_COLORS,
+    crosshair,
     mode_label,
     original_regions,
     region_boxes,
@@ -257,11 +258,7 @@ def _selection_layers(trace: Trace, block: BlockTrace, sel: Selection, shift: in
     ]
     layers: list[F.Layer] = [F.Rects(F.rects(boxes), "selected", None, 2.5)]
     if sel.token is not None:
-        r, c = sel.token
-        cx, cy, arm = (c + 0.5) * tp, (r + 0.5) * tp, max(tp, 6.0)
-        seg = [((cx - arm, cy), (cx + arm, cy)), ((cx, cy - arm), (cx, cy + arm))]
-        layers.append(F.Lines(np.asarray(seg, np.float32), "#000000", 3.5))
-        layers.append(F.Lines(np.asarray(seg, np.float32), "selected", 1.5))
+        layers.append(crosshair(sel.token, tp))
     return layers, w
 
 

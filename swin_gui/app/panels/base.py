@@ -143,7 +143,7 @@ class Panel(QWidget):
         line = F.Text(0, 10, text, 11, "selected", "lc")
         plot = F.Plot("pending", (0.0, 380.0), (0.0, 20.0), (380.0, 20.0), (line,), aspect=False)
         self.figure = F.Figure(self.title, (plot,), (text,), view=self.view_name)
-        self.view.show_figure(self.figure)
+        self.view.show_figure(self.figure, keep_extent=True)
         self.caption.set_full_text(text)
 
     def _on_computed(self, key) -> None:

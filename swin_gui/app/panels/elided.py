@@ -29,6 +29,9 @@ class ElidedLabel(QWidget):
             f.setBold(True)
             self.setFont(f)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # it fills its own background (the window colour), so a new text repaints this
+        # label only, not the dock and panel behind it (0.5 ms a token change)
+        self.setAutoFillBackground(True)
         self.set_lines(lines)
 
     def set_lines(self, lines: int) -> None:
@@ -83,12 +86,8 @@ class ElidedLabel(QWidget):
         if m is None:
             m = _METRICS[key] = QFontMetrics(self.font())
         width = max(10, self.width() - 4)
-        if self.lines == 1:
-            shown = m.elidedText(self.full, Qt.TextElideMode.ElideRight, width)
-        else:  # wrap, then elide what does not fit in `lines` lines
-            shown = _wrap_elided(
-                self.full, m, width, self.lines, functools.partial(_text_advance, key)
-            )
+        # wrap (one line: none), then elide what does not fit in `lines` lines
+        shown = _wrap_elided(self.full, m, width, self.lines, functools.partial(_text_advance, key))
         if shown != self._shown:
             self._shown = shown
             self.update()
@@ -109,8 +108,9 @@ def _wrap_elided(text: str, m: QFontMetrics, width: int, lines: int, advance=Non
     advance = advance or m.horizontalAdvance
     out, rest = [], text
     for i in range(lines):
-        if advance(rest) <= width or i == lines - 1:
-            out.append(m.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+        fits = advance(rest) <= width
+        if fits or i == lines - 1:  # (eliding a text that fits costs 4× measuring it)
+            out.append(rest if fits else m.elidedText(rest, Qt.TextElideMode.ElideRight, width))
             break
         cuts = _cuts(rest)
         lo, hi = 0, len(cuts) - 1  # the first cut that fits (or the last one, ≤ 1)

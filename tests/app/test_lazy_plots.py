@@ -1,0 +1,116 @@
+"""What a view builds, and what it leaves for later (issue 11, item 6: the 16 ms target),
+checked by counting items, not timing:
+
+- the plots of a figure outside the view (and half a view around it) are laid out but not
+  built until a scroll, zoom or resize brings them near; a file gets every plot;
+- a placeholder keeps the scene's extent, so the scroll bars do not come and go (each
+  toggle resized the viewport and re-laid out the panel);
+- a halo outline is one path drawn twice (two items, one path), a halo line one item.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from swin_gui.app.figure_file import write_figure
+from swin_gui.app.figure_plot import Segments
+from swin_gui.app.figure_scene import FigureScene
+from swin_gui.app.figure_view import FigureView
+from swin_gui.app.panels.attention import AttentionPanel
+from swin_gui.render import figure as F
+
+_PICTURE = np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8)
+
+
+def _tall_figure(n: int = 4) -> F.Figure:
+    """`n` pictures stacked top to bottom (one group each), 200 pt apart."""
+    plots = tuple(
+        F.Plot(f"p{k}", (0, 8), (0, 8), (180, 180), (F.Heatmap(_PICTURE, (0, 0, 8, 8)),),
+               title=f"plot {k}", group=f"g{k}")
+        for k in range(n)
+    )  # fmt: skip
+    return F.Figure("tall", plots)
+
+
+def _built_plots(scene: FigureScene) -> set[str]:
+    """The keys of the plots whose picture is in the scene and shown."""
+    info = scene.info
+    shown = [i for i in scene.items() if i.isVisible() and not isinstance(i, QGraphicsPathItem)]
+    out = set()
+    for placement in info.layout.placements:
+        x, y = (v * info.px_per_pt for v in placement.box[:2])
+        if any(abs(i.pos().x() - x) < 1 and abs(i.pos().y() - y) < 1 for i in shown):
+            out.add(placement.plot.key)
+    return out
+
+
+def test_plots_out_of_view_are_built_when_scrolled_to(qtbot):
+    view = FigureView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_figure(_tall_figure())
+    scene = view.figure_scene
+    first = _built_plots(scene)
+    assert "p0" in first and "p3" not in first and not scene.complete
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+    assert "p3" in _built_plots(scene)  # built by the scroll, before any paint
+    view.fit()  # back to the top: what was built stays
+    assert {"p0", "p3"} <= _built_plots(scene)
+
+
+def test_a_bigger_view_builds_the_rest_at_once(qtbot):
+    view = FigureView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_figure(_tall_figure())
+    assert not view.figure_scene.complete
+    view.resize(400, 2000)
+    qtbot.waitUntil(lambda: view.figure_scene.complete)
+    assert _built_plots(view.figure_scene) == {"p0", "p1", "p2", "p3"}
+
+
+def test_a_file_gets_every_plot(qapp, tmp_path):
+    scene = FigureScene()
+    scene.draw(_tall_figure(), 300, None, 1.0, visible=None)
+    assert scene.complete and _built_plots(scene) == {"p0", "p1", "p2", "p3"}
+    scene.deleteLater()
+    text = write_figure(_tall_figure(), tmp_path / "tall.svg").read_text(encoding="utf-8")
+    assert all(f"plot {k}" in text for k in range(4))  # every title, not only a view's worth
+
+
+def test_a_placeholder_keeps_the_scroll_bars(qtbot, make_panel, trace224):
+    panel = make_panel(AttentionPanel, trace224, (420, 300))  # the figure is taller
+    bar = panel.view.verticalScrollBar()
+    assert bar.maximum() > 0
+    before = panel.view.figure_scene.sceneRect()
+    panel.show_placeholder("computing attention…")
+    after = panel.view.figure_scene.sceneRect()
+    assert after.contains(before) and bar.maximum() > 0
+    panel.refresh(wait=True)  # the figure again: its own extent
+    assert panel.view.figure_scene.sceneRect() == before
+
+
+def test_a_halo_is_one_path_twice_and_a_halo_line_one_item(qapp):
+    box = F.rects([(2, 2, 1, 1)])
+    cross = np.asarray([((1, 1), (3, 3))], np.float32)
+    layers = (
+        F.Rects(box, "#ffffff", None, 1.2, halo="#000000"),
+        F.Lines(cross, "selected", 1.5, halo="#000000"),
+    )
+    scene = FigureScene()
+    scene.draw(F.Figure("h", (F.Plot("p", (0, 8), (0, 8), (160, 160), layers),)), 300, 300, 1.0)
+    paths = [
+        i for i in scene.items() if isinstance(i, QGraphicsPathItem) and i is not scene.highlight
+    ]
+    halo, line = sorted((p for p in paths if p.path().elementCount()), key=lambda p: p.zValue())
+    assert halo.path() == line.path()
+    assert halo.pen().widthF() == line.pen().widthF() + F.HALO_PT
+    assert halo.pen().color().name() == "#000000" and line.pen().color().name() == "#ffffff"
+    (segments,) = [i for i in scene.items() if isinstance(i, Segments)]
+    assert segments.halo is not None and segments.halo.widthF() > segments.pen.widthF()
+    scene.deleteLater()
