@@ -14,7 +14,8 @@ from PySide6.QtGui import QImage, QPainter
 
 from ..i18n import tr
 from ..render import figure as F
-from .figure_scene import THEMES, FigureScene
+from .figure_label import THEMES
+from .figure_scene import FigureScene
 
 FORMATS = ("png", "svg", "pdf")
 FILE_WIDTH_PT = 720.0  # a figure written without a panel is laid out this wide (10 in)

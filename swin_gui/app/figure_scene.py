@@ -21,11 +21,10 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -36,102 +35,7 @@ from PySide6.QtWidgets import (
 from ..render import figure as F
 from ..render import layout as L
 from .figure_cache import ArrayCache
-
-THEMES: dict[str, dict[str, str]] = {
-    "dark": {
-        "fg": "#e8eaed",
-        "muted": "#9aa0a6",
-        "bg": "#202124",
-        "panel": "#2a2b2e",
-        "selected": "#ffd600",
-        "selected-fill": "#ffd60080",  # the selected token, over a picture
-        "selected-band": "#ffd60030",  # the selected block's band on a chart
-        "hover": "#00e5ff",
-        "grid": "#ffffff",
-        "masked": "#5f6368",
-    },
-    "light": {
-        "fg": "#202124",
-        "muted": "#5f6368",
-        "bg": "#ffffff",
-        "panel": "#f1f3f4",
-        "selected": "#e37400",
-        "selected-fill": "#e3740080",
-        "selected-band": "#e3740030",
-        "hover": "#0097a7",
-        "grid": "#ffffff",
-        "masked": "#bdbdbd",
-    },
-}
-FONT_FAMILY = "DejaVu Sans"
-
-
-@lru_cache(maxsize=512)
-def color(name: str | None, theme: str) -> QColor:
-    """A theme role ("fg", "selected", …) or "#rrggbb[aa]" as a QColor."""
-    if name is None:
-        return QColor(0, 0, 0, 0)
-    name = THEMES[theme].get(name, name)
-    if len(name) == 9:  # #rrggbbaa
-        c = QColor(name[:7])
-        c.setAlpha(int(name[7:], 16))
-        return c
-    return QColor(name)
-
-
-@lru_cache(maxsize=64)
-def font_metrics(size_px: int, bold: bool = False) -> tuple[QFont, QFontMetricsF]:
-    f = QFont(FONT_FAMILY)
-    f.setPixelSize(max(1, size_px))
-    f.setBold(bold)
-    return f, QFontMetricsF(f)
-
-
-@lru_cache(maxsize=8192)
-def text_size(text: str, size_px: int, bold: bool) -> tuple[float, float]:
-    _, m = font_metrics(size_px, bold)
-    return m.horizontalAdvance(text), m.height()
-
-
-class Label(QGraphicsItem):
-    """Text anchored at its position, `size_px` high whatever the zoom (it ignores the
-    view's transformations), with an optional filled box behind it."""
-
-    def __init__(
-        self,
-        text: str,
-        size_px: float,
-        fg: QColor,
-        anchor: str = "cc",
-        box: QColor | None = None,
-        bold: bool = False,
-    ) -> None:
-        super().__init__()
-        self.text, self.fg, self.box = text, fg, box
-        px = max(1, round(size_px))
-        self.qfont = font_metrics(px, bold)[0]
-        w, h = text_size(text, px, bold)
-        fx = {"l": 0.0, "c": 0.5, "r": 1.0}[anchor[0]]
-        fy = {"t": 0.0, "c": 0.5, "b": 1.0}[anchor[1]]
-        pad = 2.0 if box is not None else 0.0
-        self.rect = QRectF(-fx * w - pad, -fy * h - pad, w + 2 * pad, h + 2 * pad)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        # kept labels (ticks, legends) repaint as a blit; a file export paints them anew
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-    @property
-    def pixel_size(self) -> int:
-        return self.qfont.pixelSize()
-
-    def boundingRect(self) -> QRectF:
-        return self.rect
-
-    def paint(self, painter: QPainter, *_) -> None:
-        if self.box is not None:
-            painter.fillRect(self.rect, self.box)
-        painter.setFont(self.qfont)
-        painter.setPen(self.fg)
-        painter.drawText(self.rect, Qt.AlignmentFlag.AlignCenter, self.text)
+from .figure_label import Label, color
 
 
 @dataclass
@@ -161,6 +65,7 @@ class FigureScene(QGraphicsScene):
         self.addItem(self.highlight)
         self._drawn: dict[tuple, tuple[object, list[QGraphicsItem]]] = {}
         self._unbuilt: list[L.Placement] = []  # laid out, not drawn: outside the view
+        self._preparing = False  # `prepare`: building hidden groups for a later figure
         self._sink: list[QGraphicsItem] = []
         self._keys: dict[int, tuple[object, tuple]] = {}  # id(layer) -> (layer, its key)
         self._old_keys: dict[int, tuple[object, tuple]] = {}
@@ -201,19 +106,42 @@ class FigureScene(QGraphicsScene):
         self._unbuilt = list(lay.placements)
         self._build_plots(visible, old)
         for key, group in old.items():  # what this figure no longer draws: hidden, kept
-            for item in group[1]:
-                item.setVisible(False)
-            self._spare[key], self._spare_bytes[key] = group, _held_bytes(group)
-        while len(self._spare) > SPARE_GROUPS or sum(self._spare_bytes.values()) > SPARE_BYTES:
-            key, (_, items) = self._spare.popitem(last=False)
-            del self._spare_bytes[key]
-            self._remove(items)
+            self._keep_hidden(key, group)
+        self._trim_spare()
         w, h = lay.size
         if top:
             w = max(w, F.text_width_pt(figure.title, L.HEADING_PT) + F.GAP_PT)
         self.setSceneRect(QRectF(0, 0, w * px_per_pt, h * px_per_pt))
         self.set_highlight([])
         return self.info
+
+    def prepare(self, figure: F.Figure, width_pt: float, height_pt: float | None, visible) -> None:
+        """Build what `figure` would add to the one shown (its plots that meet `visible`),
+        hidden, as spare groups: drawing it later shows them instead of building them (a
+        panel prepares the neighbouring steps' figures while the GUI is idle)."""
+        if self.info is None:
+            return
+        shown, lay = self.info, L.layout(figure, width_pt, height_pt, 0.0)
+        self.info = SceneInfo(figure, lay, shown.px_per_pt, shown.theme)
+        self._preparing, unbuilt = True, self._unbuilt
+        try:
+            self._unbuilt = list(lay.placements)
+            self._build_plots(visible, {})
+        finally:
+            self.info, self._preparing, self._unbuilt = shown, False, unbuilt
+        self._trim_spare()
+
+    def _keep_hidden(self, key: tuple, group: tuple[object, list[QGraphicsItem]]) -> None:
+        for item in group[1]:
+            item.setVisible(False)
+        self._spare[key], self._spare_bytes[key] = group, _held_bytes(group)
+
+    def _trim_spare(self) -> None:
+        """The oldest spare groups go, down to `SPARE_GROUPS` and `SPARE_BYTES`."""
+        while len(self._spare) > SPARE_GROUPS or sum(self._spare_bytes.values()) > SPARE_BYTES:
+            key, (_, items) = self._spare.popitem(last=False)
+            del self._spare_bytes[key]
+            self._remove(items)
 
     def fill(self, visible: QRectF) -> None:
         """Build the plots laid out last time that meet `visible` and are not built yet."""
@@ -243,7 +171,15 @@ class FigureScene(QGraphicsScene):
     def build(self, key: tuple, owner: object, old: dict, make) -> None:
         """Reuse the items drawn under `key` last time, else collect what `make()` adds.
         `owner` (the layer object) is kept so that the ids in its key (of the big arrays
-        it holds) cannot be reused meanwhile."""
+        it holds) cannot be reused meanwhile. While preparing: only what neither the
+        figure shown nor the spare groups hold, made hidden into the spare groups."""
+        if self._preparing:
+            if key not in self._drawn and key not in self._spare:
+                self._sink = []
+                make()
+                self._keep_hidden(key, (owner, self._sink))
+                self._sink = []
+            return
         if key in old:
             self._drawn[key] = old.pop(key)
             return

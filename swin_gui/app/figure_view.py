@@ -51,6 +51,8 @@ class FigureView(QGraphicsView):
         self._relayout = QTimer(self, singleShot=True, interval=40)
         self._relayout.timeout.connect(self._draw)
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.setAutoFillBackground(True)  # opaque: a new range repaints the bar alone,
+            bar.parentWidget().setAutoFillBackground(True)  # not the dock and window behind
             bar.valueChanged.connect(self._fill)
             bar.rangeChanged.connect(self._fill)
         self._last_hit: object = ()
@@ -79,6 +81,11 @@ class FigureView(QGraphicsView):
         )
         if self._floor is not None:
             scene.setSceneRect(scene.sceneRect().united(self._floor))
+
+    def prepare(self, figure: F.Figure) -> None:
+        """Build `figure`'s new items hidden, for a later `show_figure` (idle-time work)."""
+        vp, ppt = self.viewport(), self.px_per_pt
+        self.figure_scene.prepare(figure, vp.width() / ppt, vp.height() / ppt, self.shown())
 
     def shown(self) -> QRectF:
         """The scene rectangle the viewport shows, with half a viewport around it (the

@@ -64,11 +64,13 @@ def _quiet_offscreen(mode, context, message: str) -> None:
 
 
 def _wait_drawn(app, panel, limit_s: float = 600.0) -> None:
-    """Process events until `panel` shows a figure instead of its placeholder."""
+    """Process events until `panel` shows a figure instead of its placeholder, and that
+    figure is painted (the next change is measured from a painted window)."""
     t_end = time.perf_counter() + limit_s
     while panel._waiting is not None and time.perf_counter() < t_end:
         app.processEvents()
         time.sleep(0.002)
+    app.processEvents()
 
 
 def _background(app, window, model, side: int, repeats: int) -> dict[str, float]:

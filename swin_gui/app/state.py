@@ -240,12 +240,27 @@ class Session(QObject):
 
     def step_by(self, delta: int) -> None:
         """←/→: previous/next navigator step, crossing stage boundaries."""
+        step = self._step_at(delta)
+        if step is not None:
+            self.go_to_step(step)
+
+    def stepped(self, delta: int) -> Selection | None:
+        """The selection `step_by(delta)` would make (None: no trace), e.g. to prepare it."""
+        step = self._step_at(delta)
+        if step is None:
+            return None
+        sel = self._selection
+        return self._clamped(
+            sel.with_(step=step.kind, stage=step.stage, block=step.block, shift_view=None), sel
+        )
+
+    def _step_at(self, delta: int) -> Step | None:
         steps = self.steps()
         if not steps:
-            return
+            return None
         cur = self.current_step()
         i = steps.index(cur) if cur in steps else 0
-        self.go_to_step(steps[max(0, min(len(steps) - 1, i + delta))])
+        return steps[max(0, min(len(steps) - 1, i + delta))]
 
     def stage_by(self, delta: int) -> None:
         """PgUp/PgDn: first block of the previous/next stage."""

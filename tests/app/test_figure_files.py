@@ -93,7 +93,7 @@ def test_write_figure_refuses_existing_files_and_unknown_formats(tmp_path, trace
 def test_every_theme_defines_every_colour_role():
     """A figure names colours by role (`render.figure.ROLES`); each theme resolves them all,
     so the selected colour is written once per theme, never as a literal in a view."""
-    from swin_gui.app.figure_scene import THEMES
+    from swin_gui.app.figure_label import THEMES
     from swin_gui.render.figure import ROLES
 
     for theme in THEMES.values():

@@ -114,3 +114,33 @@ def test_a_halo_is_one_path_twice_and_a_halo_line_one_item(qapp):
     (segments,) = [i for i in scene.items() if isinstance(i, Segments)]
     assert segments.halo is not None and segments.halo.widthF() > segments.pen.widthF()
     scene.deleteLater()
+
+
+def test_a_prepared_figure_is_shown_without_building(qapp):
+    scene = FigureScene()
+    scene.draw(_tall_figure(2), 300, None, 1.0)
+    other = np.random.default_rng(1).integers(0, 255, (8, 8, 3), dtype=np.uint8)
+    plot = F.Plot("p0", (0, 8), (0, 8), (180, 180), (F.Heatmap(other, (0, 0, 8, 8)),))
+    figure = F.Figure("next", (plot,))
+    shown = {i for i in scene.items() if i.isVisible()}
+    scene.prepare(figure, 300, None, None)
+    prepared = set(scene.items())
+    assert {i for i in scene.items() if i.isVisible()} == shown  # nothing shown changed
+    assert len(prepared - shown) == 1  # the new picture, built hidden
+    scene.draw(figure, 300, None, 1.0)
+    assert set(scene.items()) == prepared  # drawn from what was prepared, nothing built
+    scene.deleteLater()
+
+
+def test_the_grid_prepares_the_next_step_while_idle(qtbot, make_panel, trace224):
+    from swin_gui.app.panels.grid import GridPanel
+
+    panel = make_panel(GridPanel, trace224)
+    panel.session.select(step="block", stage=1, block=0)
+    qtbot.waitUntil(lambda: panel._neighbours == [], timeout=5000)  # both neighbours built
+    before = set(panel.view.figure_scene.items())
+    panel.session.step_by(1)  # stage 1 block 1: a new shift, so a new frame
+    assert panel.session.selection.block == 1
+    assert set(panel.view.figure_scene.items()) == before  # all of it was prepared
+    panel.session.select(token=(3, 3))  # a change starts the idle work over
+    assert panel._neighbours is None

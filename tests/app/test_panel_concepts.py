@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from swin_gui.app.figure_scene import THEMES
+from swin_gui.app.figure_label import THEMES
 from swin_gui.app.panels.concepts import ConceptsPanel
 from swin_gui.app.panels.mask import MaskPanel
 from swin_gui.render import figure as F

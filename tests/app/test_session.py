@@ -33,3 +33,15 @@ def test_at_launch_the_selected_window_is_the_selected_tokens(trace224):
     sel = s.selection
     block = trace224.block(0, 1)
     assert sel.window == block.locate(*sel.token, shift=block.shift)[0]
+
+
+def test_stepped_is_the_selection_step_by_makes(trace224):
+    """`stepped` (what a panel prepares while idle) must be exactly where ←/→ goes."""
+    session = Session()
+    session.set_trace(trace224)
+    session.select(stage=0, block=0, token=(40, 13))
+    for delta in (+1, +1, +1, -1, +1, +1, +1, +1, +1, +1, +1, -1):
+        expected = session.stepped(delta)
+        session.step_by(delta)
+        assert session.selection == expected
+    assert Session().stepped(1) is None  # no trace

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ... import i18n
@@ -46,12 +47,16 @@ from .elided import ElidedLabel
 __all__ = ["ElidedLabel", "Panel"]
 
 
+PREFETCH_IDLE_MS = 150  # idle time after a figure is drawn before `_prepare_next` starts
+
+
 class Panel(QWidget):
     """Base panel for the registry view `view_name`. Subclasses set `view_name` and
     `watches` and may override `describe_tokens` or the hit handlers."""
 
     view_name = ""
     lazy = False  # the main window sets True: hidden (tabbed-away) panels render when shown
+    prefetch = False  # prepare the figures of the steps ←/→ show while idle (`_prepare_next`)
     watches: tuple[str, ...] | None = None  # Selection fields the figure depends on; None: all
     tooltip = ""  # a fixed tooltip (prefer `tooltip_text`, which can translate)
 
@@ -82,6 +87,9 @@ class Panel(QWidget):
         session.computed.connect(self._on_computed)
         self.view.hovered.connect(self.on_hit_hovered)
         self.view.clicked.connect(self.on_hit_clicked)
+        self._idle = QTimer(self, singleShot=True, interval=PREFETCH_IDLE_MS)
+        self._idle.timeout.connect(self._prepare_next)
+        self._neighbours: list[Selection] | None = None  # still to prepare (None: not yet)
 
     @property
     def waiting(self) -> bool:
@@ -137,6 +145,26 @@ class Panel(QWidget):
         self.view.show_figure(fig)
         self.heading.set_full_text(fig.title or self.title)
         self.caption.set_full_text(" · ".join(fig.notes))
+        if self.prefetch:
+            self._prepare_later()
+
+    def _prepare_later(self) -> None:
+        self._neighbours = None
+        self._idle.start(PREFETCH_IDLE_MS)
+
+    def _prepare_next(self) -> None:
+        """While idle, one at a time: build the figure a step ←/→ would show, hidden, so the
+        first visit of a block shows items instead of building them (the grid's frame of a
+        new stage or shift: 5–10 ms on a 1536² image). Any refresh starts over."""
+        trace, now = self.session.trace, self.session.selection
+        if trace is None or self._waiting is not None or not self.isVisible():
+            return
+        if self._neighbours is None:
+            steps = (self.session.stepped(+1), self.session.stepped(-1))
+            self._neighbours = [s for s in steps if s is not None and self.depends_on(s, now)]
+        if self._neighbours:
+            self.view.prepare(self.make_figure(trace, self._neighbours.pop(0)))
+            self._idle.start(0)
 
     def show_placeholder(self, text: str) -> None:
         """A one-line figure saying what is being computed (the last figure goes)."""
@@ -178,6 +206,8 @@ class Panel(QWidget):
     def _on_selection_changed(self, new: Selection, old: Selection) -> None:
         if self.depends_on(new, old):
             self._request_refresh()
+        elif self.prefetch:  # the same figure, other neighbours (a patch-merging step)
+            self._prepare_later()
 
     # ---- hits -> intent ----------------------------------------------------------------------
     def hit_tokens(self, hit: F.Hit) -> tuple[tuple[int, int], ...]:

@@ -17,6 +17,7 @@ class GridPanel(Panel):
 
     view_name = "grid"
     watches = ("stage", "block", "token", "window", "shift_view")
+    prefetch = True  # a new stage's or shift's frame is built while idle, before ←/→ asks
 
     def tooltip_text(self) -> str:
         return tr(
