@@ -45,13 +45,19 @@ def _built_plots(scene: FigureScene) -> set[str]:
     return out
 
 
-def test_plots_out_of_view_are_built_when_scrolled_to(qtbot):
+def _small_view(qtbot) -> FigureView:
+    """A 400×300 view showing `_tall_figure()` (its first plot or two)."""
     view = FigureView()
     qtbot.addWidget(view)
     view.resize(400, 300)
     view.show()
     qtbot.waitExposed(view)
     view.show_figure(_tall_figure())
+    return view
+
+
+def test_plots_out_of_view_are_built_when_scrolled_to(qtbot):
+    view = _small_view(qtbot)
     scene = view.figure_scene
     first = _built_plots(scene)
     assert "p0" in first and "p3" not in first and not scene.complete
@@ -62,12 +68,7 @@ def test_plots_out_of_view_are_built_when_scrolled_to(qtbot):
 
 
 def test_a_bigger_view_builds_the_rest_at_once(qtbot):
-    view = FigureView()
-    qtbot.addWidget(view)
-    view.resize(400, 300)
-    view.show()
-    qtbot.waitExposed(view)
-    view.show_figure(_tall_figure())
+    view = _small_view(qtbot)
     assert not view.figure_scene.complete
     view.resize(400, 2000)
     qtbot.waitUntil(lambda: view.figure_scene.complete)

@@ -87,8 +87,8 @@ class Panel(QWidget):
         session.computed.connect(self._on_computed)
         self.view.hovered.connect(self.on_hit_hovered)
         self.view.clicked.connect(self.on_hit_clicked)
-        self._idle = QTimer(self, singleShot=True, interval=PREFETCH_IDLE_MS)
-        self._idle.timeout.connect(self._prepare_next)
+        self._prefetch_timer = QTimer(self, singleShot=True, interval=PREFETCH_IDLE_MS)
+        self._prefetch_timer.timeout.connect(self._prepare_next)
         self._neighbours: list[Selection] | None = None  # still to prepare (None: not yet)
 
     @property
@@ -150,7 +150,7 @@ class Panel(QWidget):
 
     def _prepare_later(self) -> None:
         self._neighbours = None
-        self._idle.start(PREFETCH_IDLE_MS)
+        self._prefetch_timer.start(PREFETCH_IDLE_MS)
 
     def _prepare_next(self) -> None:
         """While idle, one at a time: build the figure a step ←/→ would show, hidden, so the
@@ -164,7 +164,7 @@ class Panel(QWidget):
             self._neighbours = [s for s in steps if s is not None and self.depends_on(s, now)]
         if self._neighbours:
             self.view.prepare(self.make_figure(trace, self._neighbours.pop(0)))
-            self._idle.start(0)
+            self._prefetch_timer.start(0)
 
     def show_placeholder(self, text: str) -> None:
         """A one-line figure saying what is being computed (the last figure goes)."""
