@@ -42,8 +42,13 @@ _CACHE = TraceCache(traces=2, entries=64)
 
 
 def _display_image(trace: Trace) -> np.ndarray:
-    """The input image, subsampled to at most DISPLAY_MAX pixels on its long side."""
-    image = trace.image
+    """The input image, subsampled to at most DISPLAY_MAX pixels on its long side: one
+    array per trace, so every stage's and shift's frame shares its picture (a 12 MP photo's
+    is 9 MB, and its pixmap 12 MB: one each per frame had filled the scenes' spare budget)."""
+    return _CACHE.get(trace, "display", lambda: _subsampled(trace.image))
+
+
+def _subsampled(image: np.ndarray) -> np.ndarray:
     step = max(1, int(np.ceil(max(image.shape[:2]) / DISPLAY_MAX)))
     return np.ascontiguousarray(image[::step, ::step]) if step > 1 else image
 

@@ -94,3 +94,19 @@ def test_selected_wrapped_window_is_outlined_in_four_pieces(trace224):
             (208.0, 208.0, 16.0, 16.0),
         ]
     )
+
+
+def test_every_frame_shares_one_subsampled_picture(trace224, monkeypatch):
+    """A photo wider than DISPLAY_MAX is drawn from one subsampled copy per trace: a copy
+    per stage and shift (9 MB and a 12 MB pixmap each at 12 MP) filled the scene's spare
+    budget and was rebuilt on every new frame."""
+    import swin_gui.render.grid as grid
+
+    monkeypatch.setattr(grid, "DISPLAY_MAX", 100)  # 224 px: every 3rd pixel
+    monkeypatch.setattr(grid, "_CACHE", grid.TraceCache(traces=2, entries=64))
+    pictures = [
+        figure_grid(trace224, Selection(stage=s, block=b)).plot("image").layers[0].data
+        for s, b in ((0, 0), (0, 1), (1, 1), (3, 0))
+    ]
+    assert pictures[0].shape == (75, 75, 3)
+    assert all(p is pictures[0] for p in pictures)
