@@ -51,19 +51,27 @@ class PlotDrawer:
         fx, fy = self.points(np.array([[x, y]], np.float64))
         return float(fx[0]), float(fy[0])
 
+    def corners(self, rects: np.ndarray) -> np.ndarray:
+        """(n, 4) data rects (x, y, w, h) -> (n, 4) scene pixels (left, top, right, bottom),
+        all at once (`data_rect` is the same for one rectangle)."""
+        r = np.asarray(rects, np.float64).reshape(-1, 4)
+        fx, fy = self.points(np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]]))
+        n = len(r)
+        return np.stack(
+            [
+                np.minimum(fx[:n], fx[n:]),
+                np.minimum(fy[:n], fy[n:]),
+                np.maximum(fx[:n], fx[n:]),
+                np.maximum(fy[:n], fy[n:]),
+            ],
+            axis=1,
+        )
+
     def rects_path(self, rects: np.ndarray) -> QPainterPath:
         """(n, 4) data rects (x, y, w, h) as one path of scene-pixel rectangles."""
-        r = np.asarray(rects, np.float64).reshape(-1, 4)
         path = QPainterPath()
-        if len(r):
-            fx, fy = self.points(np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]]))
-            n = len(r)
-            x0, x1 = np.minimum(fx[:n], fx[n:]), np.maximum(fx[:n], fx[n:])
-            y0, y1 = np.minimum(fy[:n], fy[n:]), np.maximum(fy[:n], fy[n:])
-            for x, y, w, h in zip(
-                x0.tolist(), y0.tolist(), (x1 - x0).tolist(), (y1 - y0).tolist(), strict=True
-            ):
-                path.addRect(x, y, w, h)
+        for x0, y0, x1, y1 in self.corners(rects).tolist():
+            path.addRect(x0, y0, x1 - x0, y1 - y0)
         return path
 
     def draw(self, old: dict) -> None:
@@ -167,9 +175,7 @@ class PlotDrawer:
         s = self.s
         step = s.px(5.0)
         lines = []
-        for r in np.asarray(h.rects).reshape(-1, 4):
-            q = data_rect(s, self.pl, r)
-            x0, y0, x1, y1 = q.left(), q.top(), q.right(), q.bottom()
+        for x0, y0, x1, y1 in self.corners(h.rects).tolist():
             c = np.arange(x0 + y0 + step, x1 + y1, step)  # lines x + y = c, clipped
             lines.append(
                 np.stack(

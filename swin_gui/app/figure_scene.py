@@ -59,7 +59,6 @@ class FigureScene(QGraphicsScene):
         super().__init__(parent)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # rebuilt often
         self.info: SceneInfo | None = None
-        self.labels: list[Label] = []
         self.highlight = QGraphicsPathItem()
         self.highlight.setZValue(100)
         self.addItem(self.highlight)
@@ -115,7 +114,9 @@ class FigureScene(QGraphicsScene):
         self.set_highlight([])
         return self.info
 
-    def prepare(self, figure: F.Figure, width_pt: float, height_pt: float | None, visible) -> None:
+    def prepare(
+        self, figure: F.Figure, width_pt: float, height_pt: float | None, visible: QRectF | None
+    ) -> None:
         """Build what `figure` would add to the one shown (its plots that meet `visible`),
         hidden, as spare groups: drawing it later shows them instead of building them (a
         panel prepares the neighbouring steps' figures while the GUI is idle)."""
@@ -159,9 +160,11 @@ class FigureScene(QGraphicsScene):
             else:
                 unbuilt.append(placement)
         self._unbuilt = unbuilt
-        self.labels = [
-            i for _, items in self._drawn.values() for i in items if isinstance(i, Label)
-        ]
+
+    @property
+    def labels(self) -> list[Label]:
+        """The text items of the figure shown (legibility checks read their sizes)."""
+        return [i for _, items in self._drawn.values() for i in items if isinstance(i, Label)]
 
     @property
     def complete(self) -> bool:

@@ -127,8 +127,7 @@ def _tile(
     ticks = ((-(M - 1), _minus(-(M - 1))), (0, "0"), (M - 1, str(M - 1)))
     layers = (
         F.Heatmap(table, extent, style.cmap, style.levels, style.unit),
-        F.Rects(F.rects([(-0.5, -0.5, 1, 1)]), "#000000", None, 2.0),
-        F.Rects(F.rects([(-0.5, -0.5, 1, 1)]), "#ffffff", None, 1.0),
+        F.Rects(F.rects([(-0.5, -0.5, 1, 1)]), "#ffffff", None, 1.0, halo="#000000"),
     )
     hit = F.HitRegion(
         "table",
