@@ -318,7 +318,9 @@ def bench_ui(repeats: int) -> None:
     except ImportError as e:
         print(f"[ui] skipped: {e}")
         return
-    for what, ms in measure_latency(SWIN_T, repeats).items():
+    (w, h), rows = measure_latency(SWIN_T, repeats)
+    print(f"  (the window: {w}×{h} px)")
+    for what, ms in rows.items():
         target = "≤ 1000 ms" if "export" in what else "≤ 16 ms"
         target = "off the GUI thread" if "background" in what else target
         print(f"  {what:<34} median {ms:7.1f} ms   (target {target})")
@@ -367,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
 
         bench_compile(model, repeats, a.device)
     if "ui" in parts and a.device == "cpu":
-        print(f"[ui] Swin-T 224, offscreen 1366×768 window, median of {repeats * 3} changes each")
+        print(f"[ui] Swin-T 224, a 1366×768 screen (offscreen off a display), median of {repeats * 3} changes each")
         bench_ui(repeats * 3)
     if "explain" in parts:  # opt-in: swin-gui bench --only explain
         from .bench_explain import bench_explain

@@ -114,14 +114,23 @@ def _background(app, window, model, side: int, repeats: int) -> dict[str, float]
     return out
 
 
+BENCH_SCREEN = (1366, 768)  # the laptop screen the window is measured on
+
+
 def measure_latency(
     preset_name: str, repeats: int = 21, size: int = 224, big: int | None = 1536
-) -> dict[str, float]:
-    """{'token': ms, 'head': ms, 'block': ms, ...} for a `size` x `size` input, then the
-    big-image rows for a `big` x `big` one (None: skip them)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+) -> tuple[tuple[int, int], dict[str, float]]:
+    """The window's size and {'token': ms, 'head': ms, 'block': ms, ...} for a `size` x
+    `size` input, then the big-image rows for a `big` x `big` one (None: skip them). Off
+    a display the window is on an offscreen screen of `BENCH_SCREEN` (Qt's default
+    offscreen screen is 800×800, which squeezed the window to 796 px wide)."""
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None and os.environ.get("QT_QPA_PLATFORM") in (None, "offscreen"):
+        from ..display import offscreen_platform
+
+        os.environ["QT_QPA_PLATFORM"] = offscreen_platform(*BENCH_SCREEN)
 
     from ..api import capture, load_model
     from .launch import freeze_startup_heap
@@ -141,8 +150,10 @@ def measure_latency(
             quiet=True,
             settings=AppSettings(os.path.join(tmp, "bench.ini")),
         )
-        window.resize(1366, 768)
+        window.resize(*BENCH_SCREEN)
         window.show()
+        app.processEvents()
+        shown = (window.width(), window.height())
         session = window.session
         session.set_trace(trace)
         session.select(stage=0, block=1, token=(20, 20))
@@ -161,4 +172,4 @@ def measure_latency(
             result.update(_background(app, window, model, big, repeats))
         window.close()
     qInstallMessageHandler(previous_handler)
-    return result
+    return shown, result

@@ -54,14 +54,14 @@ def key_pt(tiles: int) -> float:
 
 
 # ---- cached, selection-independent pieces -----------------------------------------------------
-def _padded_image(trace, stage: int, block: int) -> np.ndarray:
-    """The input image on the block's padded token grid (Hp*tp, Wp*tp, 3), grey beyond it."""
-    bt = trace.block(stage, block)
-    tp = trace.token_pixels(stage)
-    Hp, Wp = bt.padded
-    out = np.full((Hp * tp, Wp * tp, 3), PAD_GREY, np.uint8)
-    h, w = min(Hp * tp, trace.image.shape[0]), min(Wp * tp, trace.image.shape[1])
-    out[:h, :w] = trace.image[:h, :w]
+def padded_crop(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`image[rows][:, cols]` on the padded token grid: rows and columns beyond the image
+    are padding, grey (a padded copy of a 12 MP photo per stage took 80 ms on the GUI
+    thread, for one window's pixels)."""
+    h, w = image.shape[:2]
+    out = image[np.minimum(rows, h - 1)][:, np.minimum(cols, w - 1)]
+    out[rows >= h] = PAD_GREY
+    out[:, cols >= w] = PAD_GREY
     return out
 
 
@@ -79,11 +79,9 @@ class WindowGeometry:
         rows, cols = keys[::M, 0], keys[:M, 1]  # real row of each window row, col of each col
         p = min(tp, CROP_PX)
         sub = np.arange(p) * tp // p
-        key = ("image", tp, *bt.padded)  # shared by the blocks of a stage
-        image = _CACHE.get(trace, key, lambda: _padded_image(trace, stage, block))
         r_idx = (rows[:, None] * tp + sub[None, :]).reshape(-1)
         c_idx = (cols[:, None] * tp + sub[None, :]).reshape(-1)
-        self.crop = image[r_idx][:, c_idx]  # M*p, M*p, 3
+        self.crop = padded_crop(trace.image, r_idx, c_idx)  # M*p, M*p, 3
         self.p = p
         under = np.floor(self.crop.astype(np.float32) * (1 - OPACITY)).astype(np.uint8)
         self.under = _packed(under.reshape(-1, 3), 0)  # (M*p)^2 uint32 RGBA, alpha 0

@@ -24,6 +24,7 @@ from swin_gui.analysis.cache import TraceCache
 from swin_gui.app import figure_plot
 from swin_gui.app.figure_cache import ArrayCache
 from swin_gui.app.figure_scene import FigureScene
+from swin_gui.app.figure_scene import shown as is_shown
 from swin_gui.app.panels import attention as attention_panel
 from swin_gui.app.panels import mask as mask_panel
 from swin_gui.app.panels.attention import AttentionPanel
@@ -53,7 +54,7 @@ _PICTURE = np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8)
 
 
 def _shown(scene) -> set:
-    return {i for i in scene.items() if i.isVisible()}
+    return {i for i in scene.items() if is_shown(i)}
 
 
 def test_a_rebuilt_figure_keeps_the_items_of_unchanged_layers(qapp):
@@ -68,11 +69,41 @@ def test_a_rebuilt_figure_keeps_the_items_of_unchanged_layers(qapp):
     (new,) = after - before
     assert new.boundingRect().width() > 0  # the new box item, the picture and grid kept
     (old_box,) = before - after
-    assert old_box.scene() is scene and not old_box.isVisible()  # kept hidden
+    assert old_box.scene() is scene and not is_shown(old_box)  # kept hidden
     scene.draw(_figure((1, 1)), 300, 300, 1.0)  # back: the first box shows again, not rebuilt
     assert _shown(scene) == before
     scene.forget_spare()
     assert set(scene.items()) == before and new.scene() is None
+    scene.deleteLater()
+
+
+def test_spare_groups_are_bounded_by_what_only_they_hold(qapp, monkeypatch):
+    """A big picture shared with the figure shown costs the spare nothing (a photo's
+    picture under every stage's grid); pictures only hidden groups hold are bounded."""
+    from swin_gui.app import figure_scene
+
+    big = np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+
+    def figure(extent: int, own: bool) -> F.Figure:  # extent: where the big picture lies
+        layers = [F.Heatmap(big, (0, 0, extent, extent))]
+        if own:  # a picture of its own, as big
+            layers.append(F.Heatmap(big.copy(), (0, 0, 8, 8)))
+        return F.Figure("t", (F.Plot("p", (0, 8), (0, 8), (160, 160), tuple(layers)),))
+
+    copy = big.nbytes + 64 * 64 * 4  # an own copy: the array and its picture
+    monkeypatch.setattr(figure_scene, "SPARE_BYTES", copy * 3 // 2)
+    scene = FigureScene()
+    for extent in (8, 7, 6, 5):  # the big picture placed anew: its items go spare
+        scene.draw(figure(extent, own=False), 300, 300, 1.0)
+    assert len(scene._spare) == 3  # all kept: their picture is the one shown
+    before = set(scene.items())
+    scene.draw(figure(4, own=True), 300, 300, 1.0)
+    first_copy = max(set(scene.items()) - before, key=lambda i: i.zValue())  # layer 1
+    scene.draw(figure(3, own=True), 300, 300, 1.0)  # the first own copy goes spare...
+    assert len(scene._spare) == 6
+    scene.draw(figure(2, own=True), 300, 300, 1.0)  # ...and the second: over the bound
+    assert len(scene._spare) == 7  # the oldest own copy went; the shared ones stay
+    assert first_copy.scene() is None
     scene.deleteLater()
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsPathItem
 from swin_gui.app.figure_file import write_figure
 from swin_gui.app.figure_plot import Segments
 from swin_gui.app.figure_scene import FigureScene
+from swin_gui.app.figure_scene import shown as is_shown
 from swin_gui.app.figure_view import FigureView
 from swin_gui.app.panels.attention import AttentionPanel
 from swin_gui.render import figure as F
@@ -36,7 +37,7 @@ def _tall_figure(n: int = 4) -> F.Figure:
 def _built_plots(scene: FigureScene) -> set[str]:
     """The keys of the plots whose picture is in the scene and shown."""
     info = scene.info
-    shown = [i for i in scene.items() if i.isVisible() and not isinstance(i, QGraphicsPathItem)]
+    shown = [i for i in scene.items() if is_shown(i) and not isinstance(i, QGraphicsPathItem)]
     out = set()
     for placement in info.layout.placements:
         x, y = (v * info.px_per_pt for v in placement.box[:2])
@@ -123,10 +124,10 @@ def test_a_prepared_figure_is_shown_without_building(qapp):
     other = np.random.default_rng(1).integers(0, 255, (8, 8, 3), dtype=np.uint8)
     plot = F.Plot("p0", (0, 8), (0, 8), (180, 180), (F.Heatmap(other, (0, 0, 8, 8)),))
     figure = F.Figure("next", (plot,))
-    shown = {i for i in scene.items() if i.isVisible()}
+    shown = {i for i in scene.items() if is_shown(i)}
     scene.prepare(figure, 300, None, None)
     prepared = set(scene.items())
-    assert {i for i in scene.items() if i.isVisible()} == shown  # nothing shown changed
+    assert {i for i in scene.items() if is_shown(i)} == shown  # nothing shown changed
     assert len(prepared - shown) == 1  # the new picture, built hidden
     scene.draw(figure, 300, None, 1.0)
     assert set(scene.items()) == prepared  # drawn from what was prepared, nothing built

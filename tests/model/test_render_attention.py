@@ -185,3 +185,13 @@ def test_tile_colours_blend_the_attention_over_the_image(trace224):
     assert rgb.data[4 * p + p // 2, 4 * p + p // 2].tolist() == [202, 184, 29, 255]
     assert rgb.data[p // 2, p // 2].tolist() == [54, 0, 67, 255]
     assert fig.plot("mean").colorbar.levels == (0.0, 1.0)
+
+
+def test_padded_crop_is_the_image_on_the_padded_grid_grey_beyond():
+    from swin_gui.render.attention import PAD_GREY, padded_crop
+
+    image = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    padded = np.full((8, 12, 3), PAD_GREY, np.uint8)  # what the crop reads: padding grey
+    padded[:5, :7] = image
+    rows, cols = np.array([0, 4, 5, 7, 2]), np.array([11, 6, 0, 7, 3])
+    np.testing.assert_array_equal(padded_crop(image, rows, cols), padded[rows][:, cols])
