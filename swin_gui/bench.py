@@ -369,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
 
         bench_compile(model, repeats, a.device)
     if "ui" in parts and a.device == "cpu":
-        print(f"[ui] Swin-T 224, a 1366×768 screen (offscreen off a display), median of {repeats * 3} changes each")
+        screen = "a 1366×768 screen (offscreen off a display)"
+        print(f"[ui] Swin-T 224, {screen}, median of {repeats * 3} changes each")
         bench_ui(repeats * 3)
     if "explain" in parts:  # opt-in: swin-gui bench --only explain
         from .bench_explain import bench_explain
