@@ -55,6 +55,8 @@ class PlotDrawer:
         """(n, 4) data rects (x, y, w, h) -> (n, 4) scene pixels (left, top, right, bottom),
         all at once (`data_rect` is the same for one rectangle)."""
         r = np.asarray(rects, np.float64).reshape(-1, 4)
+        if len(r) <= 4:  # a token's or a window's box: numpy's per-call cost is the most of it
+            return np.array([self._corners(*row) for row in r.tolist()]).reshape(-1, 4)
         fx, fy = self.points(np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]]))
         n = len(r)
         return np.stack(
@@ -66,6 +68,14 @@ class PlotDrawer:
             ],
             axis=1,
         )
+
+    def _corners(self, x: float, y: float, w: float, h: float) -> tuple[float, ...]:
+        (x0, x1), (y0, y1) = self.p.xlim, self.p.ylim
+        bx, by, bw, bh = self.box
+        ax, cx = (bx + (v - x0) / (x1 - x0) * bw for v in (x, x + w))
+        fa, fc = ((v - y0) / (y1 - y0) for v in (y, y + h))
+        ay, cy = (by + (1 - f if self.p.y_up else f) * bh for f in (fa, fc))
+        return min(ax, cx), min(ay, cy), max(ax, cx), max(ay, cy)
 
     def rects_path(self, rects: np.ndarray) -> QPainterPath:
         """(n, 4) data rects (x, y, w, h) as one path of scene-pixel rectangles."""
@@ -323,25 +333,48 @@ def is_precolored(data: np.ndarray, cmap: str | None, levels) -> bool:
 
 def _colouring(data: np.ndarray, cmap: str | None, levels) -> tuple:
     """(RGBA picture, the masked colour's picture under its non-finite cells or None)."""
-    bad = ~np.isfinite(data)
+    finite = np.isfinite(data)
     under = None
-    if bad.any():
+    if not finite.all():
         under = np.zeros((*data.shape, 4), np.uint8)
-        under[bad] = (*NAN_COLOR, 255)
+        under[~finite] = (*NAN_COLOR, 255)
+        finite_or_none = finite
+    else:
+        finite_or_none = None
     lo, hi = levels if levels is not None else _finite_range(data)
-    return _colored(data, cmap, lo, hi), under
+    return _colored(data, cmap, lo, hi, finite_or_none), under
 
 
-def _colored(data: np.ndarray, cmap: str | None, lo: float, hi: float) -> np.ndarray:
+_LUTS: dict[str, np.ndarray] = {}
+
+
+def _lut_rgba(cmap: str) -> np.ndarray:
+    """(257, 4) uint8: the colour map's 256 colours, opaque, then transparent (non-finite)."""
+    lut = _LUTS.get(cmap)
+    if lut is None:
+        lut = np.zeros((257, 4), np.uint8)
+        lut[:256, :3] = colormap_lut(cmap)[:, :3]
+        lut[:256, 3] = 255
+        _LUTS[cmap] = lut
+    return lut
+
+
+def _colored(data, cmap: str | None, lo: float, hi: float, finite=None) -> np.ndarray:
     """(h, w, 4) uint8: `data` through the colour map's 256-entry LUT between the levels
-    (pyqtgraph's rule: (v − lo) / (hi − lo) × 255), non-finite cells transparent."""
-    lut = colormap_lut(cmap or "viridis")
+    (pyqtgraph's rule: (v − lo) / (hi − lo) × 255), non-finite cells transparent (`finite`:
+    their mask when some are; one pass per step, a token's matrix is coloured each change)."""
     span = hi - lo if hi > lo else 1.0
-    index = np.clip((np.nan_to_num(data, nan=lo) - lo) / span * 255, 0, 255).astype(np.uint8)
-    rgba = np.empty((*data.shape, 4), np.uint8)
-    rgba[..., :3] = lut[index][..., :3]
-    rgba[..., 3] = np.where(np.isfinite(data), 255, 0)
-    return rgba
+    t = np.subtract(data, lo, dtype=np.float32)
+    t /= span
+    t *= 255
+    np.clip(t, 0, 255, out=t)
+    with np.errstate(invalid="ignore"):  # non-finite cells: replaced just below
+        index = t.astype(np.intp)
+    if finite is None and not np.isfinite(data).all():
+        finite = np.isfinite(data)
+    if finite is not None:
+        index[~finite] = 256
+    return _lut_rgba(cmap or "viridis")[index]
 
 
 def _finite_range(a: np.ndarray) -> tuple[float, float]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainterPath, QPen, QPixmapCache
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -48,6 +48,10 @@ class SceneInfo:
     theme: str
 
 
+# The items' device caches live in Qt's QPixmapCache, 10 MB by default: at 1366×768 a 12 MP
+# photo's grid frames (a picture, its regions, window lines: ~0.7 MB each), the attention
+# tiles and the spare groups evicted each other, and an evicted item paints from scratch.
+PIXMAP_CACHE_KB = 64 * 1024
 SPARE_GROUPS = 64  # item groups no longer drawn, kept hidden to come back without a rebuild
 SPARE_BYTES = 8 * 2**20  # ... holding at most this much in pictures and layer arrays (per scene)
 
@@ -57,6 +61,8 @@ class FigureScene(QGraphicsScene):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
+            QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # rebuilt often
         self.info: SceneInfo | None = None
         self.highlight = QGraphicsPathItem()
@@ -70,6 +76,7 @@ class FigureScene(QGraphicsScene):
         self._old_keys: dict[int, tuple[object, tuple]] = {}
         self._spare: OrderedDict[tuple, tuple[object, list[QGraphicsItem]]] = OrderedDict()
         self._holds: dict[tuple, dict[tuple, int]] = {}  # group key -> `_holdings`
+        self._spare_sum = 0  # the spare groups' holdings summed (shared ones more than once)
         self.pixmaps = ArrayCache()  # RGB(A) arrays -> QPixmap
         self.colored = ArrayCache()  # float heatmaps -> (RGBA, masked picture), per colouring
 
@@ -138,6 +145,7 @@ class FigureScene(QGraphicsScene):
     def _keep_hidden(self, key: tuple, group: tuple[object, list[QGraphicsItem]]) -> None:
         hide(group[1])
         self._spare[key] = group
+        self._spare_sum += sum(self._held(key, group).values())
 
     def _held(self, key: tuple, group: tuple[object, list[QGraphicsItem]]) -> dict[tuple, int]:
         held = self._holds.get(key)
@@ -151,7 +159,7 @@ class FigureScene(QGraphicsScene):
         stage's grid is shared with the figure shown: it costs the spare nothing)."""
         while len(self._spare) > SPARE_GROUPS:
             self._drop_spare(next(iter(self._spare)))
-        if sum(sum(self._held(k, g).values()) for k, g in self._spare.items()) <= SPARE_BYTES:
+        if self._spare_sum <= SPARE_BYTES:
             return  # even counting what groups share more than once
         shown = {h for k, g in self._drawn.items() for h in self._held(k, g)}
         while True:
@@ -168,8 +176,10 @@ class FigureScene(QGraphicsScene):
             self._drop_spare(next(iter(own)))  # the oldest that costs
 
     def _drop_spare(self, key: tuple) -> None:
-        self._remove(self._spare.pop(key)[1])
+        group = self._spare.pop(key)
+        self._spare_sum -= sum(self._held(key, group).values())
         self._holds.pop(key, None)
+        self._remove(group[1])
 
     def fill(self, visible: QRectF) -> None:
         """Build the plots laid out last time that meet `visible` and are not built yet."""
@@ -215,6 +225,7 @@ class FigureScene(QGraphicsScene):
             return
         spare = self._spare.pop(key, None)
         if spare is not None:
+            self._spare_sum -= sum(self._held(key, spare).values())
             show(spare[1])
             self._drawn[key] = spare
             return

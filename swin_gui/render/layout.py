@@ -96,6 +96,17 @@ def _margins_of(
     return left, top, right, max(bottom, 2.0)
 
 
+class _Margins(dict):
+    """`_margins` per plot for one layout (the fill search asks for them dozens of times,
+    and hashing a colour bar for the cache above costs as much as the sum)."""
+
+    def __call__(self, p: Plot) -> tuple[float, float, float, float]:
+        m = self.get(id(p))
+        if m is None:
+            m = self[id(p)] = _margins(p)
+        return m
+
+
 def _scaled(p: Plot, scale: float) -> tuple[float, float]:
     return p.size[0] * scale, p.size[1] * scale
 
@@ -110,13 +121,14 @@ def layout(
     `width_pt`. Plots wider than the width shrink (their text does not). `fill` plots grow
     (up to `max_scale`) into the height left by the others when `height_pt` is given.
     `top` points are left free above the plots (for a heading)."""
+    m = _Margins()  # the figure (and so its plots) lives through the call: ids stay unique
     groups: dict[str, list[Plot]] = {}
     for p in figure.plots:
         groups.setdefault(p.group, []).append(p)
     fixed_h = 0.0
     rows_by_group = {}
     for name, plots in groups.items():
-        rows_by_group[name] = _flow(plots, width_pt, 1.0)
+        rows_by_group[name] = _flow(plots, width_pt, m)
         if not any(p.fill for p in plots):
             fixed_h += sum(h for _, h in rows_by_group[name]) + GAP_PT
     fill_groups = [n for n, ps in groups.items() if any(p.fill for p in ps)]
@@ -124,7 +136,7 @@ def layout(
         left = None if height_pt is None else height_pt - top - fixed_h - GAP_PT / 2
         avail = None if left is None else left / len(fill_groups) - GAP_PT
         for name in fill_groups:
-            rows_by_group[name] = _fill(groups[name], width_pt, avail)
+            rows_by_group[name] = _fill(groups[name], width_pt, avail, m)
     placements: list[Placement] = []
     y = GAP_PT / 2 + top
     width = 0.0
@@ -132,7 +144,7 @@ def layout(
         for row, row_h in rows_by_group[name]:
             x = GAP_PT / 2
             for p, scale in row:
-                left, top, right, bottom = _margins(p)
+                left, top, right, bottom = m(p)
                 w, h = _scaled(p, scale)
                 box = (x + left, y + top, w, h)
                 outer = (x, y, left + w + right, top + h + bottom)
@@ -144,85 +156,85 @@ def layout(
     return FigureLayout(tuple(placements), (max(width, 1.0), y))
 
 
-def _outer(p: Plot, scale: float) -> tuple[float, float]:
-    left, top, right, bottom = _margins(p)
+def _outer(p: Plot, scale: float, m) -> tuple[float, float]:
+    left, top, right, bottom = m(p)
     w, h = _scaled(p, scale)
     return left + w + right, top + h + bottom
 
 
-def _fit_width(p: Plot, width_pt: float) -> float:
+def _fit_width(p: Plot, width_pt: float, m) -> float:
     """The scale at which a plot (with its margins) fits `width_pt`, at most 1."""
-    left, _, right, _ = _margins(p)
+    left, _, right, _ = m(p)
     room = width_pt - GAP_PT - left - right
     return max(0.05, min(1.0, room / p.size[0]))
 
 
-def _flow(plots: list[Plot], width_pt: float, _scale: float) -> list[tuple[list, float]]:
+def _flow(plots: list[Plot], width_pt: float, m) -> list[tuple[list, float]]:
     """Rows of (plot, scale) at natural size (shrunk to the width when wider)."""
     rows: list[tuple[list, float]] = []
     row: list[tuple[Plot, float]] = []
     x = GAP_PT / 2
     for p in plots:
-        scale = _fit_width(p, width_pt)
-        w = _outer(p, scale)[0]
+        scale = _fit_width(p, width_pt, m)
+        w = _outer(p, scale, m)[0]
         if row and x + w > width_pt:
-            rows.append((row, max(_outer(q, s)[1] for q, s in row) + GAP_PT))
+            rows.append((row, max(_outer(q, s, m)[1] for q, s in row) + GAP_PT))
             row, x = [], GAP_PT / 2
         row.append((p, scale))
         x += w + GAP_PT
     if row:
-        rows.append((row, max(_outer(q, s)[1] for q, s in row) + GAP_PT))
+        rows.append((row, max(_outer(q, s, m)[1] for q, s in row) + GAP_PT))
     return rows
 
 
-def _fill(plots: list[Plot], width_pt: float, height_pt: float | None) -> list:
+def _fill(plots: list[Plot], width_pt: float, height_pt: float | None, m) -> list:
     """The plots in as many equal rows (1, 2, …) as give them the largest common scale
     (fewest rows on a tie): a wide, short space keeps one row, a narrow, tall one wraps."""
-    best_scale, best_rows = _fill_scale([plots], width_pt, height_pt), 1
+    best_scale, best_rows = _fill_scale([plots], width_pt, height_pt, m), 1
     for n_rows in range(2, len(plots) + 1):
         per = -(-len(plots) // n_rows)
         rows = [plots[i : i + per] for i in range(0, len(plots), per)]
         if len(rows) < n_rows:
             continue
-        scale = _fill_scale(rows, width_pt, height_pt)
+        scale = _fill_scale(rows, width_pt, height_pt, m)
         if scale > best_scale * 1.02:
             best_scale, best_rows = scale, n_rows
     if best_rows == 1:
-        return _fill_row(plots, width_pt, height_pt)
+        return _fill_row(plots, width_pt, height_pt, m)
     per = -(-len(plots) // best_rows)
     out = []
     for i in range(0, len(plots), per):
         row = [(p, best_scale) for p in plots[i : i + per]]
-        out.append((row, max(_outer(p, best_scale)[1] for p, _ in row) + GAP_PT))
+        out.append((row, max(_outer(p, best_scale, m)[1] for p, _ in row) + GAP_PT))
     return out
 
 
-def _fill_scale(rows: list[list[Plot]], width_pt: float, height_pt: float | None) -> float:
+def _fill_scale(rows: list[list[Plot]], width_pt: float, height_pt: float | None, m) -> float:
     """The common scale at which these rows fit the width (and the height when given)."""
     scale = float("inf")
     for row in rows:
-        fixed_w = sum(m[0] + m[2] for m in map(_margins, row)) + GAP_PT * len(row)
+        fixed_w = sum(a[0] + a[2] for a in map(m, row)) + GAP_PT * len(row)
         scale = min(scale, (width_pt - fixed_w) / sum(p.size[0] for p in row))
     if height_pt is None:
         scale = min(scale, 1.0)
     else:
-        fixed_h = sum(max(_margins(p)[1] + _margins(p)[3] for p in row) + GAP_PT for row in rows)
+        fixed_h = sum(max(m(p)[1] + m(p)[3] for p in row) + GAP_PT for row in rows)
         scale = min(scale, (height_pt - fixed_h) / sum(max(p.size[1] for p in row) for row in rows))
     return max(0.05, min(scale, min(p.max_scale for row in rows for p in row)))
 
 
-def _fill_row(plots: list[Plot], width_pt: float, height_pt: float | None) -> list:
+def _fill_row(plots: list[Plot], width_pt: float, height_pt: float | None, m) -> list:
     """One row; every plot scaled by the largest factor at which the row fits the width
     and `height_pt` (natural size when no height is given)."""
-    margins = [_margins(p) for p in plots]
+    margins = [m(p) for p in plots]
     fixed_w = sum(m[0] + m[2] for m in margins) + GAP_PT * len(plots)
     data_w = sum(p.size[0] for p in plots)
     scale = (width_pt - fixed_w) / data_w
     if height_pt is not None:
-        for p, m in zip(plots, margins, strict=True):
-            scale = min(scale, (height_pt - GAP_PT - m[1] - m[3]) / p.size[1])
+        for p, a in zip(plots, margins, strict=True):
+            scale = min(scale, (height_pt - GAP_PT - a[1] - a[3]) / p.size[1])
     else:
         scale = min(scale, 1.0)
     scale = max(0.05, min(scale, min(p.max_scale for p in plots)))
     row = [(p, scale) for p in plots]
-    return [(row, max(_outer(p, scale)[1] for p in plots) + GAP_PT)]
+    return [(row, max(_outer(p, scale, m)[1] for p in plots) + GAP_PT)]

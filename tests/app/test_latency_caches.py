@@ -238,3 +238,21 @@ def test_a_colouring_dies_with_its_array():
     del value, data
     gc.collect()
     assert alive() is None and len(cache) == 0
+
+
+def test_a_few_boxes_map_to_the_same_pixels_as_many(qapp):
+    """`PlotDrawer.corners` maps up to four boxes in plain Python (numpy's per-call cost
+    was most of a token box), more with numpy: the same pixels either way."""
+    from swin_gui.render import layout as L
+
+    rng = np.random.default_rng(0)
+    for y_up in (False, True):
+        plot = F.Plot("p", (-1.0, 9.0), (0.0, 5.0), (120, 60), (), y_up=y_up)
+        scene = FigureScene()
+        scene.draw(F.Figure("t", (plot,)), 300, 300, 1.3)
+        drawer = figure_plot.PlotDrawer(scene, L.layout(F.Figure("t", (plot,)), 300).placements[0])
+        boxes = rng.uniform(-2, 8, (9, 4))
+        many = drawer.corners(boxes)  # numpy
+        few = np.concatenate([drawer.corners(boxes[i : i + 3]) for i in range(0, 9, 3)])
+        np.testing.assert_allclose(few, many, rtol=1e-12)
+        scene.deleteLater()
