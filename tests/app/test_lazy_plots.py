@@ -11,6 +11,7 @@ checked by counting items, not timing:
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from swin_gui.app.figure_file import write_figure
@@ -146,3 +147,33 @@ def test_the_grid_prepares_the_next_step_while_idle(qtbot, make_panel, trace224)
     assert set(panel.view.figure_scene.items()) == before  # all of it was prepared
     panel.session.select(token=(3, 3))  # a change starts the idle work over
     assert panel._neighbours is None
+
+
+def _grab(view: FigureView) -> np.ndarray:
+    image = view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.array(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+
+
+def test_a_view_that_stepped_through_blocks_paints_what_a_fresh_view_paints(
+    qtbot, make_window, tiny_model, make_image
+):
+    """Hidden groups are transparent (their device caches kept), prepared frames are painted
+    offscreen while idle and shown again later: none of it may leak into the picture. At
+    every step through the blocks and back, after the idle prefetch, the grid view paints
+    exactly what a new view of the same figure paints."""
+    window = make_window(tiny_model, make_image(height=96, width=128))
+    session, grid = window.session, window.panels["grid"]
+    fresh = FigureView()
+    qtbot.addWidget(fresh)
+    fresh.resize(grid.view.size())
+    fresh.show()
+    qtbot.waitExposed(fresh)
+    steps = len(session.steps())
+    for delta in [1] * (steps - 1) + [-1] * (steps // 2):
+        session.step_by(delta)
+        qtbot.wait(200)  # the prefetch builds (and paints) the neighbours' frames
+        fresh.figure_scene.forget_spare()
+        fresh.show_figure(grid.figure)
+        qtbot.wait(10)
+        np.testing.assert_array_equal(_grab(grid.view), _grab(fresh))
+    assert any(not is_shown(i) for i in grid.view.figure_scene.items())  # spare groups kept
