@@ -89,10 +89,13 @@ class FigureScene(QGraphicsScene):
         theme: str = "dark",
         heading: bool = False,
         visible: QRectF | None = None,
+        floor: QRectF | None = None,
     ) -> SceneInfo:
         """Lay out and draw `figure`; `heading` draws its title above the plots (files).
         With `visible` (scene pixels: what a view shows) the plots outside it are laid out
-        but not built until `fill` is asked for a rectangle they meet (a file gets all)."""
+        but not built until `fill` is asked for a rectangle they meet (a file gets all).
+        The scene rectangle is at least `floor` (set once: a smaller one in between
+        re-ranged the view's scroll bars, repainting them and losing their position)."""
         top = L.HEADING_PT * 2.0 if heading and figure.title else 0.0
         lay = L.layout(figure, width_pt, height_pt, top)
         self.info = SceneInfo(figure, lay, px_per_pt, theme)
@@ -117,7 +120,8 @@ class FigureScene(QGraphicsScene):
         w, h = lay.size
         if top:
             w = max(w, F.text_width_pt(figure.title, L.HEADING_PT) + F.GAP_PT)
-        self.setSceneRect(QRectF(0, 0, w * px_per_pt, h * px_per_pt))
+        rect = QRectF(0, 0, w * px_per_pt, h * px_per_pt)
+        self.setSceneRect(rect if floor is None else rect.united(floor))
         self.set_highlight([])
         return self.info
 

@@ -76,11 +76,8 @@ class FigureView(QGraphicsView):
         vp = self.viewport()
         ppt = self.px_per_pt
         scene = self.figure_scene
-        scene.draw(
-            self.figure, vp.width() / ppt, vp.height() / ppt, ppt, self.theme, False, self.shown()
-        )
-        if self._floor is not None:
-            scene.setSceneRect(scene.sceneRect().united(self._floor))
+        width, height = vp.width() / ppt, vp.height() / ppt
+        scene.draw(self.figure, width, height, ppt, self.theme, False, self.shown(), self._floor)
 
     def prepare(self, figure: F.Figure) -> None:
         """Build `figure`'s new items hidden, for a later `show_figure` (idle-time work),

@@ -45,6 +45,7 @@ class AttentionPanel(Panel):
 
     view_name = "attention"
     watches = ("stage", "block", "head", "token", "colormap", "shift_view")
+    prefetch = True  # a block visited before (its attention held) is built while idle
 
     def tooltip_text(self) -> str:
         return tr(

@@ -155,7 +155,9 @@ class Panel(QWidget):
     def _prepare_next(self) -> None:
         """While idle, one at a time: build the figure a step ←/→ would show, hidden, so the
         first visit of a block shows items instead of building them (the grid's frame of a
-        new stage or shift: 5–10 ms on a 1536² image). Any refresh starts over."""
+        new stage or shift: 5–10 ms on a 1536² image; the attention of a block visited
+        before). A step whose figure needs background work is skipped. Any refresh starts
+        over."""
         trace, now = self.session.trace, self.session.selection
         if trace is None or self._waiting is not None or not self.isVisible():
             return
@@ -163,7 +165,9 @@ class Panel(QWidget):
             steps = (self.session.stepped(+1), self.session.stepped(-1))
             self._neighbours = [s for s in steps if s is not None and self.depends_on(s, now)]
         if self._neighbours:
-            self.view.prepare(self.make_figure(trace, self._neighbours.pop(0)))
+            step = self._neighbours.pop(0)
+            if self.background_work(trace, step) is None:  # not what the worker is for
+                self.view.prepare(self.make_figure(trace, step))
             self._prefetch_timer.start(0)
 
     def show_placeholder(self, text: str) -> None:
