@@ -177,3 +177,28 @@ def test_a_view_that_stepped_through_blocks_paints_what_a_fresh_view_paints(
         qtbot.wait(10)
         np.testing.assert_array_equal(_grab(grid.view), _grab(fresh))
     assert any(not is_shown(i) for i in grid.view.figure_scene.items())  # spare groups kept
+
+
+def test_the_attention_panel_prepares_only_blocks_whose_attention_is_held(
+    qtbot, make_window, tiny_model, make_image, monkeypatch
+):
+    """While idle the attention panel builds the figure of a neighbouring step it can draw
+    now (a block visited before, its window's attention held) and nothing else: idle time
+    computes no attention ahead."""
+    window = make_window(tiny_model, make_image(height=96, width=128))
+    session, panel = window.session, window.panels["attention"]
+    session.select(step="block", stage=0, block=0, token=(2, 3))
+    qtbot.waitUntil(lambda: panel.figure is not None and not panel.waiting)
+    session.step_by(+1)  # block 0,1: its attention is computed for the view
+    qtbot.waitUntil(lambda: not panel.waiting)
+    back, ahead = session.stepped(-1), session.stepped(+1)
+    trace = session.trace
+    assert panel.can_prepare(trace, back) and not panel.can_prepare(trace, ahead)
+    prepared = []
+    real = AttentionPanel.make_figure
+    monkeypatch.setattr(
+        AttentionPanel, "make_figure", lambda self, t, s: prepared.append(s) or real(self, t, s)
+    )
+    qtbot.wait(400)  # idle: the prefetch runs
+    assert prepared == [back]
+    assert not panel.can_prepare(trace, ahead)  # still not computed

@@ -77,6 +77,13 @@ class AttentionPanel(Panel):
         key = ("attn", id(trace), s, b, row)
         return Pending(key, lambda: bt.window_attention(window), text, "attention")
 
+    def can_prepare(self, trace, selection: Selection) -> bool:
+        """Only a window whose attention is held: idle time computes nothing ahead (it
+        would also push the block shown out of the attention cache)."""
+        bt = trace.block(selection.stage, selection.block)
+        token = default_token(bt) if selection.token is None else selection.token
+        return bt.window_computed(bt.locate(*token)[0])
+
     def describe_tokens(self, hit: F.Hit, tokens: tuple) -> str:
         if hit.kind == "key" and not tokens:
             return tr("Attention", "padding key (not on the image)")

@@ -127,6 +127,11 @@ class Panel(QWidget):
         """What the figure needs computed first, off the GUI thread; None: draw now."""
         return None
 
+    def can_prepare(self, trace, selection: Selection) -> bool:
+        """Whether idle time may build this step's figure ahead (`_prepare_next`): only
+        when nothing is to be computed for it that the worker would compute."""
+        return self.background_work(trace, selection) is None
+
     def refresh(self, wait: bool = False) -> None:
         """Re-render; when the figure needs background work (and not `wait`), show a
         placeholder until `session.computed` says it is done."""
@@ -166,7 +171,7 @@ class Panel(QWidget):
             self._neighbours = [s for s in steps if s is not None and self.depends_on(s, now)]
         if self._neighbours:
             step = self._neighbours.pop(0)
-            if self.background_work(trace, step) is None:  # not what the worker is for
+            if self.can_prepare(trace, step):
                 self.view.prepare(self.make_figure(trace, step))
             self._prefetch_timer.start(0)
 
