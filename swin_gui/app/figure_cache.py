@@ -1,10 +1,12 @@
 """`ArrayCache`: what the figure backend derives from an array (its colouring, its
 QPixmap), held weakly by the array's identity. The scenes keep one each; `figure_plot.
 PRECOLORED` is shared, filled on a worker thread for big heatmaps (the mask mosaic).
+`layer_key`: what a layer draws, as the key a scene keeps its items under.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import weakref
 
@@ -46,3 +48,38 @@ class ArrayCache:
 
     def clear(self) -> None:
         self._store.clear()
+
+
+SMALL_BYTES = 4096  # arrays up to this size (boxes, lines) are keyed by content, others by id
+
+
+def _value_key(v):
+    if isinstance(v, np.ndarray):
+        if v.nbytes <= SMALL_BYTES:
+            return (v.shape, v.dtype.str, v.tobytes())
+        return ("id", id(v))  # the layer (kept with its items) holds it: the id stays unique
+    if isinstance(v, (tuple, list)):
+        return tuple(_value_key(x) for x in v)
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    return v
+
+
+def layer_key(layer) -> tuple:
+    """What a layer draws, as a hashable key: its type and fields, small arrays by their
+    bytes, big ones (pictures, kept in per-trace caches) by identity. A layer rebuilt with
+    the same content (a token change rebuilds the figure) keeps the items drawn for it."""
+    return (type(layer).__name__, *(_value_key(getattr(layer, f)) for f in _fields(layer)))
+
+
+def _fields(layer) -> tuple[str, ...]:
+    cls = type(layer)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}

@@ -10,15 +10,15 @@ same content at the same place (`layer_key`: the image under the grid, the stati
 a view, a colour bar's ramp), so a token change rebuilds only what changed. The groups of
 items the last figures drew and this one does not are kept hidden (up to `SPARE_GROUPS`
 and `SPARE_BYTES`), so stepping back to a block, or between blocks that share a frame,
-shows them again instead of rebuilding them; a panel lets them go when the trace changes
-(`forget_spare`: they hold the old trace's arrays). A view draws only the plots near what
+shows them again instead of rebuilding them (hidden means fully transparent, `hide`: an
+invisible item would lose its cached picture); a panel lets them go when the trace
+changes (`forget_spare`: they hold the old trace's arrays). A view draws only the plots near what
 it shows (`draw(visible=…)`); the others are laid out (hits, hover and layout are whole)
 and built by `fill` when a scroll, zoom or resize brings them near; a file gets them all.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from ..render import figure as F
 from ..render import layout as L
-from .figure_cache import ArrayCache
+from .figure_cache import ArrayCache, layer_key
 from .figure_label import Label, color
 
 
@@ -370,38 +370,3 @@ def _holdings(group: tuple[object, list[QGraphicsItem]]) -> dict[tuple, int]:
             pixmap = item.pixmap()
             held[("pixmap", pixmap.cacheKey())] = pixmap.width() * pixmap.height() * 4
     return held
-
-
-SMALL_BYTES = 4096  # arrays up to this size (boxes, lines) are keyed by content, others by id
-
-
-def _value_key(v):
-    if isinstance(v, np.ndarray):
-        if v.nbytes <= SMALL_BYTES:
-            return (v.shape, v.dtype.str, v.tobytes())
-        return ("id", id(v))  # the layer (kept with its items) holds it: the id stays unique
-    if isinstance(v, (tuple, list)):
-        return tuple(_value_key(x) for x in v)
-    try:
-        hash(v)
-    except TypeError:
-        return ("id", id(v))
-    return v
-
-
-def layer_key(layer) -> tuple:
-    """What a layer draws, as a hashable key: its type and fields, small arrays by their
-    bytes, big ones (pictures, kept in per-trace caches) by identity. A layer rebuilt with
-    the same content (a token change rebuilds the figure) keeps the items drawn for it."""
-    return (type(layer).__name__, *(_value_key(getattr(layer, f)) for f in _fields(layer)))
-
-
-def _fields(layer) -> tuple[str, ...]:
-    cls = type(layer)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
