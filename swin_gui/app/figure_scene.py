@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPen, QPixmapCache
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen, QPixmapCache
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -99,7 +99,9 @@ class FigureScene(QGraphicsScene):
         top = L.HEADING_PT * 2.0 if heading and figure.title else 0.0
         lay = L.layout(figure, width_pt, height_pt, top)
         self.info = SceneInfo(figure, lay, px_per_pt, theme)
-        self.setBackgroundBrush(color("bg", theme))
+        background = QBrush(color("bg", theme))
+        if self.backgroundBrush() != background:  # setting it repaints the views whole
+            self.setBackgroundBrush(background)
         old, self._drawn = self._drawn, {}
         self._old_keys, self._keys = self._keys, {}
         if top:

@@ -256,3 +256,20 @@ def test_a_few_boxes_map_to_the_same_pixels_as_many(qapp):
         few = np.concatenate([drawer.corners(boxes[i : i + 3]) for i in range(0, 9, 3)])
         np.testing.assert_allclose(few, many, rtol=1e-12)
         scene.deleteLater()
+
+
+def test_a_redraw_sets_the_background_only_when_it_changes(qapp, monkeypatch):
+    """`setBackgroundBrush` repaints every view of the scene whole: a token change would
+    repaint all of each panel instead of what changed."""
+    calls = []
+    real = FigureScene.setBackgroundBrush
+    monkeypatch.setattr(
+        FigureScene, "setBackgroundBrush", lambda self, b: calls.append(b) or real(self, b)
+    )
+    scene = FigureScene()
+    scene.draw(_figure((1, 1)), 300, 300, 1.0)
+    scene.draw(_figure((2, 3)), 300, 300, 1.0)
+    assert len(calls) == 1
+    scene.draw(_figure((2, 3)), 300, 300, 1.0, theme="light")
+    assert len(calls) == 2 and scene.backgroundBrush().color() != calls[0].color()
+    scene.deleteLater()
