@@ -48,8 +48,8 @@ class PlotDrawer:
         return fx, fy
 
     def point(self, x: float, y: float) -> tuple[float, float]:
-        fx, fy = self.points(np.array([[x, y]], np.float64))
-        return float(fx[0]), float(fy[0])
+        fx, fy = self.pl.to_fig(x, y)  # the placement's own mapping, in points
+        return self.s.px(fx), self.s.px(fy)
 
     def corners(self, rects: np.ndarray) -> np.ndarray:
         """(n, 4) data rects (x, y, w, h) -> (n, 4) scene pixels (left, top, right, bottom),
@@ -70,11 +70,7 @@ class PlotDrawer:
         )
 
     def _corners(self, x: float, y: float, w: float, h: float) -> tuple[float, ...]:
-        (x0, x1), (y0, y1) = self.p.xlim, self.p.ylim
-        bx, by, bw, bh = self.box
-        ax, cx = (bx + (v - x0) / (x1 - x0) * bw for v in (x, x + w))
-        fa, fc = ((v - y0) / (y1 - y0) for v in (y, y + h))
-        ay, cy = (by + (1 - f if self.p.y_up else f) * bh for f in (fa, fc))
+        (ax, ay), (cx, cy) = self.point(x, y), self.point(x + w, y + h)
         return min(ax, cx), min(ay, cy), max(ax, cx), max(ay, cy)
 
     def rects_path(self, rects: np.ndarray) -> QPainterPath:

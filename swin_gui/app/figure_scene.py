@@ -168,18 +168,25 @@ class FigureScene(QGraphicsScene):
         if self._spare_sum <= SPARE_BYTES:
             return  # even counting what groups share more than once
         shown = {h for k, g in self._drawn.items() for h in self._held(k, g)}
-        while True:
-            own = {}  # spare key -> what it holds that nothing shown does
-            for k, g in self._spare.items():
-                mine = {h: n for h, n in self._held(k, g).items() if h not in shown}
-                if mine:
-                    own[k] = mine
-            held = {}
-            for mine in own.values():
-                held.update(mine)
-            if sum(held.values()) <= SPARE_BYTES:
+        holders: dict[tuple, int] = {}  # what only spare groups hold -> how many of them
+        size: dict[tuple, int] = {}
+        for k, g in self._spare.items():
+            for h, n in self._held(k, g).items():
+                if h not in shown:
+                    holders[h] = holders.get(h, 0) + 1
+                    size[h] = n
+        total = sum(size.values())
+        for key in list(self._spare):  # oldest first: drop those that cost, until within
+            if total <= SPARE_BYTES:
                 return
-            self._drop_spare(next(iter(own)))  # the oldest that costs
+            own = [h for h in self._held(key, self._spare[key]) if h in holders]
+            if not own:
+                continue
+            for h in own:
+                holders[h] -= 1
+                if holders[h] == 0:
+                    total -= size[h]
+            self._drop_spare(key)
 
     def _drop_spare(self, key: tuple) -> None:
         group = self._spare.pop(key)

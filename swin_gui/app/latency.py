@@ -19,6 +19,8 @@ import time
 
 import torch
 
+from ..display import SCREENSHOT_SCREEN as BENCH_SCREEN  # the laptop a screenshot shows
+
 
 def _timed(app, change, repeats: int) -> float:
     """Median ms of `change(i)` followed by processing the resulting paint events; a
@@ -112,9 +114,6 @@ def _background(app, window, model, side: int, repeats: int) -> dict[str, float]
         out[f"token while computing ({len(drawn)} blocks)"] = statistics.median(meanwhile)
         out[f"attention ({side}², background)"] = statistics.median(drawn)
     return out
-
-
-BENCH_SCREEN = (1366, 768)  # the laptop screen the window is measured on
 
 
 def measure_latency(
